@@ -1,0 +1,322 @@
+"""Command line: `python -m dashboard COMMAND` (see `--help`).
+
+Every command calls the same service functions as the pages. Bad input prints a clear
+French message on stderr and exits with status 1, having written nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import getpass
+import sys
+import threading
+import time
+
+from dashboard.config import ConfigurationError, Settings
+from dashboard.enrolment import demo, mail, services
+from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.errors import DomainError, ValidationFailed
+from dashboard.enrolment.professionals import add_professional
+from dashboard.enrolment.staff import ROLES, add_user
+
+CLI = services.Actor("cli")
+
+
+class CommandError(Exception):
+    """A problem to report to the person at the terminal (exit status 1)."""
+
+
+def _backend(settings: Settings) -> Backend:
+    return Backend.from_settings(settings)
+
+
+def _fail_on_validation(exc: ValidationFailed) -> CommandError:
+    return CommandError("\n".join(f"  {field} : {msg}" for field, msg in exc.errors.items()))
+
+
+def cmd_db_upgrade(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    backend.upgrade_schema()
+    print(f"Schéma de la base à jour ({backend.engine.url.render_as_string(hide_password=True)}).")
+    return 0
+
+
+def _print_demo(result: demo.DemoResult) -> None:
+    print(
+        f"Données de démonstration : {len(result.professionals)} professionnels, "
+        f"{result.enrolments} déclarations."
+    )
+    print("Comptes du personnel (mot de passe affiché une seule fois) :")
+    for email, password, roles in result.staff:
+        print(f"  {email:<24} {password}   ({', '.join(roles)})")
+
+
+def cmd_demo(args, settings: Settings) -> int:
+    if args.enrolments < 0:
+        raise CommandError("--enrolments doit être positif.")
+    backend = _backend(settings)
+    backend.upgrade_schema()
+    with backend.uow() as uow:
+        if services.overview(uow).by_state:
+            raise CommandError("La base contient déjà des déclarations : démo non chargée.")
+    _print_demo(demo.load(backend, args.enrolments))
+    return 0
+
+
+def cmd_professionals_add(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    try:
+        with backend.uow() as uow:
+            prof = add_professional(
+                uow,
+                last_name=args.last_name,
+                first_names=args.first_names,
+                email=args.email,
+                specialty=args.specialty,
+                code=args.code,
+                luxtrust_subject=args.luxtrust_subject,
+            )
+    except ValidationFailed as exc:
+        raise _fail_on_validation(exc) from None
+    print(f"Professionnel créé : {prof.id}")
+    return 0
+
+
+CSV_FIELDS = ("last_name", "first_names", "matricule", "email")
+
+
+def _read_csv(path: str) -> list[dict]:
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            sample = fh.read(4096)
+            fh.seek(0)
+            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+            reader = csv.DictReader(fh, dialect=dialect)
+            missing = [f for f in CSV_FIELDS if f not in (reader.fieldnames or [])]
+            if missing:
+                raise CommandError(
+                    f"Colonnes manquantes dans {path} : {', '.join(missing)} "
+                    f"(attendu : {', '.join(CSV_FIELDS)}, phone facultatif)."
+                )
+            return list(reader)
+    except OSError as exc:
+        raise CommandError(f"Impossible de lire {path} : {exc.strerror}.") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise CommandError(f"Fichier CSV illisible ({path}) : {exc}.") from None
+
+
+def cmd_declare(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    if args.csv:
+        if any([args.last_name, args.first_names, args.matricule, args.email]):
+            raise CommandError("--csv ne se combine pas avec --last-name/--matricule/...")
+        rows = _read_csv(args.csv)
+    else:
+        missing = [
+            n for n in ("last_name", "first_names", "matricule", "email") if not getattr(args, n)
+        ]
+        if missing:
+            raise CommandError(
+                "Indiquez "
+                + ", ".join("--" + m.replace("_", "-") for m in missing)
+                + " (ou --csv FICHIER)."
+            )
+        rows = [
+            {
+                "last_name": args.last_name,
+                "first_names": args.first_names,
+                "matricule": args.matricule,
+                "email": args.email,
+                "phone": args.phone,
+            }
+        ]
+    # Check every row before writing any, so a bad file writes nothing.
+    problems, seen, cleaned = [], {}, []
+    for line, row in enumerate(rows, start=2):
+        try:
+            data = services.validate_declaration(
+                row.get("last_name"),
+                row.get("first_names"),
+                row.get("matricule"),
+                row.get("email"),
+                row.get("phone"),
+            )
+        except ValidationFailed as exc:
+            problems.append((line, exc.errors))
+            continue
+        if data["matricule"] in seen:
+            problems.append((line, {"matricule": f"déjà présent ligne {seen[data['matricule']]}"}))
+            continue
+        seen[data["matricule"]] = line
+        cleaned.append(data)
+    if problems:
+        where = "ligne {} " if args.csv else ""
+        report = [
+            f"{where.format(line)}{field} : {msg}".strip()
+            for line, errors in problems
+            for field, msg in errors.items()
+        ]
+        raise CommandError(
+            "Déclaration refusée, rien n'a été enregistré :\n  " + "\n  ".join(report)
+        )
+    with backend.uow() as uow:
+        from dashboard.enrolment.model import Professional
+
+        prof = uow.session.get(Professional, args.professional)
+        if prof is None or not prof.active:
+            raise CommandError(f"Professionnel {args.professional} inconnu ou inactif.")
+    for data in cleaned:
+        with backend.uow() as uow:
+            result = services.declare(uow, args.professional, actor=CLI, **data)
+        extra = f" (remplace la déclaration {result.superseded_id})" if result.superseded_id else ""
+        print(f"Déclaration {result.enrolment_id} enregistrée, invitation en file d'envoi{extra}.")
+    return 0
+
+
+def _read_password(args) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Mot de passe : ")
+        if first != getpass.getpass("Confirmez le mot de passe : "):
+            raise CommandError("Les deux mots de passe diffèrent.")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_users_add(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    password = _read_password(args)
+    try:
+        with backend.uow() as uow:
+            user = add_user(uow, args.email, password, args.role, display_name=args.name)
+    except ValidationFailed as exc:
+        raise _fail_on_validation(exc) from None
+    print(f"Compte créé : {user.email} ({', '.join(sorted(user.role_names))}).")
+    return 0
+
+
+def cmd_mail_send(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    transport = mail.transport_from_settings(settings)
+    if transport is None:
+        raise CommandError(
+            "SMTP_URL n'est pas défini : le courrier reste dans la boîte de "
+            "développement (/dev/mailbox)."
+        )
+    while True:
+        report = backend.deliver_mail(transport)
+        print(
+            f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
+            f"abandonnés : {report.failed}.",
+            flush=True,
+        )
+        if not args.loop:
+            return 0 if not report.failed else 1
+        time.sleep(args.interval)
+
+
+def cmd_expire(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    with backend.uow() as uow:
+        count = services.expire_stale(uow)
+    print(f"Invitations expirées : {count}.")
+    return 0
+
+
+def _mail_loop(backend: Backend, interval: float) -> None:
+    while True:
+        try:
+            backend.deliver_mail()
+        except Exception as exc:  # keep the loop alive; the outbox keeps the mail
+            print(f"Envoi du courrier : {exc}", file=sys.stderr)
+        time.sleep(interval)
+
+
+def cmd_run(args, settings: Settings) -> int:
+    from dashboard.app import create_app
+
+    backend = _backend(settings)
+    if backend.upgrade_schema() and settings.demo_on_first_start and not settings.is_production:
+        print("Première utilisation : chargement des données de démonstration…", flush=True)
+        _print_demo(demo.load(backend))
+    app = create_app(settings, backend=backend)
+    if settings.smtp_url:
+        threading.Thread(target=_mail_loop, args=(backend, 5.0), daemon=True).start()
+    url = f"http://{args.host}:{args.port}/"
+    print(f"\nL'application est prête : ouvrez {url}\n", flush=True)
+    app.run(host=args.host, port=args.port, debug=False)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m dashboard", description="Agence eSanté — inscription des secrétaires"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="démarrer l'application")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8050)
+    run.set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="schéma de la base").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="créer ou mettre à jour le schéma").set_defaults(
+        func=cmd_db_upgrade
+    )
+
+    d = sub.add_parser("demo", help="charger des données de démonstration")
+    d.add_argument("--enrolments", type=int, default=150)
+    d.set_defaults(func=cmd_demo)
+
+    profs = sub.add_parser("professionals").add_subparsers(dest="professionals", required=True)
+    pa = profs.add_parser("add", help="enregistrer un professionnel de santé")
+    pa.add_argument("--last-name", required=True)
+    pa.add_argument("--first-names", required=True)
+    pa.add_argument("--email", required=True)
+    pa.add_argument("--specialty")
+    pa.add_argument("--code")
+    pa.add_argument("--luxtrust-subject")
+    pa.set_defaults(func=cmd_professionals_add)
+
+    dec = sub.add_parser("declare", help="déclarer une secrétaire (ou plusieurs avec --csv)")
+    dec.add_argument("--professional", type=int, required=True)
+    dec.add_argument("--last-name")
+    dec.add_argument("--first-names")
+    dec.add_argument("--matricule")
+    dec.add_argument("--email")
+    dec.add_argument("--phone")
+    dec.add_argument("--csv", metavar="FICHIER")
+    dec.set_defaults(func=cmd_declare)
+
+    users = sub.add_parser("users").add_subparsers(dest="users", required=True)
+    ua = users.add_parser("add", help="créer un compte du personnel (mot de passe demandé)")
+    ua.add_argument("--email", required=True)
+    ua.add_argument("--role", action="append", required=True, choices=ROLES)
+    ua.add_argument("--name")
+    ua.set_defaults(func=cmd_users_add)
+
+    m = sub.add_parser("mail").add_subparsers(dest="mail", required=True)
+    ms = m.add_parser("send", help="envoyer le courrier en attente")
+    ms.add_argument("--loop", action="store_true", help="continuer toutes les --interval s")
+    ms.add_argument("--interval", type=float, default=10.0)
+    ms.set_defaults(func=cmd_mail_send)
+
+    sub.add_parser("expire", help="expirer les invitations échues").set_defaults(func=cmd_expire)
+    return parser
+
+
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = (settings or Settings.from_env()).check()
+        return args.func(args, settings)
+    except (CommandError, ConfigurationError) as exc:
+        print(f"Erreur : {exc}", file=sys.stderr)
+        return 1
+    except DomainError as exc:
+        print(f"Erreur : {exc.message}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

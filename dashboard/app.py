@@ -1,0 +1,74 @@
+"""Application factory: `create_app(settings)` → a Dash app on a Flask server."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+import dash_bootstrap_components as dbc
+import flask
+from dash import Dash
+
+from dashboard import auth
+from dashboard.config import PROJECT_ROOT, Settings
+from dashboard.enrolment.bootstrap import Backend
+
+PAGES = Path(__file__).with_name("pages")
+
+
+def backend() -> Backend:
+    """The service backend of the app that serves the current request."""
+    return flask.current_app.extensions["esante"]
+
+
+def _load_user(user_id: str) -> auth.Principal | None:
+    # Staff and professionals arrive with the later issues; nobody logs in yet.
+    return None
+
+
+def create_app(settings: Settings | None = None, *, backend: Backend | None = None) -> Dash:
+    settings = (settings or Settings.from_env()).check()
+    server = flask.Flask(__name__)
+    server.config.update(
+        SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.is_production,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=settings.is_production,
+    )
+    server.extensions["esante"] = backend or Backend.from_settings(settings)
+    auth.init_app(server, _load_user)
+
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(PAGES),
+        assets_folder=str(PROJECT_ROOT / "assets"),
+        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        # Layouts depend on who asks, so Dash cannot validate them up front.
+        suppress_callback_exceptions=True,
+        title="Agence eSanté",
+        update_title=None,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.layout = _shell
+    from dashboard.callbacks import register_all
+
+    register_all(app)
+    return app
+
+
+def _shell():
+    return dbc.Container(
+        [
+            dash.html.Header(
+                dash.html.A("Agence eSanté", href="/", className="brand"),
+                className="site-header",
+            ),
+            dash.html.Main(dash.page_container, id="main"),
+        ],
+        fluid=False,
+        className="app-shell",
+    )

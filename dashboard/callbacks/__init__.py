@@ -1,0 +1,11 @@
+"""Callbacks, grouped per page; each module's `register(app)` attaches them to one app."""
+
+from __future__ import annotations
+
+from dash import Dash
+
+
+def register_all(app: Dash) -> None:
+    from dashboard.callbacks import mailbox
+
+    mailbox.register(app)

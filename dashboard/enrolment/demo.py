@@ -1,0 +1,355 @@
+"""Demo data: professionals, staff, and enrolments in every state over the last 90 days.
+
+Enrolments are driven through the real service functions with a moving clock, so their
+events, emails and accounts are exactly what production would have written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+import unicodedata
+from dataclasses import dataclass, field
+
+from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment import matricule, services
+from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.errors import DomainError
+from dashboard.enrolment.identity import Identity
+from dashboard.enrolment.professionals import add_professional
+from dashboard.enrolment.staff import add_user, generate_password
+from dashboard.enrolment.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+LAST_NAMES = [
+    "Schmit",
+    "Muller",
+    "Weber",
+    "Hoffmann",
+    "Wagner",
+    "Thill",
+    "Schiltz",
+    "Kremer",
+    "Reuter",
+    "Kieffer",
+    "Becker",
+    "Klein",
+    "Schroeder",
+    "Meyer",
+    "Hansen",
+    "Welter",
+    "Majerus",
+    "Ries",
+    "Da Silva",
+    "Pereira",
+    "Ferreira",
+    "Rodrigues",
+    "Dos Santos",
+    "Gomes",
+    "Martins",
+    "Lopes",
+    "Goedert",
+    "Steffen",
+    "Wirtz",
+    "Frisch",
+    "Lentz",
+    "Back",
+    "Faber",
+    "Konsbruck",
+    "D'Angelo",
+]
+FIRST_NAMES = [
+    "Marie",
+    "Anne",
+    "Claudine",
+    "Sandra",
+    "Nathalie",
+    "Carole",
+    "Sylvie",
+    "Laura",
+    "Sophie",
+    "Joëlle",
+    "Martine",
+    "Tessy",
+    "Jill",
+    "Lynn",
+    "Mandy",
+    "Ana",
+    "Sarah",
+    "Michèle",
+    "Josiane",
+    "Danielle",
+    "Françoise",
+    "Liliane",
+    "Marie-Paule",
+    "Anne-Marie",
+    "Léa",
+    "Chloé",
+]
+SECOND_NAMES = ["Louise", "Jeanne", "Thérèse", "Catherine", "Rose", "Hélène"]
+PROFESSIONALS = [
+    ("Hoffmann", "Jean", "médecine générale"),
+    ("Weber", "Paul", "pédiatrie"),
+    ("Schmit", "Claude", "cardiologie"),
+    ("Kieffer", "Martine", "dermatologie"),
+    ("Reuter", "Luc", "gynécologie"),
+    ("Majerus", "Nadine", "ophtalmologie"),
+    ("Pereira", "Miguel", "médecine dentaire"),
+    ("Thill", "Georges", "médecine générale"),
+]
+DEMO_STAFF = [
+    ("reviewer@esante.lu", "Relectrice Demo", ["reviewer"]),
+    ("reviewer2@esante.lu", "Relecteur Deux", ["reviewer"]),
+    ("manager@esante.lu", "Manager Demo", ["manager"]),
+    ("admin@esante.lu", "Admin Demo", ["admin"]),
+]
+# Outcome weights: how far each demo secretary gets.
+OUTCOMES = [
+    ("auto", 44),
+    ("approved", 8),
+    ("rejected", 3),
+    ("pending_review", 7),
+    ("identity_mismatch", 3),
+    ("matricule_verified", 3),
+    ("cgu_accepted", 4),
+    ("declared", 11),
+    ("locked", 2),
+    ("cancelled", 4),
+    ("superseded", 2),
+]
+
+
+@dataclass
+class DemoResult:
+    professionals: list[int] = field(default_factory=list)
+    staff: list[tuple[str, str, list[str]]] = field(default_factory=list)  # email, password, roles
+    enrolments: int = 0
+    invitations: list[tuple[int, str]] = field(default_factory=list)  # open ones: (id, token)
+
+
+class MovingClock:
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, rng: random.Random, low_minutes: float, high_minutes: float) -> None:
+        self.now += dt.timedelta(minutes=rng.uniform(low_minutes, high_minutes))
+
+
+def _ascii(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name.lower())
+    return "".join(c for c in folded if c.isascii() and c.isalnum())
+
+
+def random_matricule(rng: random.Random, today: dt.date) -> str:
+    while True:
+        year = rng.randint(1960, 2004)
+        month, day = rng.randint(1, 12), rng.randint(1, 28)
+        if rng.random() < 0.02:
+            day = 0  # unknown day of birth, as some matricules have
+        try:
+            return matricule.make(f"{year:04d}{month:02d}{day:02d}", f"{rng.randint(0, 999):03d}")
+        except matricule.InvalidMatricule:
+            continue
+
+
+def _typo(rng: random.Random, name: str) -> str:
+    i = rng.randrange(1, len(name))
+    return name[:i] + name[i - 1] + name[i:] if rng.random() < 0.5 else name[:i] + name[i + 1 :]
+
+
+def _mismatching(rng: random.Random, declared: Identity) -> Identity:
+    """A LuxTrust identity that differs from the declaration in one realistic way."""
+    way = rng.choice(["typo", "swapped", "birth", "other_last_name"])
+    if way == "typo" and len(declared.last_name) > 4:
+        return Identity(
+            _typo(rng, declared.last_name).upper(),
+            declared.first_names.upper(),
+            declared.birth_date,
+            None,
+        )
+    if way == "swapped":
+        return Identity(declared.first_names, declared.last_name, declared.birth_date, None)
+    if way == "birth" and declared.birth_date:
+        return Identity(
+            declared.last_name,
+            declared.first_names,
+            declared.birth_date + dt.timedelta(days=rng.randint(1, 400)),
+            None,
+        )
+    return Identity(
+        rng.choice(LAST_NAMES) + "-" + declared.last_name,
+        declared.first_names,
+        declared.birth_date,
+        None,
+    )
+
+
+def _matching(rng: random.Random, declared: Identity) -> Identity:
+    """What LuxTrust typically returns for the right person: capitals, more given names."""
+    first = declared.first_names
+    if rng.random() < 0.3:
+        first = f"{first} {rng.choice(SECOND_NAMES)}"
+    last = declared.last_name.upper() if rng.random() < 0.6 else declared.last_name
+    return Identity(last, first.upper() if rng.random() < 0.5 else first, declared.birth_date, None)
+
+
+def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResult:
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    real_now = backend.clock()
+    result = DemoResult()
+    clock = MovingClock(real_now - dt.timedelta(days=95))
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(backend.session_factory, backend.settings, clock)
+
+    for email, name, roles in DEMO_STAFF:
+        password = generate_password()
+        with uow() as u:
+            add_user(u, email, password, roles, display_name=name)
+        result.staff.append((email, password, roles))
+    with uow() as u:
+        from sqlalchemy import select
+
+        from dashboard.enrolment.model import StaffUser
+
+        reviewer_id = u.session.scalar(
+            select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0])
+        )
+    for i, (last, first, specialty) in enumerate(PROFESSIONALS, start=1):
+        with uow() as u:
+            prof = add_professional(
+                u,
+                last_name=last,
+                first_names=first,
+                specialty=specialty,
+                email=f"{first.lower()}.{last.lower()}@cabinet.lu",
+                code=f"{i:02d}{i * 1234:06d}",
+                luxtrust_subject=f"demo-professional-{i}",
+            )
+        result.professionals.append(prof.id)
+
+    weights = [w for _, w in OUTCOMES]
+    names = [o for o, _ in OUTCOMES]
+    starts = sorted(real_now - dt.timedelta(days=rng.uniform(0, 90)) for _ in range(enrolments))
+    people: list[dict] = []
+    outcomes = rng.choices(names, weights, k=enrolments)
+    # The most recent ones cover every state, so each page has something to show.
+    every_state = [o for o, _ in OUTCOMES]
+    outcomes[-len(every_state) :] = every_state[: len(outcomes)]
+    for start, outcome in zip(starts, outcomes, strict=True):
+        clock.now = start
+        if people and rng.random() < 0.05:
+            person = dict(rng.choice(people))  # the same secretary declared by another doctor
+        else:
+            last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
+            person = {
+                "last_name": last,
+                "first_names": first,
+                "matricule": random_matricule(rng, real_now.date()),
+                "email": f"{_ascii(first)}.{_ascii(last)}{rng.randint(1, 99)}@example.lu",
+            }
+            people.append(person)
+        prof_id = rng.choice(result.professionals)
+        try:
+            token = _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id)
+        except DomainError as exc:  # e.g. a duplicate the dice produced: skip it
+            log.debug("demo enrolment skipped: %s", exc)
+            continue
+        result.enrolments += 1
+        if token:
+            result.invitations.append(token)
+    clock.now = real_now
+    with uow() as u:
+        services.expire_stale(u)
+    return result
+
+
+def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id):
+    with uow() as u:
+        declared = services.declare(u, prof_id, **person)
+    token = declared.token
+    th = services.hash_token(token)
+    if outcome == "declared":
+        return (declared.enrolment_id, token)
+    if outcome in ("cancelled", "superseded"):
+        clock.advance(rng, 60, 60 * 48)
+        with uow() as u:
+            if outcome == "cancelled":
+                services.cancel(
+                    u,
+                    declared.enrolment_id,
+                    services.Actor("professional", str(prof_id)),
+                    professional_id=prof_id,
+                )
+            else:
+                services.declare(u, prof_id, **person)
+        return None
+    clock.advance(rng, 10, 60 * 72)
+    with uow() as u:
+        services.open_invitation(u, token)
+    clock.advance(rng, 1, 5)
+    with uow() as u:
+        services.accept_cgu(u, th, u.settings.cgu_version)
+    if outcome == "cgu_accepted":
+        return (declared.enrolment_id, token)
+    if outcome == "locked":
+        for _ in range(u.settings.max_matricule_attempts):
+            clock.advance(rng, 0.5, 3)
+            other = random_matricule(rng, clock.now.date())
+            with uow() as u:
+                services.verify_matricule(u, th, other)
+        return None
+    clock.advance(rng, 1, 4)
+    with uow() as u:
+        services.verify_matricule(u, th, person["matricule"])
+    if outcome == "matricule_verified":
+        return (declared.enrolment_id, token)
+    declared_identity = Identity(
+        person["last_name"],
+        person["first_names"],
+        matricule.birth_date(person["matricule"]),
+        person["matricule"],
+    )
+    matches = outcome == "auto"
+    observed = (
+        _matching(rng, declared_identity) if matches else _mismatching(rng, declared_identity)
+    )
+    clock.advance(rng, 1, 6)
+    with uow() as u:
+        services.record_luxtrust_identity(
+            u,
+            th,
+            observed,
+            subject=f"lt-{person['matricule']}",
+            device=rng.choice(services.LUXTRUST_DEVICES),
+        )
+    if outcome in ("auto", "identity_mismatch"):
+        return (declared.enrolment_id, token) if outcome == "identity_mismatch" else None
+    clock.advance(rng, 0.5, 3)
+    with uow() as u:
+        services.confirm_personal_device(u, th, True)
+    if outcome == "pending_review":
+        return None
+    clock.advance(rng, 60, 60 * 24 * 4)
+    with uow() as u:
+        if outcome == "approved":
+            services.approve(u, declared.enrolment_id, reviewer_id)
+        else:
+            services.reject(
+                u,
+                declared.enrolment_id,
+                reviewer_id,
+                reason_code=rng.choice(services.REJECTION_REASONS),
+                note="Pièce d'identité non concordante (démo).",
+            )
+    return None
+
+
+def states_present(backend: Backend) -> set[str]:
+    with backend.uow() as u:
+        return {s for s, n in services.overview(u).by_state.items() if n and s in lc.STATES}

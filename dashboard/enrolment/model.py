@@ -1,0 +1,294 @@
+"""SQLAlchemy tables of the enrolment service.
+
+Personal data lives in `enrolments`, `luxtrust_identities`, `secretary_accounts`,
+`professionals` and `outbox`; `events` hold ids, states and kinds only, so the
+audit trail and the metrics survive the purge of personal data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Professional(Base):
+    __tablename__ = "professionals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Subject of the professional's LuxTrust identity at the agency's OIDC broker.
+    luxtrust_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)  # medical code
+    last_name: Mapped[str] = mapped_column(String(200))
+    first_names: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    specialty: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    @property
+    def display_name(self) -> str:
+        return f"Dr {self.first_names} {self.last_name}"
+
+
+class SecretaryAccount(Base):
+    """One account per person (by matricule), linked to every professional who declared her."""
+
+    __tablename__ = "secretary_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    matricule: Mapped[str | None] = mapped_column(String(13), unique=True)
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_names: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    email: Mapped[str | None] = mapped_column(String(320))
+    luxtrust_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    links: Mapped[list[AccountLink]] = relationship(back_populates="account")
+
+
+class AccountLink(Base):
+    __tablename__ = "account_links"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("secretary_accounts.id"), primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), primary_key=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    account: Mapped[SecretaryAccount] = relationship(back_populates="links")
+    professional: Mapped[Professional] = relationship()
+
+
+class Enrolment(Base):
+    """One per declaration; its `state` moves only through lifecycle.TRANSITIONS."""
+
+    __tablename__ = "enrolments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), index=True)
+    declared_last_name: Mapped[str | None] = mapped_column(String(200))
+    declared_first_names: Mapped[str | None] = mapped_column(String(200))
+    declared_matricule: Mapped[str | None] = mapped_column(String(13), index=True)
+    email: Mapped[str | None] = mapped_column(String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    wrong_matricule_count: Mapped[int] = mapped_column(Integer, default=0)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    cgu_version: Mapped[str | None] = mapped_column(String(32))
+    cgu_accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    matricule_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    device_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    decision: Mapped[str | None] = mapped_column(String(24))
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("secretary_accounts.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    purged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    professional: Mapped[Professional] = relationship()
+    account: Mapped[SecretaryAccount | None] = relationship()
+    identities: Mapped[list[LuxTrustIdentity]] = relationship(
+        back_populates="enrolment", order_by="LuxTrustIdentity.id"
+    )
+
+    # Optimistic locking: a concurrent writer's UPDATE finds no row and raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_enrolments_prof_matricule", "professional_id", "declared_matricule"),
+    )
+
+    @property
+    def latest_identity(self) -> LuxTrustIdentity | None:
+        return self.identities[-1] if self.identities else None
+
+
+class LuxTrustIdentity(Base):
+    """An identity received from the LuxTrust provider, with its comparison verdict."""
+
+    __tablename__ = "luxtrust_identities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    subject: Mapped[str | None] = mapped_column(String(255))
+    last_name: Mapped[str | None] = mapped_column(String(200))
+    first_names: Mapped[str | None] = mapped_column(String(200))
+    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    matricule: Mapped[str | None] = mapped_column(String(13))
+    device: Mapped[str | None] = mapped_column(String(40))
+    matches: Mapped[bool] = mapped_column(Boolean)
+    comparison: Mapped[dict] = mapped_column(JSON)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    enrolment: Mapped[Enrolment] = relationship(back_populates="identities")
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    roles: Mapped[list[StaffRole]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def role_names(self) -> frozenset[str]:
+        return frozenset(r.role for r in self.roles)
+
+
+class StaffRole(Base):
+    __tablename__ = "staff_roles"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), primary_key=True)
+
+    user: Mapped[StaffUser] = relationship(back_populates="roles")
+
+
+class Decision(Base):
+    """A reviewer's (or the automatic) decision; four-eyes decisions wait for confirmation."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(24))  # auto_match, reviewer_approved, rejected
+    reason_code: Mapped[str | None] = mapped_column(String(40))
+    note: Mapped[str | None] = mapped_column(Text)
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    status: Mapped[str] = mapped_column(String(20), default="final")  # final | awaiting_second
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class ReviewNote(Base):
+    __tablename__ = "review_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Event(Base):
+    """Append-only audit log: who did what, when, from which state to which.
+
+    `data` never holds personal data (ids, kinds and codes only).
+    """
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[str | None] = mapped_column(String(64))
+    state_before: Mapped[str | None] = mapped_column(String(24))
+    state_after: Mapped[str | None] = mapped_column(String(24))
+    data: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("ix_events_enrolment_id_id", "enrolment_id", "id"),
+        Index("ix_events_action_created_at", "action", "created_at"),
+    )
+
+
+@event.listens_for(Event, "before_update")
+@event.listens_for(Event, "before_delete")
+def _events_are_append_only(mapper, connection, target):
+    raise PermissionError("events are append-only")
+
+
+class OutboxEmail(Base):
+    """Email written in the same transaction as the state change (transactional outbox)."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"), index=True)
+    template: Mapped[str] = mapped_column(String(40))
+    recipient: Mapped[str | None] = mapped_column(String(320))
+    language: Mapped[str] = mapped_column(String(5), default="fr")
+    # Template context; the invitation token inside it is encrypted and wiped once sent.
+    context: Mapped[dict | None] = mapped_column(JSON)
+    message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|sent|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)

@@ -1,0 +1,46 @@
+"""Health professionals: who may declare secretaries."""
+
+from __future__ import annotations
+
+from dashboard.enrolment.errors import ValidationFailed
+from dashboard.enrolment.model import Professional
+from dashboard.enrolment.services import clean_email
+from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import gettext as _
+
+
+def add_professional(
+    uow: UnitOfWork,
+    *,
+    last_name: str,
+    first_names: str,
+    email: str,
+    specialty: str | None = None,
+    code: str | None = None,
+    luxtrust_subject: str | None = None,
+    language: str = "fr",
+) -> Professional:
+    errors: dict[str, str] = {}
+    email = clean_email(email, errors)
+    last_name = " ".join((last_name or "").split())
+    first_names = " ".join((first_names or "").split())
+    if not last_name:
+        errors["last_name"] = _("Le nom est obligatoire.")
+    if not first_names:
+        errors["first_names"] = _("Le prénom est obligatoire.")
+    if errors:
+        raise ValidationFailed(errors)
+    prof = Professional(
+        last_name=last_name,
+        first_names=first_names,
+        email=email,
+        specialty=specialty,
+        code=code,
+        luxtrust_subject=luxtrust_subject,
+        language=language,
+        active=True,
+        created_at=uow.now(),
+    )
+    uow.session.add(prof)
+    uow.commit()
+    return prof

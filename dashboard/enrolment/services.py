@@ -1,0 +1,1038 @@
+"""The enrolment service: one function per step of the lifecycle.
+
+Every function takes a `UnitOfWork`, checks its input and the transition, writes the new
+state, an event and any outbox email, and commits once. A domain error raised before the
+commit leaves the database unchanged. The secretary pages, the professional pages, the
+back-office and the command line all call these functions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from dashboard.enrolment import identity as identity_mod
+from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment import mail, matricule
+from dashboard.enrolment.errors import (
+    DuplicateDeclaration,
+    Forbidden,
+    IllegalTransition,
+    InvalidLink,
+    LimitReached,
+    NotFound,
+    ValidationFailed,
+)
+from dashboard.enrolment.model import (
+    AccountLink,
+    Decision,
+    Enrolment,
+    Event,
+    LuxTrustIdentity,
+    Professional,
+    ReviewNote,
+    SecretaryAccount,
+    StaffUser,
+)
+from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import gettext as _
+
+REJECTION_REASONS = (
+    "identity_not_established",
+    "not_declared_person",
+    "suspected_fraud",
+    "declaration_error",
+)
+LUXTRUST_DEVICES = ("mobile", "scan", "smartcard", "signing_stick", "eid")
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
+PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,20}$")
+NAME_MAX = 200
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: kind is secretary, professional, staff, system or cli."""
+
+    kind: str
+    id: str | None = None
+
+    @classmethod
+    def system(cls) -> Actor:
+        return cls("system")
+
+
+SYSTEM = Actor.system()
+
+
+# --- tokens ---------------------------------------------------------------------------------
+
+
+def new_token() -> str:
+    """An invitation token: 256 bits from `secrets`, URL-safe."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_token(token: str) -> str:
+    # A plain SHA-256 suffices: the token has 256 bits of entropy, so no guessing attack.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def invitation_link(uow: UnitOfWork, token: str) -> str:
+    return f"{uow.settings.base_url}/enrolment/invitation/{token}"
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _record(
+    uow: UnitOfWork,
+    enrolment: Enrolment | None,
+    action: str,
+    actor: Actor,
+    *,
+    before: str | None = None,
+    after: str | None = None,
+    data: dict | None = None,
+) -> None:
+    state = enrolment.state if enrolment is not None else None
+    uow.session.add(
+        Event(
+            enrolment_id=enrolment.id if enrolment is not None else None,
+            action=action,
+            actor_type=actor.kind,
+            actor_id=actor.id,
+            state_before=before if before is not None else state,
+            state_after=after if after is not None else state,
+            data=data,
+            created_at=uow.now(),
+        )
+    )
+
+
+def _move(
+    uow: UnitOfWork,
+    enrolment: Enrolment,
+    target: str,
+    action: str,
+    actor: Actor,
+    data: dict | None = None,
+) -> None:
+    """The only place that changes `Enrolment.state`: checks the table, writes the event."""
+    source = enrolment.state
+    lc.check(source, target)
+    enrolment.state = target
+    enrolment.updated_at = uow.now()
+    _record(uow, enrolment, action, actor, before=source, after=target, data=data)
+
+
+def _get(uow: UnitOfWork, enrolment_id: int, *, for_update: bool = False) -> Enrolment:
+    enrolment = uow.session.get(Enrolment, enrolment_id, with_for_update=for_update)
+    if enrolment is None:
+        raise NotFound(_("Cette demande n'existe pas."))
+    return enrolment
+
+
+def _ensure_alive(uow: UnitOfWork, enrolment: Enrolment, actor: Actor) -> None:
+    """Expire the enrolment if its time ran out; then refuse to go on."""
+    if enrolment.state in lc.OPEN_FOR_SECRETARY and uow.now() >= enrolment.expires_at:
+        _move(uow, enrolment, lc.EXPIRED, "expired", actor)
+        uow.commit()
+        raise InvalidLink(_link_message(lc.EXPIRED), lc.EXPIRED)
+
+
+def _clean_name(value: str | None, field_name: str, label: str, errors: dict) -> str:
+    text = " ".join((value or "").split())
+    if not text:
+        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
+    elif len(text) > NAME_MAX:
+        errors[field_name] = _(
+            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
+        )
+    elif any(ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text):
+        errors[field_name] = _(
+            "Le champ « {label} » contient des caractères non admis.", label=label
+        )
+    elif not any(c.isalpha() for c in text):
+        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
+    return text
+
+
+def clean_email(value: str | None, errors: dict, field_name: str = "email") -> str:
+    text = (value or "").strip()
+    if not text:
+        errors[field_name] = _("L'adresse email est obligatoire.")
+    elif len(text) > 254 or not EMAIL_RE.match(text):
+        errors[field_name] = _(
+            "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
+        )
+    return text.lower()
+
+
+def validate_declaration(
+    last_name: str | None,
+    first_names: str | None,
+    matricule_text: str | None,
+    email: str | None,
+    phone: str | None = None,
+) -> dict:
+    """Check every field at once; raise ValidationFailed listing each bad field."""
+    errors: dict[str, str] = {}
+    cleaned = {
+        "last_name": _clean_name(last_name, "last_name", _("Nom"), errors),
+        "first_names": _clean_name(first_names, "first_names", _("Prénom(s)"), errors),
+        "email": clean_email(email, errors),
+        "phone": (phone or "").strip() or None,
+    }
+    try:
+        cleaned["matricule"] = matricule.validate(matricule_text or "")
+    except matricule.InvalidMatricule as exc:
+        errors["matricule"] = str(exc)
+    if cleaned["phone"] and not PHONE_RE.match(cleaned["phone"]):
+        errors["phone"] = _("Le numéro de téléphone n'est pas valide (exemple : +352 621 123 456).")
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+# --- declaration ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Declared:
+    enrolment_id: int
+    token: str
+    superseded_id: int | None = None
+
+
+def _queue_invitation(uow: UnitOfWork, enrolment: Enrolment, token: str) -> None:
+    prof = enrolment.professional
+    mail.queue(
+        uow,
+        "invitation",
+        enrolment.email,
+        {
+            "first_names": enrolment.declared_first_names,
+            "last_name": enrolment.declared_last_name,
+            "professional": prof.display_name,
+            "expires_on": enrolment.expires_at.date().strftime("%d/%m/%Y"),
+        },
+        enrolment_id=enrolment.id,
+        language=enrolment.language,
+        link=invitation_link(uow, token),
+    )
+
+
+def declare(
+    uow: UnitOfWork,
+    professional_id: int,
+    *,
+    last_name: str,
+    first_names: str,
+    matricule: str,
+    email: str,
+    phone: str | None = None,
+    language: str = "fr",
+    if_open: str = "supersede",
+    actor: Actor | None = None,
+) -> Declared:
+    """Store a declaration and queue the invitation email.
+
+    An open declaration by the same professional for the same matricule is superseded
+    (`if_open="supersede"`) or refused with DuplicateDeclaration (`if_open="refuse"`).
+    """
+    data = validate_declaration(last_name, first_names, matricule, email, phone)
+    prof = uow.session.get(Professional, professional_id)
+    if prof is None or not prof.active:
+        raise NotFound(_("Professionnel de santé inconnu ou inactif."))
+    actor = actor or Actor("professional", str(professional_id))
+    now = uow.now()
+    open_ones = uow.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.professional_id == professional_id,
+            Enrolment.declared_matricule == data["matricule"],
+            Enrolment.state.in_(lc.OPEN),
+        )
+        .with_for_update()
+    ).all()
+    if open_ones and if_open == "refuse":
+        raise DuplicateDeclaration(
+            _(
+                "Vous avez déjà une déclaration en cours pour ce matricule. "
+                "Renvoyez l'invitation ou corrigez la déclaration existante."
+            ),
+            enrolment_id=open_ones[0].id,
+        )
+    token = new_token()
+    enrolment = Enrolment(
+        professional_id=professional_id,
+        declared_last_name=data["last_name"],
+        declared_first_names=data["first_names"],
+        declared_matricule=data["matricule"],
+        email=data["email"],
+        phone=data["phone"],
+        language=language,
+        state=lc.DECLARED,
+        wrong_matricule_count=0,
+        token_hash=hash_token(token),
+        token_issued_at=now,
+        expires_at=now + dt.timedelta(days=uow.settings.invitation_days),
+        created_at=now,
+        updated_at=now,
+    )
+    uow.session.add(enrolment)
+    uow.session.flush()
+    _record(uow, enrolment, "declared", actor, before="", after=lc.DECLARED)
+    superseded_id = None
+    for old in open_ones:
+        if old.state == lc.PENDING_REVIEW:
+            # A case already with the identity-vigilance team is theirs to decide.
+            raise DuplicateDeclaration(
+                _(
+                    "Une vérification manuelle est en cours pour ce matricule ; "
+                    "attendez sa conclusion avant de déclarer à nouveau."
+                ),
+                enrolment_id=old.id,
+            )
+        old.superseded_by_id = enrolment.id
+        _move(uow, old, lc.CANCELLED, "superseded", actor, {"superseded_by": enrolment.id})
+        superseded_id = old.id
+    _queue_invitation(uow, enrolment, token)
+    uow.commit()
+    return Declared(enrolment.id, token, superseded_id)
+
+
+def redeclare(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    professional_id: int,
+    *,
+    last_name: str,
+    first_names: str,
+    matricule: str,
+    email: str,
+    phone: str | None = None,
+) -> Declared:
+    """The guide's remedy for a wrong matricule: a new declaration that supersedes the old."""
+    with_language = _get_owned(uow, enrolment_id, professional_id)
+    if with_language.state not in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED}:
+        raise IllegalTransition(
+            _(
+                "Cette déclaration ne peut plus être corrigée ({state}).",
+                state=lc.state_label(with_language.state),
+            )
+        )
+    language = with_language.language
+    old_state = with_language.state
+    result = declare(
+        uow,
+        professional_id,
+        last_name=last_name,
+        first_names=first_names,
+        matricule=matricule,
+        email=email,
+        phone=phone,
+        language=language,
+        if_open="supersede",
+        actor=Actor("professional", str(professional_id)),
+    )
+    if result.superseded_id != enrolment_id and old_state in lc.OPEN_FOR_SECRETARY:
+        # The corrected matricule differs from the old one: supersede the old explicitly.
+        old = _get(uow, enrolment_id)
+        if old.state in lc.OPEN_FOR_SECRETARY:
+            old.superseded_by_id = result.enrolment_id
+            _move(
+                uow,
+                old,
+                lc.CANCELLED,
+                "superseded",
+                Actor("professional", str(professional_id)),
+                {"superseded_by": result.enrolment_id},
+            )
+            uow.commit()
+    return Declared(result.enrolment_id, result.token, enrolment_id)
+
+
+def _get_owned(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> Enrolment:
+    enrolment = uow.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.professional_id != professional_id:
+        # Same answer for "absent" and "not yours": no probing of other declarations.
+        raise NotFound(_("Cette déclaration n'existe pas."))
+    return enrolment
+
+
+def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> str:
+    """A new link by email; the previous link stops working. At most N a day."""
+    enrolment = _get_owned(uow, enrolment_id, professional_id)
+    if enrolment.state not in lc.OPEN_FOR_SECRETARY:
+        raise IllegalTransition(
+            _(
+                "L'invitation ne peut plus être renvoyée ({state}).",
+                state=lc.state_label(enrolment.state),
+            )
+        )
+    now = uow.now()
+    since = now - dt.timedelta(days=1)
+    sent_today = uow.session.scalar(
+        select(func.count(Event.id)).where(
+            Event.enrolment_id == enrolment.id,
+            Event.action == "invitation_resent",
+            Event.created_at >= since,
+        )
+    )
+    limit = uow.settings.resends_per_day
+    if sent_today >= limit:
+        raise LimitReached(
+            _("L'invitation a déjà été renvoyée {n} fois en 24 heures ; réessayez demain.", n=limit)
+        )
+    token = new_token()
+    enrolment.token_hash = hash_token(token)
+    enrolment.token_issued_at = now
+    enrolment.expires_at = now + dt.timedelta(days=uow.settings.invitation_days)
+    enrolment.updated_at = now
+    _record(uow, enrolment, "invitation_resent", Actor("professional", str(professional_id)))
+    _queue_invitation(uow, enrolment, token)
+    uow.commit()
+    return token
+
+
+def cancel(uow: UnitOfWork, enrolment_id: int, actor: Actor, professional_id: int | None = None):
+    """Withdraw a declaration (by its professional, or by staff when professional_id is None)."""
+    enrolment = (
+        _get_owned(uow, enrolment_id, professional_id)
+        if professional_id is not None
+        else _get(uow, enrolment_id)
+    )
+    if enrolment.state == lc.CANCELLED:
+        return enrolment.state  # idempotent
+    _move(uow, enrolment, lc.CANCELLED, "cancelled", actor)
+    uow.commit()
+    return enrolment.state
+
+
+# --- the secretary's steps -------------------------------------------------------------------
+
+
+def _link_message(reason: str) -> str:
+    messages = {
+        "unknown": _(
+            "Ce lien n'est pas valide ou a été remplacé par un lien plus récent. "
+            "Utilisez le lien du dernier email reçu, ou demandez au médecin qui vous a "
+            "déclarée de vous renvoyer l'invitation."
+        ),
+        lc.EXPIRED: _(
+            "Ce lien a expiré. Demandez au médecin qui vous a déclarée de vous renvoyer "
+            "une invitation ou d'effectuer une nouvelle déclaration."
+        ),
+        lc.CANCELLED: _(
+            "Cette demande a été annulée par le médecin qui vous a déclarée. "
+            "Contactez-le si vous pensez qu'il s'agit d'une erreur."
+        ),
+        "superseded": _(
+            "Cette demande a été remplacée par une nouvelle déclaration. "
+            "Utilisez le lien du dernier email reçu."
+        ),
+        lc.LOCKED: _(
+            "Cette demande est bloquée après trop de matricules erronés. Contactez le médecin "
+            "qui vous a déclarée : il devra effectuer une nouvelle déclaration avec votre "
+            "matricule."
+        ),
+        lc.ACCOUNT_CREATED: _(
+            "Votre compte eSanté a déjà été créé. Connectez-vous au portail de l'Agence "
+            "eSanté (www.esante.lu) avec votre dispositif LuxTrust."
+        ),
+        lc.PENDING_REVIEW: _(
+            "Votre demande est en cours de vérification manuelle par notre équipe "
+            "d'identito-vigilance. Vous serez notifiée du résultat par email."
+        ),
+        lc.REJECTED: _(
+            "Votre demande n'a pas pu être acceptée. Vous en avez été informée par email ; "
+            "contactez le médecin qui vous a déclarée pour une nouvelle déclaration."
+        ),
+    }
+    return messages[reason]
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    enrolment_id: int
+    state: str
+    token_hash: str
+    first_names: str | None
+    expires_at: dt.datetime
+
+
+def _resolve_link(uow: UnitOfWork, token_hash: str) -> Enrolment:
+    enrolment = uow.session.scalar(select(Enrolment).where(Enrolment.token_hash == token_hash))
+    if enrolment is None:
+        raise InvalidLink(_link_message("unknown"), "unknown")
+    if enrolment.state == lc.CANCELLED and enrolment.superseded_by_id:
+        raise InvalidLink(_link_message("superseded"), "superseded")
+    if enrolment.state in lc.TERMINAL or enrolment.state == lc.PENDING_REVIEW:
+        raise InvalidLink(_link_message(enrolment.state), enrolment.state)
+    return enrolment
+
+
+def check_invitation(uow: UnitOfWork, token: str) -> LinkStatus:
+    """Read-only look at a link (safe for mail scanners' GETs): no write at all."""
+    return _status_for_hash(uow, hash_token(token), write=False)
+
+
+def session_status(uow: UnitOfWork, token_hash: str) -> LinkStatus:
+    """The enrolment behind the secretary's session (which holds only the token hash)."""
+    return _status_for_hash(uow, token_hash, write=True)
+
+
+def _status_for_hash(uow: UnitOfWork, token_hash: str, *, write: bool) -> LinkStatus:
+    enrolment = _resolve_link(uow, token_hash)
+    if uow.now() >= enrolment.expires_at:
+        if write:
+            _ensure_alive(uow, enrolment, SYSTEM)
+        raise InvalidLink(_link_message(lc.EXPIRED), lc.EXPIRED)
+    return LinkStatus(
+        enrolment.id,
+        enrolment.state,
+        token_hash,
+        enrolment.declared_first_names,
+        enrolment.expires_at,
+    )
+
+
+def open_invitation(uow: UnitOfWork, token: str) -> LinkStatus:
+    """Her explicit "start" on the link's page: records the first opening (funnel)."""
+    token_hash = hash_token(token)
+    enrolment = _resolve_link(uow, token_hash)
+    actor = Actor("secretary", str(enrolment.id))
+    _ensure_alive(uow, enrolment, actor)
+    opened = uow.session.scalar(
+        select(func.count(Event.id)).where(
+            Event.enrolment_id == enrolment.id, Event.action == "link_opened"
+        )
+    )
+    if not opened:
+        _record(uow, enrolment, "link_opened", actor)
+        uow.commit()
+    return LinkStatus(
+        enrolment.id,
+        enrolment.state,
+        token_hash,
+        enrolment.declared_first_names,
+        enrolment.expires_at,
+    )
+
+
+def _secretary_enrolment(uow: UnitOfWork, token_hash: str) -> tuple[Enrolment, Actor]:
+    enrolment = _resolve_link(uow, token_hash)
+    actor = Actor("secretary", str(enrolment.id))
+    _ensure_alive(uow, enrolment, actor)
+    return enrolment, actor
+
+
+def accept_cgu(uow: UnitOfWork, token_hash: str, cgu_version: str) -> str:
+    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    if lc.PROGRESS.get(enrolment.state, 0) >= lc.PROGRESS[lc.CGU_ACCEPTED]:
+        return enrolment.state  # replayed: already accepted
+    if cgu_version != uow.settings.cgu_version:
+        raise IllegalTransition(
+            _("Les conditions d'utilisation ont changé : relisez la version en vigueur.")
+        )
+    enrolment.cgu_version = cgu_version
+    enrolment.cgu_accepted_at = uow.now()
+    _move(uow, enrolment, lc.CGU_ACCEPTED, "cgu_accepted", actor, {"cgu_version": cgu_version})
+    uow.commit()
+    return enrolment.state
+
+
+@dataclass(frozen=True)
+class MatriculeResult:
+    verified: bool
+    attempts_left: int
+    locked: bool = False
+    message: str = ""
+
+
+def verify_matricule(uow: UnitOfWork, token_hash: str, typed: str) -> MatriculeResult:
+    """Compare the typed matricule with the declared one.
+
+    A badly formed matricule raises InvalidMatricule and costs no attempt; a well-formed
+    but different one costs an attempt, and the last one locks the enrolment.
+    """
+    value = matricule.validate(typed)
+    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    max_attempts = uow.settings.max_matricule_attempts
+    if lc.PROGRESS.get(enrolment.state, 0) >= lc.PROGRESS[lc.MATRICULE_VERIFIED]:
+        return MatriculeResult(True, max_attempts - enrolment.wrong_matricule_count)
+    if enrolment.state != lc.CGU_ACCEPTED:
+        raise IllegalTransition(_("Acceptez d'abord les conditions d'utilisation."))
+    if secrets.compare_digest(value, enrolment.declared_matricule or ""):
+        enrolment.matricule_verified_at = uow.now()
+        _move(uow, enrolment, lc.MATRICULE_VERIFIED, "matricule_verified", actor)
+        uow.commit()
+        return MatriculeResult(True, max_attempts - enrolment.wrong_matricule_count)
+    enrolment.wrong_matricule_count += 1
+    left = max_attempts - enrolment.wrong_matricule_count
+    if left <= 0:
+        _move(
+            uow,
+            enrolment,
+            lc.LOCKED,
+            "locked",
+            actor,
+            {"attempts": enrolment.wrong_matricule_count},
+        )
+        _queue_locked(uow, enrolment)
+        uow.commit()
+        return MatriculeResult(False, 0, locked=True, message=_link_message(lc.LOCKED))
+    _record(
+        uow,
+        enrolment,
+        "matricule_mismatch",
+        actor,
+        data={"attempt": enrolment.wrong_matricule_count},
+    )
+    enrolment.updated_at = uow.now()
+    uow.commit()
+    return MatriculeResult(
+        False,
+        left,
+        message=_(
+            "Le matricule ne correspond pas à la déclaration. Veuillez contacter le médecin "
+            "vous ayant déclarée : il devra effectuer une nouvelle déclaration avec votre "
+            "matricule. Tentatives restantes : {left}.",
+            left=left,
+        ),
+    )
+
+
+def _queue_locked(uow: UnitOfWork, enrolment: Enrolment) -> None:
+    prof = enrolment.professional
+    ctx = {
+        "first_names": enrolment.declared_first_names,
+        "last_name": enrolment.declared_last_name,
+        "professional": prof.display_name,
+        "attempts": enrolment.wrong_matricule_count,
+    }
+    mail.queue(
+        uow, "locked", enrolment.email, ctx, enrolment_id=enrolment.id, language=enrolment.language
+    )
+    mail.queue(
+        uow,
+        "professional_locked",
+        prof.email,
+        ctx,
+        enrolment_id=enrolment.id,
+        language=prof.language,
+    )
+
+
+def declared_identity(enrolment: Enrolment) -> identity_mod.Identity:
+    return identity_mod.Identity(
+        last_name=enrolment.declared_last_name or "",
+        first_names=enrolment.declared_first_names or "",
+        birth_date=matricule.birth_date(enrolment.declared_matricule)
+        if enrolment.declared_matricule
+        else None,
+        matricule=enrolment.declared_matricule,
+    )
+
+
+def policy(uow: UnitOfWork) -> identity_mod.Policy:
+    return identity_mod.Policy.from_config(uow.settings.blocking_kinds)
+
+
+@dataclass(frozen=True)
+class LuxTrustResult:
+    state: str
+    matches: bool
+    comparison: identity_mod.Comparison | None = None
+    account_id: int | None = None
+
+
+def record_luxtrust_identity(
+    uow: UnitOfWork,
+    token_hash: str,
+    observed: identity_mod.Identity,
+    *,
+    subject: str | None = None,
+    device: str | None = None,
+) -> LuxTrustResult:
+    """Store the identity LuxTrust returned and compare it with the declaration.
+
+    Match → the account is created at once; differences → identity_mismatch, where she
+    is asked to confirm she used her own device.
+    """
+    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    if enrolment.state in (lc.IDENTITY_MISMATCH, lc.ACCOUNT_CREATED):
+        return _luxtrust_result(enrolment)  # replayed callback
+    if enrolment.state != lc.MATRICULE_VERIFIED:
+        raise IllegalTransition(_("Vérifiez d'abord votre matricule."))
+    comparison = identity_mod.compare(declared_identity(enrolment), observed, policy(uow))
+    row = LuxTrustIdentity(
+        enrolment_id=enrolment.id,
+        subject=subject,
+        last_name=observed.last_name or None,
+        first_names=observed.first_names or None,
+        birth_date=observed.birth_date,
+        matricule=observed.matricule,
+        device=device if device in LUXTRUST_DEVICES else None,
+        matches=comparison.matches,
+        comparison=comparison.to_dict(),
+        received_at=uow.now(),
+    )
+    uow.session.add(row)
+    kinds = {f.field: f.kind for f in comparison.fields}
+    if comparison.matches:
+        _move(
+            uow,
+            enrolment,
+            lc.ACCOUNT_CREATED,
+            "account_created",
+            actor,
+            {"decision": "auto_match", "kinds": kinds, "device": row.device},
+        )
+        _create_or_link_account(uow, enrolment, row, outcome="auto_match", reviewer_id=None)
+    else:
+        _move(
+            uow,
+            enrolment,
+            lc.IDENTITY_MISMATCH,
+            "identity_mismatch",
+            actor,
+            {"kinds": kinds, "device": row.device},
+        )
+    uow.commit()
+    return LuxTrustResult(enrolment.state, comparison.matches, comparison, enrolment.account_id)
+
+
+def _luxtrust_result(enrolment: Enrolment) -> LuxTrustResult:
+    latest = enrolment.latest_identity
+    comparison = identity_mod.Comparison.from_dict(latest.comparison) if latest else None
+    return LuxTrustResult(
+        enrolment.state, enrolment.state == lc.ACCOUNT_CREATED, comparison, enrolment.account_id
+    )
+
+
+def confirm_personal_device(uow: UnitOfWork, token_hash: str, confirmed: bool) -> str:
+    """Yes → the identity-vigilance queue; no → back to the LuxTrust step to retry."""
+    enrolment = uow.session.scalar(select(Enrolment).where(Enrolment.token_hash == token_hash))
+    if enrolment is not None and enrolment.state == lc.PENDING_REVIEW and confirmed:
+        return enrolment.state  # replayed "yes"
+    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    if enrolment.state != lc.IDENTITY_MISMATCH:
+        if enrolment.state == lc.MATRICULE_VERIFIED and not confirmed:
+            return enrolment.state  # replayed "no"
+        raise IllegalTransition(_("Authentifiez-vous d'abord avec LuxTrust."))
+    if confirmed:
+        enrolment.device_confirmed_at = uow.now()
+        _move(uow, enrolment, lc.PENDING_REVIEW, "device_confirmed", actor)
+        mail.queue(
+            uow,
+            "pending_review",
+            enrolment.email,
+            {
+                "first_names": enrolment.declared_first_names,
+                "last_name": enrolment.declared_last_name,
+            },
+            enrolment_id=enrolment.id,
+            language=enrolment.language,
+        )
+    else:
+        _move(uow, enrolment, lc.MATRICULE_VERIFIED, "device_not_confirmed", actor)
+    uow.commit()
+    return enrolment.state
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def _create_or_link_account(
+    uow: UnitOfWork,
+    enrolment: Enrolment,
+    observed: LuxTrustIdentity,
+    *,
+    outcome: str,
+    reviewer_id: int | None,
+) -> SecretaryAccount:
+    """One account per person: a second professional's declaration links, never duplicates."""
+    now = uow.now()
+    account = uow.session.scalar(
+        select(SecretaryAccount).where(SecretaryAccount.matricule == enrolment.declared_matricule)
+    )
+    created = account is None
+    if created:
+        account = SecretaryAccount(
+            matricule=enrolment.declared_matricule,
+            last_name=observed.last_name or enrolment.declared_last_name,
+            first_names=observed.first_names or enrolment.declared_first_names,
+            birth_date=observed.birth_date,
+            email=enrolment.email,
+            luxtrust_subject=observed.subject,
+            status="active",
+            created_at=now,
+        )
+        uow.session.add(account)
+        uow.session.flush()
+    elif observed.subject and not account.luxtrust_subject:
+        account.luxtrust_subject = observed.subject
+    linked = uow.session.get(AccountLink, (account.id, enrolment.professional_id))
+    if linked is None:
+        uow.session.add(
+            AccountLink(
+                account_id=account.id,
+                professional_id=enrolment.professional_id,
+                enrolment_id=enrolment.id,
+                linked_at=now,
+            )
+        )
+    enrolment.account_id = account.id
+    enrolment.decision = outcome
+    enrolment.decided_at = now
+    uow.session.add(
+        Decision(
+            enrolment_id=enrolment.id,
+            outcome=outcome,
+            reviewer_id=reviewer_id,
+            status="final",
+            created_at=now,
+        )
+    )
+    _record(
+        uow,
+        enrolment,
+        "account_linked" if not created else "account_opened",
+        Actor.system(),
+        data={"account_id": account.id},
+    )
+    prof = enrolment.professional
+    ctx = {
+        "first_names": enrolment.declared_first_names,
+        "last_name": enrolment.declared_last_name,
+        "professional": prof.display_name,
+    }
+    template = "account_created" if outcome == "auto_match" else "approved"
+    mail.queue(
+        uow, template, enrolment.email, ctx, enrolment_id=enrolment.id, language=enrolment.language
+    )
+    mail.queue(
+        uow,
+        "professional_account_created",
+        prof.email,
+        ctx,
+        enrolment_id=enrolment.id,
+        language=prof.language,
+    )
+    return account
+
+
+# --- identity-vigilance review ------------------------------------------------------------------
+
+
+def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> StaffUser:
+    user = uow.session.get(StaffUser, staff_id)
+    if user is None or not user.active or role not in user.role_names:
+        raise Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+    return user
+
+
+def _pending(uow: UnitOfWork, enrolment_id: int, expected_version: int | None) -> Enrolment:
+    enrolment = _get(uow, enrolment_id)
+    if expected_version is not None and enrolment.version != expected_version:
+        raise_concurrent()
+    if enrolment.state != lc.PENDING_REVIEW:
+        raise IllegalTransition(
+            _("Ce dossier a déjà été traité ({state}).", state=lc.state_label(enrolment.state))
+        )
+    return enrolment
+
+
+def raise_concurrent():
+    from dashboard.enrolment.errors import ConcurrentUpdate
+
+    raise ConcurrentUpdate(
+        _("Ce dossier vient d'être modifié par un(e) collègue. Rechargez-le avant de décider.")
+    )
+
+
+def claim(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
+    _staff(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id == reviewer_id:
+        return
+    if enrolment.assignee_id is not None:
+        raise IllegalTransition(_("Ce dossier est déjà pris en charge par un(e) collègue."))
+    enrolment.assignee_id = reviewer_id
+    enrolment.updated_at = uow.now()
+    _record(uow, enrolment, "claimed", Actor("staff", str(reviewer_id)))
+    uow.commit()
+
+
+def assign(uow: UnitOfWork, enrolment_id: int, assignee_id: int, actor_id: int) -> None:
+    _staff(uow, actor_id)
+    _staff(uow, assignee_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id == assignee_id:
+        return
+    enrolment.assignee_id = assignee_id
+    enrolment.updated_at = uow.now()
+    _record(
+        uow, enrolment, "assigned", Actor("staff", str(actor_id)), data={"assignee_id": assignee_id}
+    )
+    uow.commit()
+
+
+def release(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
+    _staff(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id is None:
+        return
+    enrolment.assignee_id = None
+    enrolment.updated_at = uow.now()
+    _record(uow, enrolment, "released", Actor("staff", str(reviewer_id)))
+    uow.commit()
+
+
+def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> None:
+    _staff(uow, author_id)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed({"note": _("La note est vide.")})
+    if len(text) > 5000:
+        raise ValidationFailed({"note": _("La note ne peut dépasser 5000 caractères.")})
+    enrolment = _get(uow, enrolment_id)
+    uow.session.add(
+        ReviewNote(enrolment_id=enrolment.id, author_id=author_id, text=text, created_at=uow.now())
+    )
+    _record(uow, enrolment, "note_added", Actor("staff", str(author_id)))
+    uow.commit()
+
+
+def approve(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    reviewer_id: int,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> str:
+    """The reviewer establishes her identity: the account is created, emails sent."""
+    _staff(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    observed = enrolment.latest_identity
+    if observed is None:
+        raise IllegalTransition(_("Aucune identité LuxTrust n'est enregistrée pour ce dossier."))
+    actor = Actor("staff", str(reviewer_id))
+    _move(uow, enrolment, lc.ACCOUNT_CREATED, "approved", actor, {"decision": "reviewer_approved"})
+    account = _create_or_link_account(
+        uow, enrolment, observed, outcome="reviewer_approved", reviewer_id=reviewer_id
+    )
+    if note:
+        uow.session.add(
+            ReviewNote(
+                enrolment_id=enrolment.id,
+                author_id=reviewer_id,
+                text=note.strip()[:5000],
+                created_at=uow.now(),
+            )
+        )
+    enrolment.assignee_id = enrolment.assignee_id or reviewer_id
+    uow.commit()
+    return f"account:{account.id}"
+
+
+def reject(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    reviewer_id: int,
+    *,
+    reason_code: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> str:
+    if reason_code not in REJECTION_REASONS:
+        raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
+    _staff(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    now = uow.now()
+    actor = Actor("staff", str(reviewer_id))
+    enrolment.decision = "rejected"
+    enrolment.reason_code = reason_code
+    enrolment.decided_at = now
+    _move(uow, enrolment, lc.REJECTED, "rejected", actor, {"reason_code": reason_code})
+    uow.session.add(
+        Decision(
+            enrolment_id=enrolment.id,
+            outcome="rejected",
+            reason_code=reason_code,
+            note=(note or "").strip()[:5000] or None,
+            reviewer_id=reviewer_id,
+            status="final",
+            created_at=now,
+        )
+    )
+    prof = enrolment.professional
+    ctx = {
+        "first_names": enrolment.declared_first_names,
+        "last_name": enrolment.declared_last_name,
+        "professional": prof.display_name,
+        "reason_code": reason_code,
+    }
+    mail.queue(
+        uow,
+        "rejected",
+        enrolment.email,
+        ctx,
+        enrolment_id=enrolment.id,
+        language=enrolment.language,
+    )
+    mail.queue(
+        uow,
+        "professional_rejected",
+        prof.email,
+        ctx,
+        enrolment_id=enrolment.id,
+        language=prof.language,
+    )
+    uow.commit()
+    return enrolment.state
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+
+
+def expire_stale(uow: UnitOfWork, batch: int = 1000) -> int:
+    """Expire every open invitation past its date; returns how many were expired."""
+    now = uow.now()
+    count = 0
+    while True:
+        stale = uow.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.state.in_(lc.OPEN_FOR_SECRETARY), Enrolment.expires_at <= now)
+            .order_by(Enrolment.id)
+            .limit(batch)
+            .with_for_update(skip_locked=True)
+        ).all()
+        if not stale:
+            return count
+        for enrolment in stale:
+            _move(uow, enrolment, lc.EXPIRED, "expired", SYSTEM)
+        uow.commit()
+        count += len(stale)
+
+
+@dataclass
+class Overview:
+    """Counts by state (for the home page and the CLI)."""
+
+    by_state: dict[str, int] = field(default_factory=dict)
+
+
+def overview(uow: UnitOfWork) -> Overview:
+    rows = uow.session.execute(select(Enrolment.state, func.count()).group_by(Enrolment.state))
+    return Overview({state: n for state, n in rows})

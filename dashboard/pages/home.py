@@ -1,0 +1,44 @@
+import dash
+import dash_bootstrap_components as dbc
+from dash import html
+
+from dashboard import auth
+from dashboard.i18n import gettext as _
+
+dash.register_page(__name__, path="/", title="Agence eSanté")
+
+
+def layout(**_params):
+    parts = [
+        dbc.ListGroupItem(
+            [
+                html.H2(_("Vous êtes secrétaire médicale ?"), className="h5"),
+                html.P(
+                    _(
+                        "La création de votre compte eSanté commence par une déclaration de "
+                        "votre médecin. Ouvrez ensuite le lien reçu par email."
+                    )
+                ),
+            ]
+        )
+    ]
+    if auth.has_role(auth.DEVELOPER):
+        parts.append(
+            dbc.ListGroupItem(
+                [
+                    html.H2(_("Boîte aux lettres de développement"), className="h5"),
+                    html.P(_("Les emails envoyés par l'application, sans serveur SMTP.")),
+                    dcc_link("/dev/mailbox", _("Ouvrir la boîte aux lettres")),
+                ]
+            )
+        )
+    return html.Div(
+        [
+            html.H1(_("Compte eSanté pour secrétaires médicales")),
+            dbc.ListGroup(parts, className="mt-3"),
+        ]
+    )
+
+
+def dcc_link(href: str, text: str):
+    return dash.dcc.Link(text, href=href)

@@ -1,0 +1,79 @@
+"""Small builders for tests: real rows made through the real service functions."""
+
+from __future__ import annotations
+
+from dashboard.enrolment import matricule, services
+from dashboard.enrolment.identity import Identity
+from dashboard.enrolment.professionals import add_professional
+from dashboard.enrolment.staff import add_user
+
+MARIE = {
+    "last_name": "Schmit",
+    "first_names": "Marie",
+    "matricule": matricule.make("19850412", "123"),
+    "email": "marie.schmit@example.lu",
+}
+
+
+def professional(backend, n: int = 1, **kw) -> int:
+    with backend.uow() as uow:
+        return add_professional(
+            uow,
+            last_name=kw.get("last_name", f"Hoffmann{n}"),
+            first_names=kw.get("first_names", "Jean"),
+            email=kw.get("email", f"dr{n}@cabinet.lu"),
+            luxtrust_subject=kw.get("luxtrust_subject", f"prof-{n}"),
+            specialty=kw.get("specialty", "médecine générale"),
+        ).id
+
+
+def reviewer(backend, email="reviewer@esante.lu", roles=("reviewer",)) -> int:
+    with backend.uow() as uow:
+        return add_user(uow, email, "correct horse battery staple", list(roles)).id
+
+
+def declare(backend, prof_id: int, **overrides) -> services.Declared:
+    data = {**MARIE, **overrides}
+    with backend.uow() as uow:
+        return services.declare(uow, prof_id, **data)
+
+
+def identity_of(data=MARIE, **overrides) -> Identity:
+    base = Identity(
+        last_name=data["last_name"],
+        first_names=data["first_names"],
+        birth_date=matricule.birth_date(data["matricule"]),
+        matricule=None,
+    )
+    return Identity(**{**base.__dict__, **overrides})
+
+
+def walk_to(backend, prof_id: int, state: str, **declare_overrides) -> tuple[int, str]:
+    """Declare, then drive the secretary's steps until `state`; returns (id, token_hash)."""
+    data = {**MARIE, **declare_overrides}
+    declared = declare(backend, prof_id, **declare_overrides)
+    th = services.hash_token(declared.token)
+    steps = [
+        "declared",
+        "cgu_accepted",
+        "matricule_verified",
+        "identity_mismatch",
+        "pending_review",
+    ]
+    if state == "account_created":
+        steps = ["declared", "cgu_accepted", "matricule_verified", "account_created"]
+    for step in steps[1 : steps.index(state) + 1]:
+        with backend.uow() as uow:
+            if step == "cgu_accepted":
+                services.accept_cgu(uow, th, uow.settings.cgu_version)
+            elif step == "matricule_verified":
+                services.verify_matricule(uow, th, data["matricule"])
+            elif step == "identity_mismatch":
+                services.record_luxtrust_identity(
+                    uow, th, identity_of(data, last_name=data["last_name"] + "t"), device="mobile"
+                )
+            elif step == "account_created":
+                services.record_luxtrust_identity(uow, th, identity_of(data), device="mobile")
+            elif step == "pending_review":
+                services.confirm_personal_device(uow, th, True)
+    return declared.enrolment_id, th
