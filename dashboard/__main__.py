@@ -31,8 +31,23 @@ def _backend(settings: Settings) -> Backend:
     return Backend.from_settings(settings)
 
 
+FIELD_LABELS = {
+    "last_name": "nom",
+    "first_names": "prénom(s)",
+    "matricule": "matricule",
+    "email": "email",
+    "phone": "téléphone",
+    "password": "mot de passe",
+    "roles": "rôle",
+    "code": "code médecin",
+    "luxtrust_subject": "identité LuxTrust",
+}
+
+
 def _fail_on_validation(exc: ValidationFailed) -> CommandError:
-    return CommandError("\n".join(f"  {field} : {msg}" for field, msg in exc.errors.items()))
+    return CommandError(
+        "\n".join(f"  {FIELD_LABELS.get(k, k)} : {msg}" for k, msg in exc.errors.items())
+    )
 
 
 def cmd_db_upgrade(args, settings: Settings) -> int:
@@ -60,6 +75,13 @@ def cmd_demo(args, settings: Settings) -> int:
     with backend.uow() as uow:
         if services.overview(uow).by_state:
             raise CommandError("La base contient déjà des déclarations : démo non chargée.")
+        taken = demo.existing_demo_accounts(uow)
+        if taken:
+            raise CommandError(
+                "Ces comptes de démonstration existent déjà : "
+                + ", ".join(taken)
+                + ". Démo non chargée."
+            )
     _print_demo(demo.load(backend, args.enrolments))
     return 0
 
@@ -86,12 +108,16 @@ def cmd_professionals_add(args, settings: Settings) -> int:
 CSV_FIELDS = ("last_name", "first_names", "matricule", "email")
 
 
-def _read_csv(path: str) -> list[dict]:
+def _read_csv(path: str) -> list[tuple[int, dict]]:
+    """(line number, row) for every non-empty row; a bad file raises CommandError."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as fh:
             sample = fh.read(4096)
             fh.seek(0)
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
+            try:
+                dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+            except csv.Error:
+                dialect = csv.excel
             reader = csv.DictReader(fh, dialect=dialect)
             missing = [f for f in CSV_FIELDS if f not in (reader.fieldnames or [])]
             if missing:
@@ -99,18 +125,27 @@ def _read_csv(path: str) -> list[dict]:
                     f"Colonnes manquantes dans {path} : {', '.join(missing)} "
                     f"(attendu : {', '.join(CSV_FIELDS)}, phone facultatif)."
                 )
-            return list(reader)
+            rows = []
+            for row in reader:
+                # A row of empty cells (";;;" as spreadsheets write) is not a declaration.
+                if any((v or "").strip() for k, v in row.items() if k is not None):
+                    rows.append((reader.line_num, row))  # the line where the row ends
     except OSError as exc:
         raise CommandError(f"Impossible de lire {path} : {exc.strerror}.") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise CommandError(f"Fichier CSV illisible ({path}) : {exc}.") from None
+    if not rows:
+        raise CommandError(f"Aucune déclaration dans {path} (seulement l'en-tête ?).")
+    return rows
 
 
 def cmd_declare(args, settings: Settings) -> int:
     backend = _backend(settings)
     if args.csv:
-        if any([args.last_name, args.first_names, args.matricule, args.email]):
-            raise CommandError("--csv ne se combine pas avec --last-name/--matricule/...")
+        if any([args.last_name, args.first_names, args.matricule, args.email, args.phone]):
+            raise CommandError(
+                "--csv ne se combine pas avec --last-name, --matricule, --phone, etc."
+            )
         rows = _read_csv(args.csv)
     else:
         missing = [
@@ -123,17 +158,20 @@ def cmd_declare(args, settings: Settings) -> int:
                 + " (ou --csv FICHIER)."
             )
         rows = [
-            {
-                "last_name": args.last_name,
-                "first_names": args.first_names,
-                "matricule": args.matricule,
-                "email": args.email,
-                "phone": args.phone,
-            }
+            (
+                0,
+                {
+                    "last_name": args.last_name,
+                    "first_names": args.first_names,
+                    "matricule": args.matricule,
+                    "email": args.email,
+                    "phone": args.phone,
+                },
+            )
         ]
-    # Check every row before writing any, so a bad file writes nothing.
+    # Check every row before writing any, so that a bad file writes nothing.
     problems, seen, cleaned = [], {}, []
-    for line, row in enumerate(rows, start=2):
+    for line, row in rows:
         try:
             data = services.validate_declaration(
                 row.get("last_name"),
@@ -149,13 +187,13 @@ def cmd_declare(args, settings: Settings) -> int:
             problems.append((line, {"matricule": f"déjà présent ligne {seen[data['matricule']]}"}))
             continue
         seen[data["matricule"]] = line
-        cleaned.append(data)
+        cleaned.append((line, data))
     if problems:
-        where = "ligne {} " if args.csv else ""
+        where = "ligne {} : " if args.csv else ""
         report = [
-            f"{where.format(line)}{field} : {msg}".strip()
+            f"{where.format(line)}{FIELD_LABELS.get(k, k)} : {msg}"
             for line, errors in problems
-            for field, msg in errors.items()
+            for k, msg in errors.items()
         ]
         raise CommandError(
             "Déclaration refusée, rien n'a été enregistré :\n  " + "\n  ".join(report)
@@ -166,9 +204,19 @@ def cmd_declare(args, settings: Settings) -> int:
         prof = uow.session.get(Professional, args.professional)
         if prof is None or not prof.active:
             raise CommandError(f"Professionnel {args.professional} inconnu ou inactif.")
-    for data in cleaned:
-        with backend.uow() as uow:
-            result = services.declare(uow, args.professional, actor=CLI, **data)
+    # One transaction for the whole file: a row the service refuses leaves nothing behind.
+    with backend.uow() as uow:
+        try:
+            results = services.declare_many(
+                uow, args.professional, [data for _, data in cleaned], actor=CLI
+            )
+        except DomainError as exc:
+            index = exc.details.get("row")
+            where = f"ligne {cleaned[index][0]} : " if args.csv and index is not None else ""
+            raise CommandError(
+                f"Déclaration refusée, rien n'a été enregistré : {where}{exc.message}"
+            ) from None
+    for result in results:
         extra = f" (remplace la déclaration {result.superseded_id})" if result.superseded_id else ""
         print(f"Déclaration {result.enrolment_id} enregistrée, invitation en file d'envoi{extra}.")
     return 0

@@ -9,9 +9,11 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Dash
 
-from dashboard import auth
+from dashboard import auth, routes
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment.bootstrap import Backend
+from dashboard.luxtrust import client as luxtrust_client
+from dashboard.luxtrust import simulator
 
 PAGES = Path(__file__).with_name("pages")
 
@@ -31,6 +33,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     server = flask.Flask(__name__)
     server.config.update(
         SECRET_KEY=settings.secret_key,
+        SESSION_COOKIE_NAME="esante_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.is_production,
@@ -39,6 +42,10 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     )
     server.extensions["esante"] = backend or Backend.from_settings(settings)
     auth.init_app(server, _load_user)
+    routes.init_app(server)
+    if settings.uses_simulator:
+        simulator.init_app(server, settings)
+    luxtrust_client.init_app(server, settings)
 
     app = Dash(
         __name__,

@@ -45,7 +45,7 @@ def current_roles() -> frozenset[str]:
     roles = {PUBLIC}
     if getattr(current_user, "is_authenticated", False):
         roles |= set(current_user.roles)
-    if flask.session.get("enrolment"):
+    if flask.session.get("enrolment") or flask.session.get("invitation"):
         roles.add(SECRETARY)
     settings = flask.current_app.extensions["esante"].settings
     if settings.env != "production" and settings.uses_dev_mailbox:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -42,6 +43,11 @@ class Settings:
     oidc_issuer: str = SIMULATOR
     oidc_client_id: str = "esante-enrolment"
     oidc_client_secret: str = "simulator-secret"  # noqa: S105
+    oidc_claim_family_name: str = "family_name"
+    oidc_claim_given_name: str = "given_name"
+    oidc_claim_birthdate: str = "birthdate"
+    oidc_claim_matricule: str = "matricule"
+    oidc_claim_device: str = "luxtrust_device"
     invitation_days: int = 30
     max_matricule_attempts: int = 5
     resends_per_day: int = 3
@@ -77,6 +83,13 @@ class Settings:
             oidc_issuer=env.get("OIDC_ISSUER") or defaults.oidc_issuer,
             oidc_client_id=env.get("OIDC_CLIENT_ID") or defaults.oidc_client_id,
             oidc_client_secret=env.get("OIDC_CLIENT_SECRET") or defaults.oidc_client_secret,
+            oidc_claim_family_name=env.get("OIDC_CLAIM_FAMILY_NAME")
+            or defaults.oidc_claim_family_name,
+            oidc_claim_given_name=env.get("OIDC_CLAIM_GIVEN_NAME")
+            or defaults.oidc_claim_given_name,
+            oidc_claim_birthdate=env.get("OIDC_CLAIM_BIRTHDATE") or defaults.oidc_claim_birthdate,
+            oidc_claim_matricule=env.get("OIDC_CLAIM_MATRICULE", defaults.oidc_claim_matricule),
+            oidc_claim_device=env.get("OIDC_CLAIM_DEVICE") or defaults.oidc_claim_device,
             invitation_days=_int(env, "INVITATION_DAYS", defaults.invitation_days),
             max_matricule_attempts=_int(
                 env, "MAX_MATRICULE_ATTEMPTS", defaults.max_matricule_attempts
@@ -101,6 +114,16 @@ class Settings:
             )
         if self.invitation_days < 1 or self.max_matricule_attempts < 1:
             raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
+        if self.smtp_url:
+            parts = urlsplit(self.smtp_url)
+            try:
+                parts.port  # noqa: B018 - raises on a port that is not a number in range
+            except ValueError:
+                parts = urlsplit("invalid://")
+            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+                raise ConfigurationError(
+                    "SMTP_URL doit avoir la forme smtp://hôte:port (ou smtps://hôte:port)."
+                )
         if self.is_production:
             problems = []
             if self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32:

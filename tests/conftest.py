@@ -205,3 +205,27 @@ def smtp_server():
     server.start()
     yield server
     server.stop()
+
+
+# --- the app served over real HTTP ------------------------------------------------------------
+
+
+class LiveServer:
+    """A WSGI app served on loopback in a thread (what a browser or an OIDC provider calls)."""
+
+    def __init__(self, wsgi_app, port: int):
+        import werkzeug.serving
+
+        self.port = port
+        self.url = f"http://localhost:{port}"
+        self.server = werkzeug.serving.make_server("localhost", port, wsgi_app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(5)

@@ -6,6 +6,7 @@ from dash import Dash
 
 
 def register_all(app: Dash) -> None:
-    from dashboard.callbacks import mailbox
+    from dashboard.callbacks import enrolment, mailbox
 
+    enrolment.register(app)
     mailbox.register(app)

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
+from dashboard.enrolment import matricule, personas, services
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError
 from dashboard.enrolment.identity import Identity
@@ -266,6 +266,21 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
     clock.now = real_now
     with uow() as u:
         services.expire_stale(u)
+    # The simulator's personas answer these declarations: open invitations to try at once.
+    clock.now = real_now - dt.timedelta(hours=1)
+    for secretary in personas.SECRETARIES:
+        with uow() as u:
+            declared = services.declare(
+                u,
+                result.professionals[0],
+                last_name=secretary.last_name,
+                first_names=secretary.first_names,
+                matricule=secretary.matricule,
+                email=secretary.email,
+            )
+        result.enrolments += 1
+        result.invitations.append((declared.enrolment_id, declared.token))
+    clock.now = real_now
     return result
 
 
@@ -291,7 +306,7 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id):
         return None
     clock.advance(rng, 10, 60 * 72)
     with uow() as u:
-        services.open_invitation(u, token)
+        services.open_invitation(u, th)
     clock.advance(rng, 1, 5)
     with uow() as u:
         services.accept_cgu(u, th, u.settings.cgu_version)
@@ -348,6 +363,16 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id):
                 note="Pièce d'identité non concordante (démo).",
             )
     return None
+
+
+def existing_demo_accounts(uow: UnitOfWork) -> list[str]:
+    """Demo staff emails already taken (the demo then refuses before writing anything)."""
+    from sqlalchemy import select
+
+    from dashboard.enrolment.model import StaffUser
+
+    emails = [email for email, _, _ in DEMO_STAFF]
+    return list(uow.session.scalars(select(StaffUser.email).where(StaffUser.email.in_(emails))))
 
 
 def states_present(backend: Backend) -> set[str]:

@@ -124,6 +124,9 @@ def render(row: OutboxEmail, settings: Settings) -> RenderedEmail:
     ctx = dict(row.context or {})
     sealed = ctx.pop("sealed_link", None)
     ctx["link"] = unseal(settings.secret_key, sealed) if sealed else None
+    if sealed and ctx["link"] is None:
+        # Another SECRET_KEY sealed it: never send an invitation without its link.
+        raise ValueError("the sealed link cannot be opened with this SECRET_KEY")
     ctx.setdefault("portal_url", "https://www.esante.lu")
     lang = row.language if (TEMPLATE_DIR / f"{row.template}.{row.language}.txt").exists() else "fr"
     text = _env.get_template(f"{row.template}.{lang}.txt").render(**ctx)
@@ -178,9 +181,13 @@ class SmtpTransport:
             raise ValueError("SMTP_URL doit indiquer un serveur (smtp://hôte:port)")
         query = parse_qs(parts.query)
         implicit = parts.scheme == "smtps"
+        try:
+            port = parts.port
+        except ValueError:
+            raise ValueError("SMTP_URL : le port doit être un nombre entre 1 et 65535") from None
         return cls(
             host=parts.hostname,
-            port=parts.port or (465 if implicit else 25),
+            port=port or (465 if implicit else 25),
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             starttls=query.get("starttls", ["0"])[0] in ("1", "true", "yes"),

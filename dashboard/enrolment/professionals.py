@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import and_, or_, select
+
 from dashboard.enrolment.errors import ValidationFailed
 from dashboard.enrolment.model import Professional
 from dashboard.enrolment.services import clean_email
@@ -28,6 +30,23 @@ def add_professional(
         errors["last_name"] = _("Le nom est obligatoire.")
     if not first_names:
         errors["first_names"] = _("Le prénom est obligatoire.")
+    code = (code or "").strip() or None
+    luxtrust_subject = (luxtrust_subject or "").strip() or None
+    taken = uow.session.execute(
+        select(Professional.code, Professional.luxtrust_subject).where(
+            or_(
+                and_(Professional.code.is_not(None), Professional.code == code),
+                and_(
+                    Professional.luxtrust_subject.is_not(None),
+                    Professional.luxtrust_subject == luxtrust_subject,
+                ),
+            )
+        )
+    ).all()
+    if code and any(row.code == code for row in taken):
+        errors["code"] = _("Ce code médecin est déjà enregistré.")
+    if luxtrust_subject and any(row.luxtrust_subject == luxtrust_subject for row in taken):
+        errors["luxtrust_subject"] = _("Cette identité LuxTrust est déjà enregistrée.")
     if errors:
         raise ValidationFailed(errors)
     prof = Professional(

@@ -20,6 +20,7 @@ from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import mail, matricule
 from dashboard.enrolment.errors import (
+    DomainError,
     DuplicateDeclaration,
     Forbidden,
     IllegalTransition,
@@ -247,7 +248,62 @@ def declare(
     An open declaration by the same professional for the same matricule is superseded
     (`if_open="supersede"`) or refused with DuplicateDeclaration (`if_open="refuse"`).
     """
-    data = validate_declaration(last_name, first_names, matricule, email, phone)
+    result = _declare(
+        uow,
+        professional_id,
+        dict(
+            last_name=last_name,
+            first_names=first_names,
+            matricule=matricule,
+            email=email,
+            phone=phone,
+        ),
+        language=language,
+        if_open=if_open,
+        actor=actor,
+    )
+    uow.commit()
+    return result
+
+
+def declare_many(
+    uow: UnitOfWork,
+    professional_id: int,
+    rows: list[dict],
+    *,
+    if_open: str = "supersede",
+    actor: Actor | None = None,
+) -> list[Declared]:
+    """Several declarations in one transaction: all are stored, or none (e.g. a CSV file)."""
+    results = []
+    for index, row in enumerate(rows):
+        try:
+            results.append(
+                _declare(uow, professional_id, row, language="fr", if_open=if_open, actor=actor)
+            )
+        except DomainError as exc:
+            exc.details["row"] = index  # which row was refused; nothing is committed
+            raise
+    uow.commit()
+    return results
+
+
+def _declare(
+    uow: UnitOfWork,
+    professional_id: int,
+    row: dict,
+    *,
+    language: str,
+    if_open: str,
+    actor: Actor | None,
+) -> Declared:
+    data = validate_declaration(
+        row.get("last_name"),
+        row.get("first_names"),
+        row.get("matricule"),
+        row.get("email"),
+        row.get("phone"),
+    )
     prof = uow.session.get(Professional, professional_id)
     if prof is None or not prof.active:
         raise NotFound(_("Professionnel de santé inconnu ou inactif."))
@@ -270,6 +326,16 @@ def declare(
             ),
             enrolment_id=open_ones[0].id,
         )
+    for old in open_ones:
+        if old.state == lc.PENDING_REVIEW:
+            # A case already with the identity-vigilance team is theirs to decide.
+            raise DuplicateDeclaration(
+                _(
+                    "Une vérification manuelle est en cours pour ce matricule ; "
+                    "attendez sa conclusion avant de déclarer à nouveau."
+                ),
+                enrolment_id=old.id,
+            )
     token = new_token()
     enrolment = Enrolment(
         professional_id=professional_id,
@@ -292,20 +358,10 @@ def declare(
     _record(uow, enrolment, "declared", actor, before="", after=lc.DECLARED)
     superseded_id = None
     for old in open_ones:
-        if old.state == lc.PENDING_REVIEW:
-            # A case already with the identity-vigilance team is theirs to decide.
-            raise DuplicateDeclaration(
-                _(
-                    "Une vérification manuelle est en cours pour ce matricule ; "
-                    "attendez sa conclusion avant de déclarer à nouveau."
-                ),
-                enrolment_id=old.id,
-            )
         old.superseded_by_id = enrolment.id
         _move(uow, old, lc.CANCELLED, "superseded", actor, {"superseded_by": enrolment.id})
         superseded_id = old.id
     _queue_invitation(uow, enrolment, token)
-    uow.commit()
     return Declared(enrolment.id, token, superseded_id)
 
 
@@ -485,6 +541,15 @@ def check_invitation(uow: UnitOfWork, token: str) -> LinkStatus:
     return _status_for_hash(uow, hash_token(token), write=False)
 
 
+def link_problem(uow: UnitOfWork, token_hash: str) -> InvalidLink | None:
+    """Why the link behind this hash can no longer be used, or None if it still can."""
+    try:
+        _status_for_hash(uow, token_hash, write=False)
+    except InvalidLink as exc:
+        return exc
+    return None
+
+
 def session_status(uow: UnitOfWork, token_hash: str) -> LinkStatus:
     """The enrolment behind the secretary's session (which holds only the token hash)."""
     return _status_for_hash(uow, token_hash, write=True)
@@ -505,9 +570,8 @@ def _status_for_hash(uow: UnitOfWork, token_hash: str, *, write: bool) -> LinkSt
     )
 
 
-def open_invitation(uow: UnitOfWork, token: str) -> LinkStatus:
+def open_invitation(uow: UnitOfWork, token_hash: str) -> LinkStatus:
     """Her explicit "start" on the link's page: records the first opening (funnel)."""
-    token_hash = hash_token(token)
     enrolment = _resolve_link(uow, token_hash)
     actor = Actor("secretary", str(enrolment.id))
     _ensure_alive(uow, enrolment, actor)
@@ -1036,3 +1100,46 @@ class Overview:
 def overview(uow: UnitOfWork) -> Overview:
     rows = uow.session.execute(select(Enrolment.state, func.count()).group_by(Enrolment.state))
     return Overview({state: n for state, n in rows})
+
+
+# --- the secretary's account ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AccountOverview:
+    account_id: int
+    first_names: str | None
+    last_name: str | None
+    status: str
+    created_at: dt.datetime
+    professionals: tuple[str, ...]
+
+
+def find_account(uow: UnitOfWork, subject: str | None, matricule_claim: str | None) -> int | None:
+    """The account of whoever just logged in with LuxTrust (by subject, else matricule)."""
+    if subject:
+        found = uow.session.scalar(
+            select(SecretaryAccount.id).where(SecretaryAccount.luxtrust_subject == subject)
+        )
+        if found:
+            return found
+    if matricule_claim:
+        return uow.session.scalar(
+            select(SecretaryAccount.id).where(SecretaryAccount.matricule == matricule_claim)
+        )
+    return None
+
+
+def account_overview(uow: UnitOfWork, account_id: int) -> AccountOverview:
+    account = uow.session.get(SecretaryAccount, account_id)
+    if account is None:
+        raise NotFound(_("Ce compte n'existe pas."))
+    professionals = tuple(sorted(link.professional.display_name for link in account.links))
+    return AccountOverview(
+        account.id,
+        account.first_names,
+        account.last_name,
+        account.status,
+        account.created_at,
+        professionals,
+    )

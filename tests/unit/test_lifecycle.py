@@ -23,15 +23,13 @@ DESIGN = {
     "cancelled": set(),
 }
 LEGAL = [(a, b) for a, nxt in DESIGN.items() for b in sorted(nxt)]
-ILLEGAL = [
-    (a, b) for a, b in itertools.product(DESIGN, DESIGN) if b not in DESIGN[a]
-]
+ILLEGAL = [(a, b) for a, b in itertools.product(DESIGN, DESIGN) if b not in DESIGN[a]]
 
 
 def test_table_has_exactly_the_designed_states():
     assert set(lc.STATES) == set(DESIGN)
     assert set(lc.TRANSITIONS) == set(DESIGN)
-    assert lc.TERMINAL == {"account_created", "rejected", "locked", "expired", "cancelled"}
+    assert {"account_created", "rejected", "locked", "expired", "cancelled"} == lc.TERMINAL
 
 
 @pytest.mark.parametrize(("source", "target"), LEGAL)

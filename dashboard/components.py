@@ -1,0 +1,92 @@
+"""Small layout pieces shared by pages: step indicator, fields with tied errors, redirects."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.i18n import gettext as _
+
+
+def secretary_steps() -> list[str]:
+    return [_("Conditions"), _("Matricule"), _("LuxTrust"), _("Résultat")]
+
+
+def step_indicator(current: int) -> html.Nav:
+    """Where she is in the guide's steps; `current` is 1-based (0: not started)."""
+    items = []
+    for number, label in enumerate(secretary_steps(), start=1):
+        state = "done" if number < current else "current" if number == current else "todo"
+        extra = {"aria-current": "step"} if state == "current" else {}
+        status = {"done": _("terminé"), "current": _("en cours"), "todo": _("à venir")}[state]
+        items.append(
+            html.Li(
+                [
+                    html.Span(str(number), className="step-number", **{"aria-hidden": "true"}),
+                    html.Span(label, className="step-label"),
+                    html.Span(f" ({status})", className="visually-hidden"),
+                ],
+                className=f"step step-{state}",
+                **extra,
+            )
+        )
+    return html.Nav(
+        html.Ol(items, className="steps"),
+        className="step-indicator",
+        **{"aria-label": _("Étapes de la création du compte")},
+    )
+
+
+def secretary_page(step: int, title: str, *children, nav_id: str | None = None) -> html.Div:
+    parts = [step_indicator(step), html.H1(title, id="page-heading", tabIndex="-1")]
+    parts.extend(children)
+    if nav_id:
+        parts.append(dcc.Location(id=nav_id, refresh="callback-nav"))
+    return html.Div(parts, className="secretary-page")
+
+
+def field(
+    input_component,
+    *,
+    input_id: str,
+    label: str,
+    help_text: str | None = None,
+) -> html.Div:
+    """A labelled input whose help and error texts are tied to it (see assets/a11y.js)."""
+    described = [f"{input_id}-help"] if help_text else []
+    described.append(f"{input_id}-error")
+    return html.Div(
+        [
+            dbc.Label(label, html_for=input_id, className="form-label fw-semibold"),
+            html.Div(help_text, id=f"{input_id}-help", className="form-text mb-1")
+            if help_text
+            else None,
+            html.Div(
+                input_component,
+                **{"data-describedby": " ".join(described), "data-input": input_id},
+            ),
+            html.Div(
+                id=f"{input_id}-error",
+                className="field-error",
+                role="alert",
+                **{"aria-live": "assertive"},
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def redirect(path: str) -> dcc.Location:
+    return dcc.Location(id="redirect", href=path, refresh="callback-nav")
+
+
+def problem_panel(message: str, *, title: str | None = None, tone: str = "warning") -> html.Div:
+    return html.Div(
+        [
+            html.H1(
+                title or _("Ce lien ne peut pas être utilisé"), id="page-heading", tabIndex="-1"
+            ),
+            dbc.Alert(message, color=tone, id="link-problem", className="mt-3"),
+        ],
+        className="secretary-page",
+    )

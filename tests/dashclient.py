@@ -1,0 +1,44 @@
+"""Call Dash callbacks the way the browser does: POST /_dash-update-component."""
+
+from __future__ import annotations
+
+import json
+
+
+def output_key(outputs: list[tuple[str, str]]) -> str:
+    if len(outputs) == 1:
+        return f"{outputs[0][0]}.{outputs[0][1]}"
+    return ".." + "...".join(f"{i}.{p}" for i, p in outputs) + ".."
+
+
+def call(client, outputs, inputs, state=(), triggered=None):
+    """outputs: [(id, prop)], inputs/state: [(id, prop, value)]. Returns the response."""
+    body = {
+        "output": output_key(outputs),
+        "outputs": [{"id": i, "property": p} for i, p in outputs]
+        if len(outputs) > 1
+        else {"id": outputs[0][0], "property": outputs[0][1]},
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "changedPropIds": [triggered or f"{inputs[0][0]}.{inputs[0][1]}"],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+    }
+    return client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        content_type="application/json",
+    )
+
+
+def values(response) -> dict:
+    """{(id, prop): value} from a callback response."""
+    data = response.get_json()["response"]
+    return {(i, p): v for i, props in data.items() for p, v in props.items()}
+
+
+def render_page(client, path: str):
+    """The layout the page router would render for `path` (as JSON)."""
+    return call(
+        client,
+        [("_pages_content", "children"), ("_pages_store", "data")],
+        [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
+    )
