@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import csv
 import getpass
+import os
 import sys
 import threading
 import time
@@ -283,6 +284,10 @@ def _mail_loop(backend: Backend, interval: float) -> None:
 def cmd_run(args, settings: Settings) -> int:
     from dashboard.app import create_app
 
+    if not os.environ.get("BASE_URL"):
+        # Links and the simulator's issuer must point at where this server really listens.
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        settings = settings.replace(base_url=f"http://{host}:{args.port}")
     backend = _backend(settings)
     if backend.upgrade_schema() and settings.demo_on_first_start and not settings.is_production:
         print("Première utilisation : chargement des données de démonstration…", flush=True)

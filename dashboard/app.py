@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         use_pages=True,
         pages_folder=str(PAGES),
         assets_folder=str(PROJECT_ROOT / "assets"),
-        external_stylesheets=[dbc.themes.BOOTSTRAP],
+        # Bootstrap is served from assets/ (vendored): no third-party CDN for a public service.
         # Layouts depend on who asks, so Dash cannot validate them up front.
         suppress_callback_exceptions=True,
         title="Agence eSanté",

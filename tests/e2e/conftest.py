@@ -1,0 +1,77 @@
+"""Browser tests: the real app served on loopback, driven in headless Debian Chromium."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.enrolment import mail
+from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.db import make_engine
+from tests.conftest import Clock, free_port
+
+HAVE_BROWSER = bool(shutil.which("chromedriver") and shutil.which("chromium"))
+
+pytestmark = pytest.mark.e2e
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath) and not HAVE_BROWSER:
+            item.add_marker(pytest.mark.skip(reason="chromium/chromedriver not installed"))
+
+
+class Site:
+    """The served app, its backend and its real SMTP server, as a browser test sees them."""
+
+    def __init__(self, dash_duo, backend: Backend, smtp_server, clock: Clock):
+        self.duo = dash_duo
+        self.backend = backend
+        self.smtp = smtp_server
+        self.clock = clock
+        self.transport = mail.SmtpTransport.from_url(smtp_server.url)
+
+    @property
+    def url(self) -> str:
+        return self.backend.settings.base_url
+
+    def deliver_mail(self) -> None:
+        self.backend.deliver_mail(self.transport)
+
+    def mails_to(self, address: str, count: int = 1, timeout: float = 10.0):
+        self.deliver_mail()
+        self.smtp.inbox.wait_for(count, timeout)
+        return self.smtp.inbox.to(address)
+
+    def invitation_link(self, address: str) -> str:
+        [*_, message] = self.mails_to(address)
+        body = message.get_body(("plain",)).get_content()
+        return re.search(r"https?://\S+/enrolment/invitation/\S+", body).group(0)
+
+
+@pytest.fixture
+def site(dash_duo, tmp_path, sqlite_template, smtp_server):
+    path = tmp_path / "e2e.sqlite3"
+    shutil.copy(sqlite_template, path)
+    port = free_port()
+    from dashboard.config import Settings
+
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite:///{path}",
+        base_url=f"http://localhost:{port}",
+        secret_key="e2e-secret-key-" + "y" * 32,
+        smtp_url=smtp_server.url,
+    )
+    clock = Clock()
+    import datetime as dt
+
+    clock.now = dt.datetime.now(dt.UTC)
+    backend = Backend(settings, make_engine(settings.database_url), clock)
+    app = create_app(settings, backend=backend)
+    dash_duo.start_server(app, port=port)
+    yield Site(dash_duo, backend, smtp_server, clock)
+    backend.dispose()
