@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import dash
@@ -11,7 +12,9 @@ from dash import Dash
 
 from dashboard import auth, routes
 from dashboard.config import PROJECT_ROOT, Settings
+from dashboard.enrolment import staff
 from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.model import Professional
 from dashboard.luxtrust import client as luxtrust_client
 from dashboard.luxtrust import simulator
 
@@ -24,7 +27,21 @@ def backend() -> Backend:
 
 
 def _load_user(user_id: str) -> auth.Principal | None:
-    # Staff and professionals arrive with the later issues; nobody logs in yet.
+    """flask-login's loader: the session holds "kind:id"; the database says who it is now."""
+    kind, _, raw_id = (user_id or "").partition(":")
+    if not raw_id.isdigit():
+        return None
+    with backend().uow() as uow:
+        if kind == "professional":
+            prof = uow.session.get(Professional, int(raw_id))
+            if prof is not None and prof.active:
+                return auth.Principal(
+                    "professional", prof.id, {auth.PROFESSIONAL}, prof.display_name
+                )
+        elif kind == "staff":
+            who = staff.principal_data(uow, int(raw_id))
+            if who is not None:
+                return auth.Principal("staff", who.user_id, who.roles, who.name)
     return None
 
 
@@ -40,8 +57,11 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.is_production,
     )
+    if backend is not None and backend.settings != settings:
+        backend = dataclasses.replace(backend, settings=settings)  # same engine and clock
     server.extensions["esante"] = backend or Backend.from_settings(settings)
     auth.init_app(server, _load_user)
+    server.before_request(auth.expire_idle_staff)
     routes.init_app(server)
     if settings.uses_simulator:
         simulator.init_app(server, settings)

@@ -73,6 +73,28 @@ def require(*roles: str) -> Callable:
     return wrap
 
 
+STAFF_IDLE_MINUTES = 30
+
+
+def expire_idle_staff():
+    """Log staff out after STAFF_IDLE_MINUTES without a request (shared screens in offices)."""
+    import time
+
+    from flask_login import logout_user
+
+    if getattr(current_user, "kind", None) != "staff":
+        return None
+    now = int(time.time())
+    last = flask.session.get("last_seen", now)
+    if now - last > STAFF_IDLE_MINUTES * 60:
+        logout_user()
+        flask.session.clear()
+        flask.session["expired"] = True
+        return None
+    flask.session["last_seen"] = now
+    return None
+
+
 def init_app(server: flask.Flask, user_loader: Callable[[str], Principal | None]) -> None:
     login_manager.init_app(server)
     login_manager.user_loader(user_loader)

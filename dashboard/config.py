@@ -54,6 +54,9 @@ class Settings:
     cgu_version: str = "2024-01"
     blocking_kinds: str = "swapped,typo,different,missing"
     review_sla_working_days: int = 2
+    four_eyes: str = (
+        "approve:birth_date=different,approve:matricule=different,reject:suspected_fraud"
+    )
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -100,6 +103,7 @@ class Settings:
             review_sla_working_days=_int(
                 env, "REVIEW_SLA_WORKING_DAYS", defaults.review_sla_working_days
             ),
+            four_eyes=env.get("FOUR_EYES", defaults.four_eyes),
             demo_on_first_start=env.get("DEMO_ON_FIRST_START", "1") not in ("0", "false", "no"),
         )
 

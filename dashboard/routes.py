@@ -38,6 +38,43 @@ def leave_account():
     return _no_store(flask.redirect("/", 303))
 
 
+def leave_professional():
+    from flask_login import logout_user
+
+    logout_user()
+    flask.session.clear()
+    return _no_store(flask.redirect("/professionnel/connexion", 303))
+
+
+def staff_login():
+    """Email and password from the back-office login form (a plain POST, for password managers)."""
+    from flask_login import login_user
+
+    from dashboard.auth import Principal
+    from dashboard.enrolment import staff
+
+    email = flask.request.form.get("email", "")[:320]
+    password = flask.request.form.get("password", "")[:1024]
+    with flask.current_app.extensions["esante"].uow() as uow:
+        result = staff.login(uow, email, password)
+    if result.user_id is None:
+        flask.session["login_error"] = result.message
+        flask.session["login_email"] = email
+        return _no_store(flask.redirect("/backoffice/connexion", 303))
+    flask.session.clear()  # a fresh session: no fixation of the one before login
+    login_user(Principal("staff", result.user_id, result.roles, result.name))
+    target = "/backoffice" if "reviewer" in result.roles else "/backoffice/accueil"
+    return _no_store(flask.redirect(target, 303))
+
+
+def staff_logout():
+    from flask_login import logout_user
+
+    logout_user()
+    flask.session.clear()
+    return _no_store(flask.redirect("/backoffice/connexion", 303))
+
+
 def health():
     return {"status": "ok"}
 
@@ -46,4 +83,9 @@ def init_app(server: flask.Flask) -> None:
     server.add_url_rule("/enrolment/invitation/<token>", view_func=invitation)
     server.add_url_rule("/enrolment/quitter", view_func=leave_enrolment, methods=["POST", "GET"])
     server.add_url_rule("/mon-compte/deconnexion", view_func=leave_account, methods=["POST", "GET"])
+    server.add_url_rule(
+        "/professionnel/deconnexion", view_func=leave_professional, methods=["POST", "GET"]
+    )
+    server.add_url_rule("/backoffice/login", view_func=staff_login, methods=["POST"])
+    server.add_url_rule("/backoffice/deconnexion", view_func=staff_logout, methods=["POST", "GET"])
     server.add_url_rule("/healthz", view_func=health)

@@ -6,7 +6,10 @@ from dash import Dash
 
 
 def register_all(app: Dash) -> None:
-    from dashboard.callbacks import enrolment, mailbox
+    from dashboard.callbacks import enrolment, mailbox, professional, review, staff_admin
 
     enrolment.register(app)
+    professional.register(app)
     mailbox.register(app)
+    review.register(app)
+    staff_admin.register(app)

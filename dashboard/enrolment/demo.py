@@ -220,6 +220,9 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
         reviewer_id = u.session.scalar(
             select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[0][0])
         )
+        second_reviewer_id = u.session.scalar(
+            select(StaffUser.id).where(StaffUser.email == DEMO_STAFF[1][0])
+        )
     for i, (last, first, specialty) in enumerate(PROFESSIONALS, start=1):
         with uow() as u:
             prof = add_professional(
@@ -256,7 +259,9 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
             people.append(person)
         prof_id = rng.choice(result.professionals)
         try:
-            token = _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id)
+            token = _drive(
+                uow, clock, rng, prof_id, person, outcome, reviewer_id, second_reviewer_id
+            )
         except DomainError as exc:  # e.g. a duplicate the dice produced: skip it
             log.debug("demo enrolment skipped: %s", exc)
             continue
@@ -284,7 +289,7 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
     return result
 
 
-def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id):
+def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_reviewer_id):
     with uow() as u:
         declared = services.declare(u, prof_id, **person)
     token = declared.token
@@ -353,7 +358,12 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id):
     clock.advance(rng, 60, 60 * 24 * 4)
     with uow() as u:
         if outcome == "approved":
-            services.approve(u, declared.enrolment_id, reviewer_id)
+            proposed = services.approve(u, declared.enrolment_id, reviewer_id)
+            # Some four-eyes proposals are confirmed; the others still wait for a second look.
+            if proposed == "awaiting_second" and rng.random() < 0.5:
+                clock.advance(rng, 30, 60 * 24)
+                with uow() as u2:
+                    services.approve(u2, declared.enrolment_id, second_reviewer_id)
         else:
             services.reject(
                 u,

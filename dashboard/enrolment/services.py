@@ -20,6 +20,7 @@ from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import mail, matricule
 from dashboard.enrolment.errors import (
+    ConcurrentUpdate,
     DomainError,
     DuplicateDeclaration,
     Forbidden,
@@ -376,44 +377,104 @@ def redeclare(
     email: str,
     phone: str | None = None,
 ) -> Declared:
-    """The guide's remedy for a wrong matricule: a new declaration that supersedes the old."""
-    with_language = _get_owned(uow, enrolment_id, professional_id)
-    if with_language.state not in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED}:
+    """The guide's remedy for a wrong matricule: a corrected declaration superseding the old.
+
+    One transaction: the new declaration, the old one cancelled as superseded, the email.
+    """
+    old = _get_owned(uow, enrolment_id, professional_id)
+    if old.state not in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED}:
         raise IllegalTransition(
             _(
                 "Cette déclaration ne peut plus être corrigée ({state}).",
-                state=lc.state_label(with_language.state),
+                state=lc.state_label(old.state),
             )
         )
-    language = with_language.language
-    old_state = with_language.state
-    result = declare(
+    actor = Actor("professional", str(professional_id))
+    result = _declare(
         uow,
         professional_id,
-        last_name=last_name,
-        first_names=first_names,
-        matricule=matricule,
-        email=email,
-        phone=phone,
-        language=language,
+        dict(
+            last_name=last_name,
+            first_names=first_names,
+            matricule=matricule,
+            email=email,
+            phone=phone,
+        ),
+        language=old.language,
         if_open="supersede",
-        actor=Actor("professional", str(professional_id)),
+        actor=actor,
     )
-    if result.superseded_id != enrolment_id and old_state in lc.OPEN_FOR_SECRETARY:
-        # The corrected matricule differs from the old one: supersede the old explicitly.
-        old = _get(uow, enrolment_id)
-        if old.state in lc.OPEN_FOR_SECRETARY:
-            old.superseded_by_id = result.enrolment_id
-            _move(
-                uow,
-                old,
-                lc.CANCELLED,
-                "superseded",
-                Actor("professional", str(professional_id)),
-                {"superseded_by": result.enrolment_id},
-            )
-            uow.commit()
+    if old.state in lc.OPEN_FOR_SECRETARY:
+        # Same matricule: _declare already superseded it; another one: supersede it here.
+        old.superseded_by_id = result.enrolment_id
+        _move(uow, old, lc.CANCELLED, "superseded", actor, {"superseded_by": result.enrolment_id})
+    _record(uow, old, "redeclared", actor, data={"new_enrolment": result.enrolment_id})
+    uow.commit()
     return Declared(result.enrolment_id, result.token, enrolment_id)
+
+
+@dataclass(frozen=True)
+class DeclarationRow:
+    """One of a professional's declarations, as his "my declarations" page lists it."""
+
+    enrolment_id: int
+    last_name: str | None
+    first_names: str | None
+    matricule: str | None
+    email: str | None
+    state: str
+    state_label: str
+    declared_at: dt.datetime
+    updated_at: dt.datetime
+    expires_at: dt.datetime
+    can_resend: bool
+    can_cancel: bool
+    can_redeclare: bool
+
+
+def _declaration_row(e: Enrolment) -> DeclarationRow:
+    return DeclarationRow(
+        e.id,
+        e.declared_last_name,
+        e.declared_first_names,
+        e.declared_matricule,
+        e.email,
+        e.state,
+        lc.state_label(e.state),
+        e.created_at,
+        e.updated_at,
+        e.expires_at,
+        can_resend=e.state in lc.OPEN_FOR_SECRETARY,
+        can_cancel=e.state in lc.OPEN_FOR_SECRETARY,
+        can_redeclare=e.state in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED},
+    )
+
+
+def list_declarations(
+    uow: UnitOfWork, professional_id: int, limit: int = 500
+) -> list[DeclarationRow]:
+    """His own declarations only, newest first."""
+    rows = uow.session.scalars(
+        select(Enrolment)
+        .where(Enrolment.professional_id == professional_id)
+        .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
+        .limit(limit)
+    ).all()
+    return [_declaration_row(e) for e in rows]
+
+
+def get_declaration(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> DeclarationRow:
+    return _declaration_row(_get_owned(uow, enrolment_id, professional_id))
+
+
+def professional_for_subject(uow: UnitOfWork, subject: str | None) -> Professional | None:
+    if not subject:
+        return None
+    return uow.session.scalar(
+        select(Professional).where(
+            Professional.luxtrust_subject == subject, Professional.active.is_(True)
+        )
+    )
 
 
 def _get_owned(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> Enrolment:
@@ -823,6 +884,7 @@ def _create_or_link_account(
     *,
     outcome: str,
     reviewer_id: int | None,
+    decision: Decision | None = None,
 ) -> SecretaryAccount:
     """One account per person: a second professional's declaration links, never duplicates."""
     now = uow.now()
@@ -858,15 +920,17 @@ def _create_or_link_account(
     enrolment.account_id = account.id
     enrolment.decision = outcome
     enrolment.decided_at = now
-    uow.session.add(
-        Decision(
-            enrolment_id=enrolment.id,
-            outcome=outcome,
-            reviewer_id=reviewer_id,
-            status="final",
-            created_at=now,
+    if decision is None:
+        uow.session.add(
+            Decision(
+                enrolment_id=enrolment.id,
+                outcome=outcome,
+                reviewer_id=reviewer_id,
+                status="final",
+                created_at=now,
+            )
         )
-    )
+
     _record(
         uow,
         enrolment,
@@ -906,19 +970,18 @@ def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> StaffUser:
 
 
 def _pending(uow: UnitOfWork, enrolment_id: int, expected_version: int | None) -> Enrolment:
-    enrolment = _get(uow, enrolment_id)
-    if expected_version is not None and enrolment.version != expected_version:
-        raise_concurrent()
+    # FOR UPDATE: a second reviewer deciding at the same moment waits, then sees the first.
+    enrolment = _get(uow, enrolment_id, for_update=True)
     if enrolment.state != lc.PENDING_REVIEW:
         raise IllegalTransition(
             _("Ce dossier a déjà été traité ({state}).", state=lc.state_label(enrolment.state))
         )
+    if expected_version is not None and enrolment.version != expected_version:
+        raise_concurrent()
     return enrolment
 
 
 def raise_concurrent():
-    from dashboard.enrolment.errors import ConcurrentUpdate
-
     raise ConcurrentUpdate(
         _("Ce dossier vient d'être modifié par un(e) collègue. Rechargez-le avant de décider.")
     )
@@ -977,6 +1040,86 @@ def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> N
     uow.commit()
 
 
+# Four-eyes rules (configuration FOUR_EYES): "approve:<field>=<kind>" needs a second
+# reviewer to confirm an approval of such a case; "reject:<reason>" likewise a rejection.
+def four_eyes_rules(uow: UnitOfWork) -> tuple[set[tuple[str, str]], set[str]]:
+    approve_rules, reject_rules = set(), set()
+    for item in (uow.settings.four_eyes or "").split(","):
+        verb, _sep, rule = item.strip().partition(":")
+        if verb == "approve" and "=" in rule:
+            field_name, kind = rule.split("=", 1)
+            approve_rules.add((field_name.strip(), kind.strip()))
+        elif verb == "reject" and rule:
+            reject_rules.add(rule.strip())
+    return approve_rules, reject_rules
+
+
+def needs_second_reviewer(
+    uow: UnitOfWork, enrolment: Enrolment, outcome: str, reason_code: str | None = None
+) -> bool:
+    approve_rules, reject_rules = four_eyes_rules(uow)
+    if outcome == "rejected":
+        return reason_code in reject_rules
+    latest = enrolment.latest_identity
+    fields = (latest.comparison or {}).get("fields", []) if latest else []
+    return any((f.get("field"), f.get("kind")) in approve_rules for f in fields)
+
+
+def pending_proposal(uow: UnitOfWork, enrolment_id: int) -> Decision | None:
+    return uow.session.scalar(
+        select(Decision).where(
+            Decision.enrolment_id == enrolment_id, Decision.status == "awaiting_second"
+        )
+    )
+
+
+def _second_look(uow, enrolment, reviewer_id, outcome, reason_code=None) -> Decision | None:
+    """The awaiting proposal this decision confirms, or None when there is none.
+
+    Refuses a confirmation by the proposer (never the same person twice) and a decision
+    that contradicts the proposal (withdraw it first).
+    """
+    proposal = pending_proposal(uow, enrolment.id)
+    if proposal is None:
+        return None
+    if proposal.reviewer_id == reviewer_id:
+        raise Forbidden(
+            _("La seconde validation doit être faite par un(e) autre membre de l'équipe.")
+        )
+    if proposal.outcome != outcome or proposal.reason_code != reason_code:
+        raise IllegalTransition(
+            _(
+                "Une autre décision attend une seconde validation sur ce dossier : "
+                "confirmez-la ou écartez-la d'abord."
+            )
+        )
+    return proposal
+
+
+def _propose(uow, enrolment, reviewer_id, outcome, reason_code=None, note=None) -> str:
+    uow.session.add(
+        Decision(
+            enrolment_id=enrolment.id,
+            outcome=outcome,
+            reason_code=reason_code,
+            note=(note or "").strip()[:5000] or None,
+            reviewer_id=reviewer_id,
+            status="awaiting_second",
+            created_at=uow.now(),
+        )
+    )
+    enrolment.updated_at = uow.now()
+    _record(
+        uow,
+        enrolment,
+        "decision_proposed",
+        Actor("staff", str(reviewer_id)),
+        data={"outcome": outcome, "reason_code": reason_code},
+    )
+    uow.commit()
+    return "awaiting_second"
+
+
 def approve(
     uow: UnitOfWork,
     enrolment_id: int,
@@ -985,17 +1128,15 @@ def approve(
     note: str | None = None,
     expected_version: int | None = None,
 ) -> str:
-    """The reviewer establishes her identity: the account is created, emails sent."""
+    """The reviewer establishes her identity: the account is created, emails sent.
+
+    Returns "account_created", or "awaiting_second" when the case needs a second reviewer.
+    """
     _staff(uow, reviewer_id)
     enrolment = _pending(uow, enrolment_id, expected_version)
     observed = enrolment.latest_identity
     if observed is None:
         raise IllegalTransition(_("Aucune identité LuxTrust n'est enregistrée pour ce dossier."))
-    actor = Actor("staff", str(reviewer_id))
-    _move(uow, enrolment, lc.ACCOUNT_CREATED, "approved", actor, {"decision": "reviewer_approved"})
-    account = _create_or_link_account(
-        uow, enrolment, observed, outcome="reviewer_approved", reviewer_id=reviewer_id
-    )
     if note:
         uow.session.add(
             ReviewNote(
@@ -1005,9 +1146,32 @@ def approve(
                 created_at=uow.now(),
             )
         )
+    proposal = _second_look(uow, enrolment, reviewer_id, "reviewer_approved")
+    if proposal is None and needs_second_reviewer(uow, enrolment, "reviewer_approved"):
+        return _propose(uow, enrolment, reviewer_id, "reviewer_approved")
+    actor = Actor("staff", str(reviewer_id))
+    _move(
+        uow,
+        enrolment,
+        lc.ACCOUNT_CREATED,
+        "approved",
+        actor,
+        {"decision": "reviewer_approved", "second_of": proposal.id if proposal else None},
+    )
+    if proposal is not None:
+        proposal.status, proposal.confirmed_by_id = "final", reviewer_id
+        proposal.confirmed_at = uow.now()
+    _create_or_link_account(
+        uow,
+        enrolment,
+        observed,
+        outcome="reviewer_approved",
+        reviewer_id=proposal.reviewer_id if proposal else reviewer_id,
+        decision=proposal,
+    )
     enrolment.assignee_id = enrolment.assignee_id or reviewer_id
     uow.commit()
-    return f"account:{account.id}"
+    return lc.ACCOUNT_CREATED
 
 
 def reject(
@@ -1019,27 +1183,51 @@ def reject(
     note: str = "",
     expected_version: int | None = None,
 ) -> str:
+    """Refuse with a reason code; returns "rejected" or "awaiting_second" (four-eyes)."""
     if reason_code not in REJECTION_REASONS:
         raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
     _staff(uow, reviewer_id)
     enrolment = _pending(uow, enrolment_id, expected_version)
+    proposal = _second_look(uow, enrolment, reviewer_id, "rejected", reason_code)
+    if proposal is None and needs_second_reviewer(uow, enrolment, "rejected", reason_code):
+        return _propose(uow, enrolment, reviewer_id, "rejected", reason_code, note)
     now = uow.now()
     actor = Actor("staff", str(reviewer_id))
     enrolment.decision = "rejected"
     enrolment.reason_code = reason_code
     enrolment.decided_at = now
-    _move(uow, enrolment, lc.REJECTED, "rejected", actor, {"reason_code": reason_code})
-    uow.session.add(
-        Decision(
-            enrolment_id=enrolment.id,
-            outcome="rejected",
-            reason_code=reason_code,
-            note=(note or "").strip()[:5000] or None,
-            reviewer_id=reviewer_id,
-            status="final",
-            created_at=now,
-        )
+    enrolment.assignee_id = enrolment.assignee_id or reviewer_id
+    _move(
+        uow,
+        enrolment,
+        lc.REJECTED,
+        "rejected",
+        actor,
+        {"reason_code": reason_code, "second_of": proposal.id if proposal else None},
     )
+    if proposal is not None:
+        proposal.status, proposal.confirmed_by_id, proposal.confirmed_at = "final", reviewer_id, now
+        if note:
+            uow.session.add(
+                ReviewNote(
+                    enrolment_id=enrolment.id,
+                    author_id=reviewer_id,
+                    text=note.strip()[:5000],
+                    created_at=now,
+                )
+            )
+    else:
+        uow.session.add(
+            Decision(
+                enrolment_id=enrolment.id,
+                outcome="rejected",
+                reason_code=reason_code,
+                note=(note or "").strip()[:5000] or None,
+                reviewer_id=reviewer_id,
+                status="final",
+                created_at=now,
+            )
+        )
     prof = enrolment.professional
     ctx = {
         "first_names": enrolment.declared_first_names,
@@ -1055,6 +1243,7 @@ def reject(
         enrolment_id=enrolment.id,
         language=enrolment.language,
     )
+    # The professional is told of every rejection; for a declaration error he must re-declare.
     mail.queue(
         uow,
         "professional_rejected",
@@ -1065,6 +1254,29 @@ def reject(
     )
     uow.commit()
     return enrolment.state
+
+
+def withdraw_proposal(
+    uow: UnitOfWork, enrolment_id: int, reviewer_id: int, expected_version: int | None = None
+) -> None:
+    """A second reviewer disagrees (or the proposer changes her mind): back to the queue."""
+    _staff(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    proposal = pending_proposal(uow, enrolment.id)
+    if proposal is None:
+        return
+    proposal.status = "withdrawn"
+    proposal.confirmed_by_id = reviewer_id
+    proposal.confirmed_at = uow.now()
+    enrolment.updated_at = uow.now()
+    _record(
+        uow,
+        enrolment,
+        "proposal_withdrawn",
+        Actor("staff", str(reviewer_id)),
+        data={"decision_id": proposal.id},
+    )
+    uow.commit()
 
 
 # --- housekeeping -----------------------------------------------------------------------------

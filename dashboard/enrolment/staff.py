@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
-from dashboard.enrolment.errors import ValidationFailed
-from dashboard.enrolment.model import StaffRole, StaffUser
+from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
+from dashboard.enrolment.model import Event, StaffRole, StaffUser
 from dashboard.enrolment.services import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
 ROLES = ("reviewer", "manager", "admin")
-MIN_PASSWORD = 12
+MIN_PASSWORD = 12  # NIST SP 800-63B asks for length, not composition rules
 _hasher = PasswordHasher()
 # Verifying against this keeps the timing the same for unknown emails.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
@@ -85,3 +86,160 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> StaffUser | None
 
 def lockout_until(uow: UnitOfWork, user: StaffUser) -> dt.datetime | None:
     return user.locked_until if user.locked_until and user.locked_until > uow.now() else None
+
+
+MAX_FAILURES = 5
+LOCKOUT = dt.timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    user_id: int | None
+    roles: frozenset[str] = frozenset()
+    name: str = ""
+    message: str = ""
+
+
+def login(uow: UnitOfWork, email: str, password: str) -> LoginResult:
+    """Check a staff login; after MAX_FAILURES wrong passwords the account waits LOCKOUT.
+
+    The same message for an unknown email and a wrong password: nothing to probe.
+    """
+    wrong = _("Adresse email ou mot de passe incorrect.")
+    email = (email or "").strip().lower()
+    user = uow.session.scalar(select(StaffUser).where(StaffUser.email == email))
+    now = uow.now()
+    if user is not None and user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return LoginResult(
+            None, message=_("Trop d'essais infructueux : réessayez dans {n} minutes.", n=minutes)
+        )
+    if authenticate(uow, email, password) is None or user is None:
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= MAX_FAILURES:
+                user.locked_until = now + LOCKOUT
+                user.failed_logins = 0
+            _audit(uow, "staff_login_failed", user.id)
+            uow.commit()
+        return LoginResult(None, message=wrong)
+    user.failed_logins = 0
+    user.locked_until = None
+    _audit(uow, "staff_login", user.id)
+    uow.commit()
+    return LoginResult(user.id, user.role_names, user.display_name)
+
+
+def _audit(uow: UnitOfWork, action: str, staff_id: int, **data) -> None:
+    uow.session.add(
+        Event(
+            enrolment_id=None,
+            action=action,
+            actor_type="staff",
+            actor_id=str(staff_id),
+            data=data or None,
+            created_at=uow.now(),
+        )
+    )
+
+
+def principal_data(uow: UnitOfWork, staff_id: int) -> LoginResult | None:
+    """Who this staff member is now (None when disabled): roles are re-read each request."""
+    user = uow.session.get(StaffUser, staff_id)
+    if user is None or not user.active:
+        return None
+    return LoginResult(user.id, user.role_names, user.display_name)
+
+
+@dataclass(frozen=True)
+class StaffRow:
+    id: int
+    email: str
+    display_name: str
+    roles: tuple[str, ...]
+    active: bool
+    locked: bool
+    created_at: dt.datetime
+
+
+def list_staff(uow: UnitOfWork) -> list[StaffRow]:
+    now = uow.now()
+    users = uow.session.scalars(select(StaffUser).order_by(StaffUser.email)).all()
+    return [
+        StaffRow(
+            u.id,
+            u.email,
+            u.display_name,
+            tuple(sorted(u.role_names)),
+            u.active,
+            bool(u.locked_until and u.locked_until > now),
+            u.created_at,
+        )
+        for u in users
+    ]
+
+
+def reviewers(uow: UnitOfWork) -> list[tuple[int, str]]:
+    """Active reviewers, for assigning a case to a colleague."""
+    rows = uow.session.execute(
+        select(StaffUser.id, StaffUser.display_name)
+        .join(StaffRole)
+        .where(StaffRole.role == "reviewer", StaffUser.active.is_(True))
+        .order_by(StaffUser.display_name)
+    ).all()
+    return [(r.id, r.display_name) for r in rows]
+
+
+def _admin_guard(uow: UnitOfWork, actor_id: int) -> StaffUser:
+    actor = uow.session.get(StaffUser, actor_id)
+    if actor is None or not actor.active or "admin" not in actor.role_names:
+        raise Forbidden(_("Action réservée aux administrateurs."))
+    return actor
+
+
+def _active_admins(uow: UnitOfWork) -> set[int]:
+    return set(
+        uow.session.scalars(
+            select(StaffUser.id)
+            .join(StaffRole)
+            .where(StaffRole.role == "admin", StaffUser.active.is_(True))
+        )
+    )
+
+
+def set_roles(uow: UnitOfWork, actor_id: int, user_id: int, roles) -> None:
+    _admin_guard(uow, actor_id)
+    roles = _check_roles(roles)
+    user = uow.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(_("Ce compte n'existe pas."))
+    if "admin" not in roles and _active_admins(uow) == {user.id}:
+        raise ValidationFailed({"roles": _("Il doit rester au moins un administrateur actif.")})
+    user.roles = [StaffRole(role=r) for r in roles]
+    _audit(uow, "staff_roles_changed", actor_id, user_id=user.id, roles=roles)
+    uow.commit()
+
+
+def set_active(uow: UnitOfWork, actor_id: int, user_id: int, active: bool) -> None:
+    _admin_guard(uow, actor_id)
+    user = uow.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(_("Ce compte n'existe pas."))
+    if not active and user.id == actor_id:
+        raise ValidationFailed({"active": _("Vous ne pouvez pas désactiver votre propre compte.")})
+    if not active and _active_admins(uow) == {user.id}:
+        raise ValidationFailed({"active": _("Il doit rester au moins un administrateur actif.")})
+    user.active = active
+    _audit(uow, "staff_enabled" if active else "staff_disabled", actor_id, user_id=user.id)
+    uow.commit()
+
+
+def admin_add_user(uow: UnitOfWork, actor_id: int, email: str, roles, display_name: str | None):
+    """An admin creates an account; the generated password is returned once, to be handed over."""
+    _admin_guard(uow, actor_id)
+    password = generate_password()
+    user = add_user(uow, email, password, roles, display_name=display_name)
+    with_audit = uow.session.get(StaffUser, user.id)
+    _audit(uow, "staff_added", actor_id, user_id=with_audit.id)
+    uow.commit()
+    return user, password

@@ -19,7 +19,9 @@ def layout(erreur=None, **_params):
     return components.secretary_page(
         3,
         _("Vérification de votre identité avec LuxTrust"),
-        dbc.Alert(problem, color="danger", id="luxtrust-error", role="alert") if problem else None,
+        html.Div(dbc.Alert(problem, color="danger", id="luxtrust-error"), role="alert")
+        if problem
+        else None,
         html.P(_("Votre matricule correspond à la demande faite par le professionnel de santé.")),
         html.P(
             _(

@@ -8,6 +8,7 @@ from dashboard.i18n import gettext as _
 dash.register_page(__name__, path="/", title="Agence eSanté")
 
 
+@auth.page(auth.PUBLIC)
 def layout(**_params):
     parts = [
         dbc.ListGroupItem(
@@ -22,6 +23,23 @@ def layout(**_params):
             ]
         )
     ]
+    parts.append(
+        dbc.ListGroupItem(
+            [
+                html.H2(_("Vous êtes professionnel de santé ?"), className="h5"),
+                html.P(_("Déclarez votre secrétaire et suivez ses demandes.")),
+                dcc_link("/professionnel/connexion", _("Espace professionnel")),
+            ]
+        )
+    )
+    parts.append(
+        dbc.ListGroupItem(
+            [
+                html.H2(_("Vous avez déjà un compte ?"), className="h5"),
+                dcc_link("/mon-compte", _("Mon compte eSanté")),
+            ]
+        )
+    )
     if auth.has_role(auth.DEVELOPER):
         parts.append(
             dbc.ListGroupItem(

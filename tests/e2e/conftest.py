@@ -73,5 +73,6 @@ def site(dash_duo, tmp_path, sqlite_template, smtp_server):
     backend = Backend(settings, make_engine(settings.database_url), clock)
     app = create_app(settings, backend=backend)
     dash_duo.start_server(app, port=port)
+    dash_duo.driver.set_window_size(1280, 1000)
     yield Site(dash_duo, backend, smtp_server, clock)
     backend.dispose()

@@ -1,0 +1,241 @@
+"""The identity-vigilance back-office: the queue grid and the case file.
+
+The reviewer's identity comes from the server session; the grid's requests and the case's
+actions are translated into service calls, which check role, state and version.
+"""
+
+from __future__ import annotations
+
+import flask
+from dash import Dash, Input, Output, State, ctx, html, no_update
+from flask_login import current_user
+
+from dashboard import auth
+from dashboard.enrolment import review, services
+from dashboard.enrolment.errors import DomainError
+from dashboard.enrolment.staff import reviewers
+from dashboard.i18n import gettext as _
+
+SORT_COLUMNS = {
+    "waiting_days": "waiting",
+    "due": "waiting",
+    "secretary": "secretary",
+    "professional": "professional",
+    "assignee": "assignee",
+    "state": "state",
+}
+
+
+def _backend():
+    return flask.current_app.extensions["esante"]
+
+
+def _me() -> int:
+    if not auth.has_role(auth.REVIEWER):
+        flask.abort(403)
+    return current_user.id
+
+
+def _text_filter(filter_model: dict, column: str) -> str:
+    """The text typed in an AG Grid column filter (simple or combined, AG Grid 35 shape)."""
+    entry = (filter_model or {}).get(column) or {}
+    if "conditions" in entry:
+        entry = (entry.get("conditions") or [{}])[0]
+    value = entry.get("filter")
+    return str(value)[:200] if value is not None else ""
+
+
+def _escape_markdown(text: str) -> str:
+    return "".join("\\" + c if c in "\\`*_{}[]()<>#+-.!|" else c for c in text)
+
+
+def queue_query(request: dict | None, quick, search) -> review.QueueQuery:
+    request = request or {}
+    sort = tuple(
+        (SORT_COLUMNS[s["colId"]], "desc" if s.get("sort") == "desc" else "asc")
+        for s in request.get("sortModel") or []
+        if s.get("colId") in SORT_COLUMNS
+    )
+    filters = request.get("filterModel") or {}
+    start = int(request.get("startRow") or 0)
+    end = int(request.get("endRow") or start + 100)
+    return review.QueueQuery(
+        start=start,
+        end=end,
+        sort=sort,
+        quick=frozenset(q for q in (quick or []) if q in review.QUICK_FILTERS),
+        search=(search or "")[:200],
+        professional=_text_filter(filters, "professional"),
+        assignee=_text_filter(filters, "assignee"),
+    )
+
+
+@auth.require(auth.REVIEWER)
+def queue_rows(request, quick, search):
+    query = queue_query(request, quick, search)
+    with _backend().uow() as uow:
+        rows, total = review.queue_page(uow, query, _me())
+    data = [
+        {
+            "id": r.enrolment_id,
+            "secretary": f"[{_escape_markdown(r.secretary)}](/backoffice/dossier/{r.enrolment_id})",
+            "professional": r.professional,
+            "waiting_days": r.waiting_days,
+            "due": r.due_at.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
+            if r.due_at
+            else "",
+            "overdue": r.overdue,
+            "summary": r.summary,
+            "assignee": r.assignee or _("— non attribué —"),
+            "state": r.state_label,
+        }
+        for r in rows
+    ]
+    return {"rowData": data, "rowCount": total}
+
+
+# --- the case file --------------------------------------------------------------------------
+
+
+def load_case(case_id, *, audit: bool):
+    """(CaseView, reviewers, my id) or (None, message) for the case page."""
+    try:
+        enrolment_id = int(case_id)
+    except (TypeError, ValueError):
+        return None, _("Dossier introuvable.")
+    me = _me()
+    with _backend().uow() as uow:
+        try:
+            view = (review.open_case if audit else review.case_view)(uow, enrolment_id, me)
+        except DomainError as exc:
+            return None, exc.message
+        colleagues = reviewers(uow)
+    return (view, colleagues, me), None
+
+
+@auth.require(auth.REVIEWER)
+def act_on_case(
+    claim,
+    release,
+    assign,
+    note_clicks,
+    approve,
+    reject,
+    withdraw,
+    case_id,
+    version,
+    assignee,
+    note,
+    reason,
+    reject_note,
+):
+    from dashboard.case_layout import case_body
+
+    action = ctx.triggered_id
+    if not action:
+        return no_update, no_update, no_update
+    me = _me()
+    try:
+        enrolment_id = int(case_id)
+    except (TypeError, ValueError):
+        return no_update, _("Dossier introuvable."), "danger"
+    message, color = "", "success"
+    with _backend().uow() as uow:
+        try:
+            if action == "case-claim":
+                services.claim(uow, enrolment_id, me)
+                message = _("Vous avez pris ce dossier en charge.")
+            elif action == "case-release":
+                services.release(uow, enrolment_id, me)
+                message = _("Le dossier est de nouveau disponible pour l'équipe.")
+            elif action == "case-assign":
+                if not assignee:
+                    raise services.ValidationFailed({"assignee": _("Choisissez un(e) collègue.")})
+                services.assign(uow, enrolment_id, int(assignee), me)
+                message = _("Dossier attribué.")
+            elif action == "case-add-note":
+                services.add_note(uow, enrolment_id, me, note or "")
+                message = _("Note ajoutée.")
+            elif action == "case-approve-confirm":
+                outcome = services.approve(uow, enrolment_id, me, expected_version=version)
+                message = (
+                    _(
+                        "Approbation enregistrée : un(e) second(e) relecteur(rice) doit la "
+                        "confirmer avant la création du compte."
+                    )
+                    if outcome == "awaiting_second"
+                    else _("Identité approuvée : le compte est créé et les emails envoyés.")
+                )
+            elif action == "case-reject":
+                if not reason:
+                    raise services.ValidationFailed(
+                        {"reason_code": _("Choisissez un motif de refus.")}
+                    )
+                outcome = services.reject(
+                    uow,
+                    enrolment_id,
+                    me,
+                    reason_code=reason,
+                    note=reject_note or "",
+                    expected_version=version,
+                )
+                message = (
+                    _("Refus proposé : un(e) second(e) relecteur(rice) doit le confirmer.")
+                    if outcome == "awaiting_second"
+                    else _("Demande refusée : la secrétaire a été informée par email.")
+                )
+            elif action == "case-withdraw":
+                services.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
+                message = _("La proposition a été écartée ; le dossier revient dans la file.")
+        except DomainError as exc:
+            message, color = exc.message, "danger"
+    loaded, problem = load_case(enrolment_id, audit=False)
+    if loaded is None:
+        return html.P(problem), message, color
+    return case_body(*loaded), message, color
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        Output("queue-grid", "getRowsResponse"),
+        Input("queue-grid", "getRowsRequest"),
+        State("queue-quick", "value"),
+        State("queue-search", "value"),
+        prevent_initial_call=True,
+    )(queue_rows)
+    # External filters: empty the grid's cache so it asks again with the new filters.
+    app.clientside_callback(
+        """function(quick, search) {
+            const api = dash_ag_grid.getApi("queue-grid");
+            if (api) { api.purgeInfiniteCache(); }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("queue-refresh", "data"),
+        Input("queue-quick", "value"),
+        Input("queue-search", "value"),
+        prevent_initial_call=True,
+    )
+    app.callback(
+        Output("case-body", "children"),
+        Output("case-message", "children"),
+        Output("case-message", "color"),
+        Input("case-claim", "n_clicks"),
+        Input("case-release", "n_clicks"),
+        Input("case-assign", "n_clicks"),
+        Input("case-add-note", "n_clicks"),
+        Input("case-approve-confirm", "submit_n_clicks"),
+        Input("case-reject", "n_clicks"),
+        Input("case-withdraw", "n_clicks"),
+        State("case-id", "data"),
+        State("case-version", "data"),
+        State("case-assignee", "value"),
+        State("case-note", "value"),
+        State("case-reason", "value"),
+        State("case-reject-note", "value"),
+        prevent_initial_call=True,
+    )(act_on_case)
+    app.callback(
+        Output("case-approve-confirm", "displayed"),
+        Input("case-approve", "n_clicks"),
+        prevent_initial_call=True,
+    )(auth.require(auth.REVIEWER)(lambda n: bool(n)))

@@ -1,0 +1,284 @@
+"""The back-office's own pages (login, landing, staff administration): browser ↔ service.
+
+Who acts comes from the flask-login session only (`current_user.id`), never from the
+browser's data; every change goes through `dashboard.enrolment.staff`, whose guards decide.
+"""
+
+from __future__ import annotations
+
+import flask
+from dash import Dash, Input, Output, State, ctx, html, no_update
+from flask_login import current_user
+
+from dashboard import auth
+from dashboard.enrolment import staff
+from dashboard.enrolment.errors import DomainError, ValidationFailed
+from dashboard.i18n import gettext as _
+
+STAFF_ROLES = (auth.REVIEWER, auth.MANAGER, auth.ADMIN)
+
+
+def _backend():
+    return flask.current_app.extensions["esante"]
+
+
+def role_labels() -> dict[str, str]:
+    return {
+        "reviewer": _("Vérification d'identité"),
+        "manager": _("Indicateurs"),
+        "admin": _("Administration"),
+    }
+
+
+def role_options(disabled: bool = False) -> list[dict]:
+    return [
+        {"label": label, "value": code, "disabled": disabled}
+        for code, label in role_labels().items()
+    ]
+
+
+# --- login page and landing page ---------------------------------------------------------------
+
+
+def is_staff() -> bool:
+    return getattr(current_user, "kind", None) == "staff" and auth.has_role(*STAFF_ROLES)
+
+
+def login_notices() -> tuple[str | None, str, bool]:
+    """(error message, email to prefill, expired?) left by the login route; shown once."""
+    error = flask.session.pop("login_error", None)
+    email = flask.session.pop("login_email", "") or ""
+    expired = bool(flask.session.pop("expired", False))
+    return error, email, expired
+
+
+def my_parts() -> list[dict]:
+    """The back-office parts the logged-in staff member may use, as cards to show."""
+    parts = []
+    if auth.has_role(auth.REVIEWER):
+        parts.append(
+            {
+                "id": "part-queue",
+                "title": _("File des dossiers"),
+                "text": _("Vérifier l'identité des secrétaires dont le dossier attend."),
+                "href": "/backoffice",
+            }
+        )
+    if auth.has_role(auth.MANAGER):
+        parts.append(
+            {
+                "id": "part-indicators",
+                "title": _("Indicateurs"),
+                "text": _("Suivre les demandes de compte et les délais de traitement."),
+                "href": "/backoffice/indicateurs",
+            }
+        )
+    if auth.has_role(auth.ADMIN):
+        parts.append(
+            {
+                "id": "part-staff",
+                "title": _("Personnel"),
+                "text": _("Créer les comptes de l'équipe, attribuer les rôles, désactiver."),
+                "href": "/backoffice/personnel",
+            }
+        )
+    return parts
+
+
+# --- staff administration ----------------------------------------------------------------------
+
+
+def _me() -> int:
+    if not auth.has_role(auth.ADMIN) or getattr(current_user, "kind", None) != "staff":
+        flask.abort(403)
+    return current_user.id
+
+
+def _as_row(r: staff.StaffRow) -> dict:
+    labels = role_labels()
+    return {
+        "id": r.id,
+        "email": r.email,
+        "name": r.display_name,
+        "roles": ", ".join(labels.get(code, code) for code in r.roles),
+        "role_codes": list(r.roles),
+        "active": r.active,
+        "locked": r.locked,
+        "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def staff_rows() -> list[dict]:
+    """Every staff account, for the grid (the page's layout is itself admin-only)."""
+    _me()
+    with _backend().uow() as uow:
+        return [_as_row(r) for r in staff.list_staff(uow)]
+
+
+def _fresh(rows: list[dict], user_id: int) -> dict | None:
+    return next((r for r in rows if r["id"] == user_id), None)
+
+
+def _selected_id(selected) -> int | None:
+    row = (selected or [None])[0] if isinstance(selected, list) else None
+    try:
+        return int(row["id"]) if row else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@auth.require(auth.ADMIN)
+def show_selection(selected):
+    """Fill the panel for the selected account from the server's current data."""
+    user_id = _selected_id(selected)
+    row = _fresh(staff_rows(), user_id) if user_id is not None else None
+    if row is None:
+        return (
+            _("Sélectionnez un compte dans le tableau."),
+            True,
+            role_options(disabled=True),
+            [],
+            True,
+            True,
+            _("Désactiver"),
+        )
+    toggle = _("Désactiver") if row["active"] else _("Réactiver")
+    return (
+        _("Compte sélectionné : {name} ({email})", name=row["name"], email=row["email"]),
+        False,
+        role_options(),
+        row["role_codes"],
+        False,
+        False,
+        toggle,
+    )
+
+
+ACTION_OUTPUTS = 10
+
+
+def _result(message, tone, rows, selected=no_update, password=None, clear_form=False, errors=None):
+    """The action callback's outputs; `password` None hides the one-time password again."""
+    errors = errors or {}
+    cleared = ("", "", []) if clear_form else (no_update,) * 3
+    return (
+        message,
+        f"alert alert-{tone} empty-hidden",
+        rows,
+        selected,
+        password,
+        *cleared,
+        errors.get("email", ""),
+        errors.get("roles", ""),
+    )
+
+
+def _new_password_notice(email: str, password: str) -> list:
+    return [
+        html.Strong(_("Compte créé pour {email}.", email=email)),
+        html.Br(),
+        _("Mot de passe provisoire : "),
+        html.Code(password, id="staff-new-password-value", className="fs-5 user-select-all"),
+        html.Br(),
+        _(
+            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
+            "façon sûre (en main propre ou par téléphone), jamais par email ni par messagerie."
+        ),
+    ]
+
+
+@auth.require(auth.ADMIN)
+def act(save_clicks, toggle_clicks, add_clicks, selected, roles, new_email, new_name, new_roles):
+    """Save roles, disable/enable, or add an account, as the logged-in admin."""
+    me = _me()
+    trigger = ctx.triggered_id
+    if trigger not in ("staff-save-roles", "staff-toggle-active", "staff-add"):
+        return (no_update,) * ACTION_OUTPUTS
+    if trigger == "staff-add":
+        return _add(me, new_email, new_name, new_roles)
+    user_id = _selected_id(selected)
+    if user_id is None:
+        return _result(_("Sélectionnez d'abord un compte dans le tableau."), "warning", no_update)
+    with _backend().uow() as uow:
+        try:
+            if trigger == "staff-save-roles":
+                staff.set_roles(uow, me, user_id, roles or [])
+                message = _("Les rôles ont été enregistrés.")
+            else:
+                # The direction is what the button offered; the service decides if allowed.
+                enable = not bool(selected[0].get("active"))
+                staff.set_active(uow, me, user_id, enable)
+                message = (
+                    _("Le compte a été réactivé.")
+                    if enable
+                    else _("Le compte a été désactivé : cette personne ne peut plus se connecter.")
+                )
+            tone = "success"
+        except DomainError as exc:
+            message, tone = _refused(exc), "danger"
+    rows = staff_rows()
+    fresh = _fresh(rows, user_id)
+    return _result(message, tone, rows, [fresh] if fresh else [])
+
+
+def _refused(exc: DomainError) -> str:
+    return _("{reason} Rien n'a été modifié.", reason=exc.message.rstrip(".") + ".")
+
+
+def _add(me: int, email, name, roles):
+    with _backend().uow() as uow:
+        try:
+            user, password = staff.admin_add_user(
+                uow, me, (email or "").strip(), roles or [], (name or "").strip() or None
+            )
+            created_email = user.email
+        except ValidationFailed as exc:
+            return _result(
+                _("Corrigez les champs indiqués ; aucun compte n'a été créé."),
+                "danger",
+                no_update,
+                errors=exc.errors,
+            )
+        except DomainError as exc:
+            return _result(_refused(exc), "danger", no_update)
+    return _result(
+        _("Le compte {email} a été créé.", email=created_email),
+        "success",
+        staff_rows(),
+        password=_new_password_notice(created_email, password),
+        clear_form=True,
+    )
+
+
+def register(app: Dash) -> None:
+    app.callback(
+        Output("staff-selected", "children"),
+        Output("staff-selected-fieldset", "disabled"),
+        Output("staff-roles", "options"),
+        Output("staff-roles", "value"),
+        Output("staff-save-roles", "disabled"),
+        Output("staff-toggle-active", "disabled"),
+        Output("staff-toggle-active", "children"),
+        Input("staff-grid", "selectedRows"),
+    )(show_selection)
+    app.callback(
+        Output("staff-message", "children"),
+        Output("staff-message", "className"),
+        Output("staff-grid", "rowData"),
+        Output("staff-grid", "selectedRows"),
+        Output("staff-new-password", "children"),
+        Output("staff-new-email", "value"),
+        Output("staff-new-name", "value"),
+        Output("staff-new-roles", "value"),
+        Output("staff-new-email-error", "children"),
+        Output("staff-new-roles-error", "children"),
+        Input("staff-save-roles", "n_clicks"),
+        Input("staff-toggle-active", "n_clicks"),
+        Input("staff-add", "n_clicks"),
+        State("staff-grid", "selectedRows"),
+        State("staff-roles", "value"),
+        State("staff-new-email", "value"),
+        State("staff-new-name", "value"),
+        State("staff-new-roles", "value"),
+        prevent_initial_call=True,
+    )(act)

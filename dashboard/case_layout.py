@@ -1,0 +1,322 @@
+"""Layout of a review case file, shared by its page and by the callback that redraws it."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard.enrolment import review
+from dashboard.enrolment.review import CaseView
+from dashboard.i18n import gettext as _
+
+
+def _when(moment) -> str:
+    return moment.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M") if moment else "—"
+
+
+def _segments(parts) -> list:
+    return [html.Mark(text, className="diff-mark") if differs else text for text, differs in parts]
+
+
+def identity_table(view: CaseView) -> html.Table:
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(_("Champ"), scope="col"),
+                html.Th(_("Déclaration du professionnel"), scope="col"),
+                html.Th(_("Identité LuxTrust"), scope="col"),
+                html.Th(_("Écart"), scope="col"),
+            ]
+        )
+    )
+    rows = []
+    for f in view.fields:
+        badge = dbc.Badge(
+            f.kind_label,
+            color="danger" if f.blocking else ("secondary" if f.kind == "identical" else "info"),
+            className="kind-badge",
+        )
+        if f.kind == "identical":
+            # Identical fields: shown once, muted, so the eye goes to the differences.
+            cells = [html.Td(f.declared, colSpan=2, className="text-muted")]
+        else:
+            cells = [
+                html.Td(_segments(f.declared_segments), className="diff-cell"),
+                html.Td(_segments(f.observed_segments), className="diff-cell"),
+            ]
+        rows.append(
+            html.Tr(
+                [html.Th(f.label, scope="row"), *cells, html.Td(badge)],
+                className="row-identical" if f.kind == "identical" else "row-differs",
+                id=f"diff-{f.field}",
+            )
+        )
+    return html.Table([head, html.Tbody(rows)], className="table diff-table", id="case-diff")
+
+
+def _decision_panel(view: CaseView, colleagues, me: int):
+    if view.state != "pending_review":
+        d = view.decision or {}
+        outcome = {
+            "reviewer_approved": _("Approuvé"),
+            "rejected": _("Refusé"),
+            "auto_match": _("Compte créé automatiquement"),
+        }.get(d.get("outcome"), "")
+        parts = [
+            html.Strong(outcome),
+            f" — {d.get('reason')}" if d.get("reason") else "",
+            html.Br(),
+            _("Par {who} le {at}", who=d.get("by", ""), at=_when(d.get("at"))),
+        ]
+        if d.get("second"):
+            parts += [html.Br(), _("Seconde validation : {who}", who=d["second"])]
+        return dbc.Alert(parts, color="secondary", id="case-decided")
+    proposal = view.proposal
+    mine = view.assignee_id == me
+    controls = [
+        html.Div(
+            [
+                dbc.Button(
+                    _("Prendre en charge"),
+                    id="case-claim",
+                    color="primary",
+                    outline=True,
+                    className="me-2 mb-2",
+                    disabled=mine,
+                ),
+                dbc.Button(
+                    _("Libérer"),
+                    id="case-release",
+                    color="secondary",
+                    outline=True,
+                    className="me-2 mb-2",
+                    disabled=view.assignee_id is None,
+                ),
+            ]
+        ),
+        dbc.InputGroup(
+            [
+                dbc.Select(
+                    id="case-assignee",
+                    options=[{"label": name, "value": str(i)} for i, name in colleagues],
+                    placeholder=_("Attribuer à…"),
+                ),
+                dbc.Button(_("Attribuer"), id="case-assign", color="secondary"),
+            ],
+            className="mb-3",
+        ),
+    ]
+    if proposal:
+        what = (
+            _("approbation")
+            if proposal["outcome"] == "reviewer_approved"
+            else _("refus ({reason})", reason=proposal["reason"])
+        )
+        controls.append(
+            dbc.Alert(
+                [
+                    html.Strong(_("Seconde validation requise : ")),
+                    _(
+                        "{who} a proposé un(e) {what} le {at}.",
+                        who=proposal["by"],
+                        what=what,
+                        at=_when(proposal["at"]),
+                    ),
+                    html.Br(),
+                    _("Vous l'avez proposé : un(e) collègue doit confirmer.")
+                    if proposal["by_id"] == me
+                    else _("Confirmez la même décision, ou écartez la proposition."),
+                ],
+                color="warning",
+                id="case-proposal",
+            )
+        )
+    elif view.needs_second:
+        controls.append(
+            dbc.Alert(
+                _("Ce dossier exige une seconde validation (règle des quatre yeux)."), color="info"
+            )
+        )
+    controls += [
+        html.Div(
+            [
+                dbc.Button(
+                    _("Approuver l'identité"),
+                    id="case-approve",
+                    color="success",
+                    className="me-2 mb-2",
+                ),
+                dbc.Button(
+                    _("Écarter la proposition"),
+                    id="case-withdraw",
+                    color="secondary",
+                    outline=True,
+                    className="mb-2",
+                    disabled=proposal is None,
+                ),
+            ]
+        ),
+        dcc.ConfirmDialog(
+            id="case-approve-confirm",
+            message=_("Approuver cette identité ? Le compte eSanté sera créé."),
+        ),
+        html.Fieldset(
+            [
+                html.Legend(_("Refuser"), className="h6"),
+                dbc.Label(_("Motif"), html_for="case-reason"),
+                dbc.Select(
+                    id="case-reason",
+                    options=[
+                        {"label": review.reason_label(code), "value": code}
+                        for code in review.REASON_LABELS
+                    ],
+                    placeholder=_("Choisissez un motif…"),
+                ),
+                dbc.Label(
+                    _("Note (envoyée au dossier, pas à la secrétaire)"),
+                    html_for="case-reject-note",
+                    className="mt-2",
+                ),
+                dbc.Textarea(id="case-reject-note", maxlength=5000, rows=2),
+                dbc.Button(
+                    _("Refuser la demande"), id="case-reject", color="danger", className="mt-2"
+                ),
+            ],
+            className="border rounded p-2 mt-2",
+        ),
+    ]
+    return html.Div(controls)
+
+
+def case_body(view: CaseView, colleagues, me: int) -> html.Div:
+    overdue = dbc.Badge(_("En retard"), color="danger", className="ms-2") if view.overdue else None
+    context = dbc.Card(
+        dbc.CardBody(
+            html.Dl(
+                [
+                    html.Dt(_("Professionnel déclarant")),
+                    html.Dd(view.professional),
+                    html.Dt(_("Email de la secrétaire")),
+                    html.Dd(view.email or "—"),
+                    html.Dt(_("Téléphone")),
+                    html.Dd(view.phone or "—"),
+                    html.Dt(_("Dispositif LuxTrust utilisé")),
+                    html.Dd(view.device),
+                    html.Dt(_("Dispositif personnel confirmé le")),
+                    html.Dd(_when(view.confirmed_at)),
+                    html.Dt(_("Échéance")),
+                    html.Dd([_when(view.due_at), overdue]),
+                    html.Dt(_("Attribué à")),
+                    html.Dd(view.assignee or _("personne")),
+                ],
+                className="case-context mb-0",
+            )
+        ),
+        className="mb-3",
+    )
+    timeline = html.Ol(
+        [
+            html.Li(
+                [
+                    html.Time(_when(t.at), className="text-muted me-2"),
+                    html.Strong(t.action),
+                    f" — {t.actor}",
+                    f" ({t.before} → {t.after})" if t.before != t.after and t.after else "",
+                ]
+            )
+            for t in view.timeline
+        ],
+        className="timeline",
+        id="case-timeline",
+    )
+    related = (
+        html.Ul(
+            [
+                html.Li(
+                    [
+                        dcc.Link(
+                            f"#{r.enrolment_id}", href=f"/backoffice/dossier/{r.enrolment_id}"
+                        ),
+                        f" — {r.state_label}",
+                        f" ({r.reason})" if r.reason else "",
+                        f" — {r.professional}, {_when(r.declared_at)} — ",
+                        html.Em(_("même {what}", what=r.same)),
+                    ]
+                )
+                for r in view.related
+            ],
+            id="case-related",
+        )
+        if view.related
+        else html.P(_("Aucune autre demande avec ce matricule ou cet email."), id="case-related")
+    )
+    notes = html.Ul(
+        [
+            html.Li(
+                [html.Time(_when(at), className="text-muted me-2"), html.Strong(who), " : ", text]
+            )
+            for at, who, text in view.notes
+        ]
+        or [html.Li(_("Aucune note."), className="text-muted")],
+        id="case-notes",
+    )
+    return html.Div(
+        [
+            dcc.Store(id="case-version", data=view.version),
+            html.Div(
+                [
+                    html.H1(
+                        _("Dossier n° {n} — {who}", n=view.enrolment_id, who=view.secretary),
+                        id="page-heading",
+                        className="h3",
+                    ),
+                    dbc.Badge(view.state_label, color="primary", id="case-state"),
+                ],
+                className="d-flex align-items-center gap-3 flex-wrap",
+            ),
+            html.P(_("Matricule déclaré : {m}", m=view.matricule), className="text-muted"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            html.H2(_("Déclaration et identité LuxTrust"), className="h5"),
+                            identity_table(view),
+                            context,
+                        ],
+                        lg=8,
+                    ),
+                    dbc.Col(
+                        [
+                            html.H2(_("Décision"), className="h5"),
+                            _decision_panel(view, colleagues, me),
+                        ],
+                        lg=4,
+                    ),
+                ]
+            ),
+            dbc.Row(
+                [
+                    dbc.Col([html.H2(_("Historique"), className="h5"), timeline], lg=6),
+                    dbc.Col(
+                        [
+                            html.H2(_("Autres demandes liées"), className="h5"),
+                            related,
+                            html.H2(_("Notes de l'équipe"), className="h5 mt-3"),
+                            notes,
+                            dbc.Label(_("Ajouter une note"), html_for="case-note"),
+                            dbc.Textarea(id="case-note", maxlength=5000, rows=2),
+                            dbc.Button(
+                                _("Ajouter la note"),
+                                id="case-add-note",
+                                color="secondary",
+                                outline=True,
+                                className="mt-2",
+                            ),
+                        ],
+                        lg=6,
+                    ),
+                ],
+                className="mt-3",
+            ),
+        ]
+    )

@@ -1,0 +1,526 @@
+"""The identity-vigilance team's read side: the queue (paged, sorted and filtered in SQL),
+the working-day SLA, and the case file with its diff, timeline and related enrolments.
+
+Opening a case shows personal data, so `open_case` records who opened it and when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy.orm import aliased
+
+from dashboard.enrolment import identity as identity_mod
+from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment import matricule as matricule_mod
+from dashboard.enrolment.errors import NotFound
+from dashboard.enrolment.model import (
+    Decision,
+    Enrolment,
+    Event,
+    LuxTrustIdentity,
+    Professional,
+    ReviewNote,
+    StaffUser,
+)
+from dashboard.enrolment.services import (
+    Actor,
+    _record,
+    _staff,
+    needs_second_reviewer,
+    pending_proposal,
+)
+from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import gettext as _
+
+LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
+_MONDAY = dt.date(1970, 1, 5)
+_DAY = 86400
+
+# --- working days (Monday to Friday, Luxembourg time; public holidays not counted) --------
+
+
+def working_seconds(moment: dt.datetime) -> int:
+    """Working seconds elapsed since a fixed Monday: flat over weekends, so monotonic."""
+    local = moment.astimezone(LUXEMBOURG)
+    weeks, weekday = divmod((local.date() - _MONDAY).days, 7)
+    if weekday >= 5:
+        return (weeks * 5 + 5) * _DAY
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (weeks * 5 + weekday) * _DAY + int((local - midnight).total_seconds())
+
+
+def from_working_seconds(value: int) -> dt.datetime:
+    days, seconds = divmod(value, _DAY)
+    weeks, weekday = divmod(days, 5)
+    day = _MONDAY + dt.timedelta(days=weeks * 7 + weekday)
+    local = dt.datetime.combine(day, dt.time(), LUXEMBOURG) + dt.timedelta(seconds=seconds)
+    return local.astimezone(dt.UTC)
+
+
+def due_at(confirmed_at: dt.datetime, working_days: int) -> dt.datetime:
+    return from_working_seconds(working_seconds(confirmed_at) + working_days * _DAY)
+
+
+def overdue_before(now: dt.datetime, working_days: int) -> dt.datetime:
+    """Cases confirmed before this moment are past their SLA at `now`."""
+    return from_working_seconds(working_seconds(now) - working_days * _DAY)
+
+
+def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
+    return max(0, working_seconds(end) - working_seconds(start)) / _DAY
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+QUICK_FILTERS = ("mine", "unassigned", "overdue", "second")
+SORTABLE = ("waiting", "secretary", "professional", "assignee", "state")
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    start: int = 0
+    end: int = 100
+    sort: tuple[tuple[str, str], ...] = ()  # (column, "asc"|"desc")
+    quick: frozenset[str] = frozenset()
+    search: str = ""
+    professional: str = ""  # text filter on the professional's name
+    assignee: str = ""
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    enrolment_id: int
+    secretary: str
+    professional: str
+    confirmed_at: dt.datetime | None
+    waiting_days: float
+    due_at: dt.datetime | None
+    overdue: bool
+    summary: str
+    assignee: str
+    assignee_id: int | None
+    awaiting_second: bool
+    state_label: str
+
+
+def _awaiting_second():
+    return exists().where(
+        Decision.enrolment_id == Enrolment.id, Decision.status == "awaiting_second"
+    )
+
+
+def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assignee):
+    conditions = [Enrolment.state == lc.PENDING_REVIEW]
+    if "mine" in query.quick:
+        conditions.append(Enrolment.assignee_id == staff_id)
+    if "unassigned" in query.quick:
+        conditions.append(Enrolment.assignee_id.is_(None))
+    if "overdue" in query.quick:
+        cutoff = overdue_before(uow.now(), uow.settings.review_sla_working_days)
+        conditions.append(Enrolment.device_confirmed_at < cutoff)
+    if "second" in query.quick:
+        conditions.append(_awaiting_second())
+    text = " ".join((query.search or "").split())[:200]
+    if text:
+        like = f"%{text.lower()}%"
+        digits = "".join(c for c in text if c.isdigit())
+        terms = [
+            func.lower(Enrolment.declared_last_name).like(like),
+            func.lower(Enrolment.declared_first_names).like(like),
+            func.lower(Enrolment.email).like(like),
+            func.lower(Enrolment.declared_first_names + " " + Enrolment.declared_last_name).like(
+                like
+            ),
+        ]
+        if len(digits) >= 4:
+            terms.append(Enrolment.declared_matricule.like(f"%{digits}%"))
+        conditions.append(or_(*terms))
+    if query.professional:
+        like = f"%{query.professional.strip().lower()[:200]}%"
+        conditions.append(
+            or_(
+                func.lower(Professional.last_name).like(like),
+                func.lower(Professional.first_names).like(like),
+            )
+        )
+    if query.assignee:
+        like = f"%{query.assignee.strip().lower()[:200]}%"
+        conditions.append(func.lower(assignee.display_name).like(like))
+    return conditions
+
+
+def queue_page(uow: UnitOfWork, query: QueueQuery, staff_id: int) -> tuple[list[QueueRow], int]:
+    """One page of the queue and the number of matching cases; all work done in SQL."""
+    _staff(uow, staff_id)
+    assignee = aliased(StaffUser)
+    conditions = _queue_conditions(uow, query, staff_id, assignee)
+    base = (
+        select(Enrolment, Professional, assignee, _awaiting_second().label("second"))
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+        .where(and_(*conditions))
+    )
+    order = []
+    columns = {
+        "waiting": Enrolment.device_confirmed_at,
+        "secretary": Enrolment.declared_last_name,
+        "professional": Professional.last_name,
+        "assignee": assignee.display_name,
+        "state": _awaiting_second(),
+    }
+    for column, direction in query.sort:
+        if column in columns:
+            expr = columns[column]
+            # Longest waiting first is "descending waiting time", i.e. oldest confirmation.
+            if column == "waiting":
+                direction = "asc" if direction == "desc" else "desc"
+            order.append(expr.desc() if direction == "desc" else expr.asc())
+    order += [Enrolment.device_confirmed_at.asc(), Enrolment.id.asc()]
+    size = max(1, min(query.end - query.start, 500))
+    rows = uow.session.execute(base.order_by(*order).offset(max(0, query.start)).limit(size)).all()
+    total = uow.session.scalar(
+        select(func.count(Enrolment.id))
+        .select_from(Enrolment)
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+        .where(and_(*conditions))
+    )
+    summaries = _summaries(uow, [r.Enrolment.id for r in rows])
+    now = uow.now()
+    days = uow.settings.review_sla_working_days
+    result = []
+    for enrolment, prof, staff_user, second in rows:
+        confirmed = enrolment.device_confirmed_at
+        due = due_at(confirmed, days) if confirmed else None
+        result.append(
+            QueueRow(
+                enrolment_id=enrolment.id,
+                secretary=f"{enrolment.declared_first_names} {enrolment.declared_last_name}",
+                professional=prof.display_name,
+                confirmed_at=confirmed,
+                waiting_days=round(working_days_between(confirmed, now), 1) if confirmed else 0,
+                due_at=due,
+                overdue=bool(due and due < now),
+                summary=summaries.get(enrolment.id, ""),
+                assignee=staff_user.display_name if staff_user else "",
+                assignee_id=enrolment.assignee_id,
+                awaiting_second=bool(second),
+                state_label=_("En attente de seconde validation")
+                if second
+                else lc.state_label(enrolment.state),
+            )
+        )
+    return result, total or 0
+
+
+def _summaries(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    latest = (
+        select(func.max(LuxTrustIdentity.id))
+        .where(LuxTrustIdentity.enrolment_id.in_(ids))
+        .group_by(LuxTrustIdentity.enrolment_id)
+    )
+    rows = uow.session.execute(
+        select(LuxTrustIdentity.enrolment_id, LuxTrustIdentity.comparison).where(
+            LuxTrustIdentity.id.in_(latest)
+        )
+    ).all()
+    return {
+        enrolment_id: identity_mod.Comparison.from_dict(comparison).summary()
+        for enrolment_id, comparison in rows
+    }
+
+
+# --- the case file ----------------------------------------------------------------------------
+
+DEVICE_LABELS = {
+    "mobile": "LuxTrust Mobile",
+    "scan": "LuxTrust Scan",
+    "smartcard": "SmartCard",
+    "signing_stick": "Signing Stick",
+    "eid": "eID",
+}
+REASON_LABELS = {
+    "identity_not_established": "Identité non établie",
+    "not_declared_person": "Pas la personne déclarée",
+    "suspected_fraud": "Suspicion de fraude",
+    "declaration_error": "Erreur de déclaration (nouvelle déclaration nécessaire)",
+}
+
+
+def reason_label(code: str | None) -> str:
+    return _(REASON_LABELS[code]) if code in REASON_LABELS else (code or "")
+
+
+@dataclass(frozen=True)
+class FieldDiff:
+    field: str
+    label: str
+    declared: str
+    observed: str
+    kind: str
+    kind_label: str
+    blocking: bool
+    declared_segments: list = field(default_factory=list)
+    observed_segments: list = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: dt.datetime
+    action: str
+    actor: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class RelatedEnrolment:
+    enrolment_id: int
+    state_label: str
+    reason: str
+    professional: str
+    declared_at: dt.datetime
+    same: str  # "matricule", "email" or both
+
+
+@dataclass(frozen=True)
+class CaseView:
+    enrolment_id: int
+    version: int
+    state: str
+    state_label: str
+    secretary: str
+    email: str | None
+    phone: str | None
+    matricule: str
+    professional: str
+    professional_email: str
+    device: str
+    declared_at: dt.datetime
+    confirmed_at: dt.datetime | None
+    due_at: dt.datetime | None
+    overdue: bool
+    assignee_id: int | None
+    assignee: str
+    fields: list[FieldDiff]
+    matches: bool
+    timeline: list[TimelineEntry]
+    related: list[RelatedEnrolment]
+    notes: list[tuple[dt.datetime, str, str]]
+    proposal: dict | None
+    needs_second: bool
+    decision: dict | None
+
+
+def _value(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    text = str(value)
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":  # partial YYYY-MM-00
+        y, m, d = text.split("-")
+        return f"{d if d != '00' else '??'}/{m if m != '00' else '??'}/{y}"
+    return text
+
+
+def _actor_label(uow: UnitOfWork, actor_type: str, actor_id: str | None, names: dict) -> str:
+    if actor_type == "staff" and actor_id and actor_id.isdigit():
+        return names.get(int(actor_id), _("membre de l'équipe"))
+    return {
+        "secretary": _("la secrétaire"),
+        "professional": _("le professionnel"),
+        "system": _("système"),
+        "cli": _("ligne de commande"),
+    }.get(actor_type, actor_type)
+
+
+ACTION_LABELS = {
+    "declared": "Déclaration",
+    "invitation_resent": "Invitation renvoyée",
+    "link_opened": "Lien ouvert",
+    "cgu_accepted": "CGU acceptées",
+    "matricule_mismatch": "Matricule erroné",
+    "matricule_verified": "Matricule vérifié",
+    "identity_mismatch": "Identité LuxTrust différente",
+    "device_confirmed": "Dispositif personnel confirmé",
+    "device_not_confirmed": "Dispositif non confirmé (nouvel essai)",
+    "case_opened": "Dossier consulté",
+    "claimed": "Dossier pris en charge",
+    "assigned": "Dossier attribué",
+    "released": "Dossier libéré",
+    "note_added": "Note ajoutée",
+    "decision_proposed": "Décision proposée (seconde validation requise)",
+    "proposal_withdrawn": "Proposition écartée",
+    "approved": "Approuvé",
+    "rejected": "Refusé",
+    "account_created": "Compte créé automatiquement",
+    "account_opened": "Compte ouvert",
+    "account_linked": "Compte existant lié",
+    "cancelled": "Annulée",
+    "superseded": "Remplacée par une nouvelle déclaration",
+    "redeclared": "Nouvelle déclaration",
+    "expired": "Expirée",
+    "locked": "Bloquée",
+}
+
+
+def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
+    """The case file for a reviewer; the opening itself is audited."""
+    _staff(uow, staff_id)
+    enrolment = uow.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.latest_identity is None:
+        raise NotFound(_("Ce dossier n'existe pas ou n'a pas d'identité LuxTrust."))
+    _record(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
+    uow.commit()
+    return _case_view(uow, enrolment)
+
+
+def case_view(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
+    """The case file again after an action by the same reviewer (already audited)."""
+    _staff(uow, staff_id)
+    enrolment = uow.session.get(Enrolment, enrolment_id)
+    if enrolment is None or enrolment.latest_identity is None:
+        raise NotFound(_("Ce dossier n'existe pas ou n'a pas d'identité LuxTrust."))
+    return _case_view(uow, enrolment)
+
+
+def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
+    observed = enrolment.latest_identity
+    comparison = identity_mod.Comparison.from_dict(observed.comparison)
+    fields = []
+    for f in comparison.fields:
+        declared, seen = _value(f.declared), _value(f.observed)
+        segments = (
+            identity_mod.diff_segments(declared, seen)
+            if f.kind != "identical"
+            else ([(declared, False)], [(seen, False)])
+        )
+        fields.append(
+            FieldDiff(
+                f.field,
+                identity_mod.field_label(f.field),
+                declared,
+                seen,
+                f.kind,
+                identity_mod.kind_label(f.kind, f.field),
+                f in comparison.blocking,
+                list(segments[0]),
+                list(segments[1]),
+            )
+        )
+    names = dict(uow.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    events = uow.session.scalars(
+        select(Event).where(Event.enrolment_id == enrolment.id).order_by(Event.id)
+    ).all()
+    timeline = [
+        TimelineEntry(
+            e.created_at,
+            _(ACTION_LABELS.get(e.action, e.action)),
+            _actor_label(uow, e.actor_type, e.actor_id, names),
+            lc.state_label(e.state_before) if e.state_before else "",
+            lc.state_label(e.state_after) if e.state_after else "",
+        )
+        for e in events
+    ]
+    related_rows = uow.session.execute(
+        select(Enrolment, Professional)
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .where(
+            Enrolment.id != enrolment.id,
+            or_(
+                Enrolment.declared_matricule == enrolment.declared_matricule,
+                Enrolment.email == enrolment.email,
+            ),
+        )
+        .order_by(Enrolment.created_at.desc())
+        .limit(50)
+    ).all()
+    related = [
+        RelatedEnrolment(
+            e.id,
+            lc.state_label(e.state),
+            reason_label(e.reason_code),
+            p.display_name,
+            e.created_at,
+            " + ".join(
+                x
+                for x, same in (
+                    (_("matricule"), e.declared_matricule == enrolment.declared_matricule),
+                    (_("email"), e.email == enrolment.email),
+                )
+                if same
+            ),
+        )
+        for e, p in related_rows
+    ]
+    notes = [
+        (n.created_at, names.get(n.author_id, ""), n.text)
+        for n in uow.session.scalars(
+            select(ReviewNote)
+            .where(ReviewNote.enrolment_id == enrolment.id)
+            .order_by(ReviewNote.id)
+        )
+    ]
+    proposal = pending_proposal(uow, enrolment.id)
+    final = uow.session.scalar(
+        select(Decision)
+        .where(Decision.enrolment_id == enrolment.id, Decision.status == "final")
+        .order_by(Decision.id.desc())
+    )
+    days = uow.settings.review_sla_working_days
+    confirmed = enrolment.device_confirmed_at
+    due = due_at(confirmed, days) if confirmed else None
+    prof = enrolment.professional
+    return CaseView(
+        enrolment_id=enrolment.id,
+        version=enrolment.version,
+        state=enrolment.state,
+        state_label=lc.state_label(enrolment.state),
+        secretary=f"{enrolment.declared_first_names} {enrolment.declared_last_name}",
+        email=enrolment.email,
+        phone=enrolment.phone,
+        matricule=matricule_mod.format_display(enrolment.declared_matricule)
+        if enrolment.declared_matricule
+        else "—",
+        professional=prof.display_name,
+        professional_email=prof.email,
+        device=DEVICE_LABELS.get(observed.device or "", _("non indiqué")),
+        declared_at=enrolment.created_at,
+        confirmed_at=confirmed,
+        due_at=due,
+        overdue=bool(due and due < uow.now() and enrolment.state == lc.PENDING_REVIEW),
+        assignee_id=enrolment.assignee_id,
+        assignee=names.get(enrolment.assignee_id, "") if enrolment.assignee_id else "",
+        fields=fields,
+        matches=comparison.matches,
+        timeline=timeline,
+        related=related,
+        notes=notes,
+        proposal={
+            "outcome": proposal.outcome,
+            "reason": reason_label(proposal.reason_code),
+            "reason_code": proposal.reason_code,
+            "by": names.get(proposal.reviewer_id, ""),
+            "by_id": proposal.reviewer_id,
+            "at": proposal.created_at,
+        }
+        if proposal
+        else None,
+        needs_second=needs_second_reviewer(uow, enrolment, "reviewer_approved"),
+        decision={
+            "outcome": final.outcome,
+            "reason": reason_label(final.reason_code),
+            "by": names.get(final.reviewer_id, "") if final.reviewer_id else _("automatique"),
+            "second": names.get(final.confirmed_by_id, "") if final.confirmed_by_id else "",
+            "at": final.created_at,
+        }
+        if final
+        else None,
+    )

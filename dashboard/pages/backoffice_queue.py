@@ -1,0 +1,132 @@
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import auth
+from dashboard.i18n import gettext as _
+
+dash.register_page(__name__, path="/backoffice", title="File des dossiers — eSanté")
+
+
+def _columns():
+    return [
+        {
+            "field": "secretary",
+            "headerName": _("Secrétaire"),
+            "cellRenderer": "markdown",
+            "sortable": True,
+            "flex": 2,
+        },
+        {
+            "field": "waiting_days",
+            "headerName": _("Attente (jours ouvrés)"),
+            "sortable": True,
+            "flex": 1,
+            "sort": "desc",
+        },
+        {
+            "field": "due",
+            "headerName": _("Échéance"),
+            "sortable": True,
+            "flex": 1,
+            "cellClassRules": {"sla-overdue": "data && data.overdue"},
+        },
+        {
+            "field": "professional",
+            "headerName": _("Professionnel"),
+            "sortable": True,
+            "filter": "agTextColumnFilter",
+            "flex": 2,
+            "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
+        },
+        {
+            "field": "summary",
+            "headerName": _("Différences"),
+            "flex": 3,
+            "wrapText": True,
+            "autoHeight": True,
+        },
+        {
+            "field": "assignee",
+            "headerName": _("Attribué à"),
+            "sortable": True,
+            "filter": "agTextColumnFilter",
+            "flex": 1,
+            "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
+        },
+        {"field": "state", "headerName": _("État"), "sortable": True, "flex": 1},
+    ]
+
+
+@auth.page(auth.REVIEWER)
+def layout(**_params):
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(_("File des dossiers à vérifier"), className="h3 me-auto"),
+                    dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
+                    html.A(
+                        _("Se déconnecter"),
+                        href="/backoffice/deconnexion",
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                ],
+                className="d-flex align-items-center flex-wrap gap-2 mb-2",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        dbc.Checklist(
+                            id="queue-quick",
+                            options=[
+                                {"label": _("Mes dossiers"), "value": "mine"},
+                                {"label": _("Non attribués"), "value": "unassigned"},
+                                {"label": _("En retard"), "value": "overdue"},
+                                {"label": _("En attente de seconde validation"), "value": "second"},
+                            ],
+                            value=[],
+                            inline=True,
+                            switch=True,
+                        ),
+                        md=8,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                _("Rechercher"),
+                                html_for="queue-search",
+                                className="visually-hidden",
+                            ),
+                            dbc.Input(
+                                id="queue-search",
+                                type="search",
+                                debounce=True,
+                                placeholder=_("Nom, email ou matricule"),
+                                maxlength=200,
+                            ),
+                        ],
+                        md=4,
+                    ),
+                ],
+                className="mb-2 align-items-center",
+            ),
+            dcc.Store(id="queue-refresh"),
+            dag.AgGrid(
+                id="queue-grid",
+                rowModelType="infinite",
+                columnDefs=_columns(),
+                defaultColDef={"resizable": True, "sortable": False},
+                dashGridOptions={
+                    "cacheBlockSize": 100,
+                    "maxBlocksInCache": 10,
+                    "infiniteInitialRowCount": 1,
+                    "rowBuffer": 0,
+                    "overlayNoRowsTemplate": _("Aucun dossier ne correspond."),
+                },
+                className="ag-theme-quartz",
+                style={"height": "70vh", "width": "100%"},
+            ),
+        ]
+    )

@@ -1,0 +1,176 @@
+import json
+
+import dash
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import auth, components
+from dashboard.callbacks import staff_admin as view
+from dashboard.i18n import gettext as _
+
+dash.register_page(__name__, path="/backoffice/personnel", title="Personnel — eSanté")
+
+
+def _yes_no(yes: str, no: str) -> dict:
+    return {"function": f"params.value ? {json.dumps(yes)} : {json.dumps(no)}"}
+
+
+def _columns():
+    return [
+        {"field": "email", "headerName": _("Email"), "flex": 2, "filter": True},
+        {"field": "name", "headerName": _("Nom"), "flex": 2, "filter": True},
+        {"field": "roles", "headerName": _("Rôles"), "flex": 2, "filter": True},
+        {
+            "field": "active",
+            "headerName": _("Actif"),
+            "flex": 1,
+            "valueFormatter": _yes_no(_("Actif"), _("Désactivé")),
+            "cellClassRules": {"state-attention": "!data.active"},
+        },
+        {
+            "field": "locked",
+            "headerName": _("Bloqué"),
+            "flex": 1,
+            "valueFormatter": _yes_no(_("Bloqué (15 min)"), ""),
+            "cellClassRules": {"state-attention": "data.locked"},
+        },
+        {"field": "created", "headerName": _("Créé le"), "flex": 1},
+    ]
+
+
+def _selected_panel():
+    return html.Section(
+        [
+            html.H2(_("Modifier le compte sélectionné"), className="h4"),
+            html.Fieldset(
+                [
+                    html.Legend(
+                        _("Sélectionnez un compte dans le tableau."),
+                        id="staff-selected",
+                        className="fs-6 fw-semibold",
+                    ),
+                    dbc.Label(_("Rôles"), html_for="staff-roles", className="fw-semibold"),
+                    dbc.Checklist(
+                        id="staff-roles", options=view.role_options(disabled=True), value=[]
+                    ),
+                    html.Div(
+                        [
+                            dbc.Button(
+                                _("Enregistrer les rôles"),
+                                id="staff-save-roles",
+                                color="primary",
+                                disabled=True,
+                                className="me-2 mb-2",
+                            ),
+                            dbc.Button(
+                                _("Désactiver"),
+                                id="staff-toggle-active",
+                                color="danger",
+                                outline=True,
+                                disabled=True,
+                                className="mb-2",
+                            ),
+                        ],
+                        className="mt-2",
+                        role="group",
+                        **{"aria-label": _("Actions sur le compte sélectionné")},
+                    ),
+                ],
+                id="staff-selected-fieldset",
+                disabled=True,
+                className="staff-panel",
+            ),
+        ],
+        className="col-md-6 mb-4",
+    )
+
+
+def _add_panel():
+    return html.Section(
+        [
+            html.H2(_("Ajouter un compte"), className="h4"),
+            html.Div(
+                [
+                    components.field(
+                        dbc.Input(
+                            id="staff-new-email", type="email", autocomplete="off", maxlength=254
+                        ),
+                        input_id="staff-new-email",
+                        label=_("Adresse email professionnelle"),
+                    ),
+                    components.field(
+                        dbc.Input(id="staff-new-name", autocomplete="off", maxlength=200),
+                        input_id="staff-new-name",
+                        label=_("Nom affiché"),
+                        help_text=_("Facultatif ; par défaut, le début de l'adresse email."),
+                    ),
+                    components.field(
+                        dbc.Checklist(id="staff-new-roles", options=view.role_options(), value=[]),
+                        input_id="staff-new-roles",
+                        label=_("Rôles"),
+                    ),
+                    dbc.Button(_("Créer le compte"), id="staff-add", color="primary"),
+                    html.P(
+                        _(
+                            "Un mot de passe provisoire est généré et affiché une seule fois, "
+                            "pour être remis à la personne."
+                        ),
+                        className="text-muted small mt-2",
+                    ),
+                ],
+                className="staff-panel",
+            ),
+        ],
+        className="col-md-6 mb-4",
+    )
+
+
+@auth.page(auth.ADMIN)
+def layout(**_params):
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(
+                        _("Personnel du back-office"),
+                        id="page-heading",
+                        tabIndex="-1",
+                        className="me-auto",
+                    ),
+                    dcc.Link(_("← Accueil du back-office"), href="/backoffice/accueil"),
+                    html.A(
+                        _("Se déconnecter"),
+                        href="/backoffice/deconnexion",
+                        id="staff-logout",
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                ],
+                className="d-flex align-items-center flex-wrap gap-3",
+            ),
+            html.Div(id="staff-message", className="alert alert-info empty-hidden", role="alert"),
+            html.Div(
+                id="staff-new-password",
+                className="alert alert-warning empty-hidden",
+                role="status",
+            ),
+            dag.AgGrid(
+                id="staff-grid",
+                columnDefs=_columns(),
+                rowData=view.staff_rows(),
+                getRowId="params.data.id",
+                dashGridOptions={
+                    "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+                    "overlayNoRowsTemplate": _("Aucun compte."),
+                    "domLayout": "autoHeight",
+                },
+                className="ag-theme-quartz mb-2",
+                style={"width": "100%"},
+            ),
+            html.P(
+                _("Sélectionnez une ligne pour modifier les rôles ou désactiver le compte."),
+                className="text-muted small",
+            ),
+            html.Div([_selected_panel(), _add_panel()], className="row mt-3"),
+        ]
+    )

@@ -1,0 +1,91 @@
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import auth, components
+from dashboard.callbacks import professional as view
+from dashboard.i18n import gettext as _
+
+dash.register_page(
+    __name__, path="/professionnel/declarer", title="Déclarer une secrétaire — eSanté"
+)
+
+
+def _input(name, **kwargs):
+    return dbc.Input(id=view.FIELD_IDS[name], **kwargs)
+
+
+@auth.page(auth.PROFESSIONAL)
+def layout(corriger=None, **_params):
+    old = view.declaration_to_correct(corriger) if corriger else None
+
+    def value(attr):
+        return getattr(old, attr) if old else None
+
+    title = _("Corriger une déclaration") if old else _("Déclarer une secrétaire médicale")
+    return html.Div(
+        [
+            dcc.Link(_("← Mes déclarations"), href="/professionnel"),
+            html.H1(title, id="page-heading", tabIndex="-1"),
+            dbc.Alert(
+                _(
+                    "La nouvelle déclaration remplacera l'ancienne ; le lien déjà envoyé ne "
+                    "fonctionnera plus."
+                ),
+                color="info",
+            )
+            if old
+            else None,
+            html.Div(id="decl-summary", className="field-error mb-2", role="alert"),
+            components.field(
+                _input("last_name", value=value("last_name"), autocomplete="off", maxlength=200),
+                input_id="decl-last-name",
+                label=_("Nom"),
+            ),
+            components.field(
+                _input(
+                    "first_names", value=value("first_names"), autocomplete="off", maxlength=200
+                ),
+                input_id="decl-first-names",
+                label=_("Prénom(s)"),
+                help_text=_("Tels qu'ils figurent sur sa pièce d'identité."),
+            ),
+            components.field(
+                _input(
+                    "matricule",
+                    value=value("matricule"),
+                    inputmode="numeric",
+                    autocomplete="off",
+                    maxlength=40,
+                ),
+                input_id="decl-matricule",
+                label=_("Matricule national (13 chiffres)"),
+                help_text=_("Par exemple 1985 0412 123 45 ; les espaces sont acceptés."),
+            ),
+            components.field(
+                _input(
+                    "email", type="email", value=value("email"), autocomplete="off", maxlength=254
+                ),
+                input_id="decl-email",
+                label=_("Adresse email de la secrétaire"),
+            ),
+            components.field(
+                _input("email_confirm", type="email", autocomplete="off", maxlength=254),
+                input_id="decl-email-confirm",
+                label=_("Confirmez l'adresse email"),
+            ),
+            components.field(
+                _input("phone", type="tel", autocomplete="off", maxlength=40),
+                input_id="decl-phone",
+                label=_("Téléphone (facultatif)"),
+            ),
+            dcc.Store(id="decl-correcting", data=old.enrolment_id if old else None),
+            dbc.Button(
+                _("Enregistrer la déclaration"), id="decl-submit", color="primary", size="lg"
+            ),
+            dcc.Loading(
+                dbc.Alert(id="decl-result", color="success", className="mt-3 empty-hidden")
+            ),
+        ],
+        className="secretary-page",
+    )
