@@ -221,7 +221,7 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                     html.Time(_when(t.at), className="text-muted me-2"),
                     html.Strong(t.action),
                     f" — {t.actor}",
-                    f" ({t.before} → {t.after})" if t.before != t.after and t.after else "",
+                    f" ({t.before} → {t.after})" if t.before and t.before != t.after else "",
                 ]
             )
             for t in view.timeline

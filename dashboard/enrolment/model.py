@@ -177,6 +177,11 @@ class LuxTrustIdentity(Base):
     device: Mapped[str | None] = mapped_column(String(40))
     matches: Mapped[bool] = mapped_column(Boolean)
     comparison: Mapped[dict] = mapped_column(JSON)
+    # The comparison's kind per field, as columns so that metrics can GROUP BY them in SQL.
+    last_name_kind: Mapped[str | None] = mapped_column(String(12))
+    first_names_kind: Mapped[str | None] = mapped_column(String(12))
+    birth_date_kind: Mapped[str | None] = mapped_column(String(12))
+    matricule_kind: Mapped[str | None] = mapped_column(String(12))
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     enrolment: Mapped[Enrolment] = relationship(back_populates="identities")

@@ -811,8 +811,10 @@ def record_luxtrust_identity(
         comparison=comparison.to_dict(),
         received_at=uow.now(),
     )
-    uow.session.add(row)
     kinds = {f.field: f.kind for f in comparison.fields}
+    for name, kind in kinds.items():
+        setattr(row, f"{name}_kind", kind)
+    uow.session.add(row)
     if comparison.matches:
         _move(
             uow,

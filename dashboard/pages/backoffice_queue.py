@@ -21,7 +21,9 @@ def _columns():
         {
             "field": "waiting_days",
             "headerName": _("Attente (jours ouvrés)"),
+            "headerTooltip": _("Jours ouvrés depuis la confirmation de la secrétaire"),
             "sortable": True,
+            "minWidth": 120,
             "flex": 1,
             "sort": "desc",
         },
@@ -29,6 +31,7 @@ def _columns():
             "field": "due",
             "headerName": _("Échéance"),
             "sortable": True,
+            "minWidth": 150,
             "flex": 1,
             "cellClassRules": {"sla-overdue": "data && data.overdue"},
         },
@@ -44,18 +47,27 @@ def _columns():
             "field": "summary",
             "headerName": _("Différences"),
             "flex": 3,
-            "wrapText": True,
-            "autoHeight": True,
+            "tooltipField": "summary",
+            "minWidth": 220,
         },
         {
             "field": "assignee",
             "headerName": _("Attribué à"),
+            "tooltipField": "assignee",
+            "minWidth": 130,
             "sortable": True,
             "filter": "agTextColumnFilter",
             "flex": 1,
             "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
         },
-        {"field": "state", "headerName": _("État"), "sortable": True, "flex": 1},
+        {
+            "field": "state",
+            "headerName": _("État"),
+            "tooltipField": "state",
+            "sortable": True,
+            "minWidth": 150,
+            "flex": 1,
+        },
     ]
 
 

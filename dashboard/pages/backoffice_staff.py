@@ -23,8 +23,9 @@ def _columns():
         {"field": "roles", "headerName": _("Rôles"), "flex": 2, "filter": True},
         {
             "field": "active",
-            "headerName": _("Actif"),
+            "headerName": _("État"),
             "flex": 1,
+            "cellDataType": False,
             "valueFormatter": _yes_no(_("Actif"), _("Désactivé")),
             "cellClassRules": {"state-attention": "!data.active"},
         },
@@ -32,10 +33,11 @@ def _columns():
             "field": "locked",
             "headerName": _("Bloqué"),
             "flex": 1,
-            "valueFormatter": _yes_no(_("Bloqué (15 min)"), ""),
+            "cellDataType": False,
+            "valueFormatter": _yes_no(_("Bloqué"), ""),
             "cellClassRules": {"state-attention": "data.locked"},
         },
-        {"field": "created", "headerName": _("Créé le"), "flex": 1},
+        {"field": "created", "headerName": _("Créé le"), "flex": 1, "minWidth": 150},
     ]
 
 
@@ -43,14 +45,15 @@ def _selected_panel():
     return html.Section(
         [
             html.H2(_("Modifier le compte sélectionné"), className="h4"),
+            html.P(
+                _("Sélectionnez un compte dans le tableau."),
+                id="staff-selected",
+                className="fw-semibold",
+                **{"aria-live": "polite"},
+            ),
             html.Fieldset(
                 [
-                    html.Legend(
-                        _("Sélectionnez un compte dans le tableau."),
-                        id="staff-selected",
-                        className="fs-6 fw-semibold",
-                    ),
-                    dbc.Label(_("Rôles"), html_for="staff-roles", className="fw-semibold"),
+                    html.Legend(_("Rôles"), className="staff-legend"),
                     dbc.Checklist(
                         id="staff-roles", options=view.role_options(disabled=True), value=[]
                     ),
@@ -105,10 +108,20 @@ def _add_panel():
                         label=_("Nom affiché"),
                         help_text=_("Facultatif ; par défaut, le début de l'adresse email."),
                     ),
-                    components.field(
-                        dbc.Checklist(id="staff-new-roles", options=view.role_options(), value=[]),
-                        input_id="staff-new-roles",
-                        label=_("Rôles"),
+                    html.Fieldset(
+                        [
+                            html.Legend(_("Rôles"), className="staff-legend"),
+                            dbc.Checklist(
+                                id="staff-new-roles", options=view.role_options(), value=[]
+                            ),
+                            html.Div(
+                                id="staff-new-roles-error",
+                                className="field-error",
+                                role="alert",
+                                **{"aria-live": "assertive"},
+                            ),
+                        ],
+                        className="mb-3",
                     ),
                     dbc.Button(_("Créer le compte"), id="staff-add", color="primary"),
                     html.P(

@@ -1,0 +1,143 @@
+"""The managers' metrics page: filters in, aggregates and figures out (no personal data)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import dash_bootstrap_components as dbc
+import flask
+from dash import Dash, Input, Output, State, dcc, html
+
+from dashboard import auth, charts
+from dashboard.enrolment import metrics
+from dashboard.i18n import gettext as _
+
+READERS = (auth.MANAGER,)
+
+
+def _backend():
+    return flask.current_app.extensions["esante"]
+
+
+def _date(value) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10]) if value else None
+    except ValueError:
+        return None
+
+
+def _filter(start, end, specialty) -> metrics.MetricsFilter:
+    return metrics.MetricsFilter(_date(start), _date(end), (specialty or None))
+
+
+def _compute(start, end, specialty) -> metrics.Metrics:
+    with _backend().uow() as uow:
+        return metrics.compute(uow, _filter(start, end, specialty))
+
+
+def _pct(value) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %".replace(".", ",")
+
+
+def _days(value) -> str:
+    return "—" if value is None else _("{n} j", n=f"{value:.1f}".replace(".", ","))
+
+
+def kpi_cards(k: dict) -> list:
+    cards = [
+        (_("Déclarations"), str(k["declarations"]), None),
+        (
+            _("Comptes créés"),
+            str(k["accounts"]),
+            _(
+                "{a} automatiquement, {m} après vérification",
+                a=k["accounts_auto"],
+                m=k["accounts_manual"],
+            ),
+        ),
+        (_("Taux de correspondance automatique"), _pct(k["auto_match_rate"]), None),
+        (_("Taux de vérification manuelle"), _pct(k["manual_review_rate"]), None),
+        (_("Taux d'approbation"), _pct(k["approval_rate"]), None),
+        (
+            _("Délai automatique (médiane / 90 %)"),
+            f"{_days(k['median_days_auto'])} / {_days(k['p90_days_auto'])}",
+            None,
+        ),
+        (
+            _("Délai manuel (médiane / 90 %)"),
+            f"{_days(k['median_days_manual'])} / {_days(k['p90_days_manual'])}",
+            None,
+        ),
+        (_("Dossiers en attente"), str(k["backlog"]), _("dont {n} en retard", n=k["overdue"])),
+    ]
+    return [
+        dbc.Col(
+            dbc.Card(
+                dbc.CardBody(
+                    [
+                        html.Div(title, className="kpi-title"),
+                        html.Div(value, className="kpi-value"),
+                        html.Div(note, className="kpi-note") if note else None,
+                    ]
+                )
+            ),
+            xs=6,
+            md=3,
+            className="mb-3",
+        )
+        for title, value, note in cards
+    ]
+
+
+@auth.require(*READERS)
+def refresh(start, end, specialty):
+    m = _compute(start, end, specialty)
+    options = [{"label": _("Toutes les spécialités"), "value": ""}] + [
+        {"label": sp, "value": sp} for sp in m.specialties
+    ]
+    return (
+        kpi_cards(m.kpis),
+        charts.funnel(m),
+        charts.trend(m),
+        charts.ageing(m),
+        charts.mismatches(m),
+        charts.reviewers(m),
+        options,
+    )
+
+
+@auth.require(*READERS)
+def export(n_clicks, start, end, specialty):
+    m = _compute(start, end, specialty)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=["table", "dimension", "category", "value"])
+    writer.writeheader()
+    writer.writerows(metrics.as_rows(m))
+    name = f"indicateurs-esante-{start or 'debut'}-{end or 'fin'}.csv"
+    return dcc.send_string(buffer.getvalue(), name)
+
+
+def register(app: Dash) -> None:
+    filters = [
+        Input("metrics-dates", "start_date"),
+        Input("metrics-dates", "end_date"),
+        Input("metrics-specialty", "value"),
+    ]
+    app.callback(
+        Output("metrics-kpis", "children"),
+        Output("metrics-funnel", "figure"),
+        Output("metrics-trend", "figure"),
+        Output("metrics-ageing", "figure"),
+        Output("metrics-mismatches", "figure"),
+        Output("metrics-reviewers", "figure"),
+        Output("metrics-specialty", "options"),
+        *filters,
+    )(refresh)
+    app.callback(
+        Output("metrics-download", "data"),
+        Input("metrics-export", "n_clicks"),
+        *[State(i.component_id, i.component_property) for i in filters],
+        prevent_initial_call=True,
+    )(export)

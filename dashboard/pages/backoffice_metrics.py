@@ -1,0 +1,108 @@
+import datetime as dt
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from dashboard import auth
+from dashboard.callbacks.metrics import READERS
+from dashboard.i18n import gettext as _
+
+dash.register_page(__name__, path="/backoffice/indicateurs", title="Indicateurs — eSanté")
+
+
+def _graph(graph_id: str, description: str):
+    # The figure is described in text beside it, for screen readers (Graph takes no aria-*).
+    return dbc.Col(
+        html.Figure(
+            [
+                dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False})),
+                html.Figcaption(description, className="visually-hidden"),
+            ],
+            **{"aria-label": description},
+        ),
+        lg=6,
+        className="mb-4",
+    )
+
+
+@auth.page(*READERS)
+def layout(**_params):
+    today = dt.date.today()
+    return html.Div(
+        [
+            html.Div(
+                [
+                    html.H1(_("Indicateurs d'inscription"), className="h3 me-auto"),
+                    dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
+                    html.A(
+                        _("Se déconnecter"),
+                        href="/backoffice/deconnexion",
+                        className="btn btn-outline-secondary btn-sm",
+                    ),
+                ],
+                className="d-flex align-items-center flex-wrap gap-2 mb-3",
+            ),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(_("Déclarations du … au …"), html_for="metrics-dates"),
+                            html.Div(
+                                dcc.DatePickerRange(
+                                    id="metrics-dates",
+                                    start_date=(today - dt.timedelta(days=90)).isoformat(),
+                                    end_date=today.isoformat(),
+                                    display_format="DD/MM/YYYY",
+                                    first_day_of_week=1,
+                                )
+                            ),
+                        ],
+                        md=5,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                _("Spécialité du professionnel"), html_for="metrics-specialty"
+                            ),
+                            dcc.Dropdown(
+                                id="metrics-specialty", options=[], value="", clearable=False
+                            ),
+                        ],
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                _("Exporter les agrégats (CSV)"),
+                                id="metrics-export",
+                                color="secondary",
+                                outline=True,
+                                className="mt-4",
+                            ),
+                            dcc.Download(id="metrics-download"),
+                        ],
+                        md=3,
+                    ),
+                ],
+                className="mb-3",
+            ),
+            dcc.Loading(dbc.Row(id="metrics-kpis")),
+            dbc.Row(
+                [
+                    _graph("metrics-funnel", _("Entonnoir d'inscription")),
+                    _graph("metrics-trend", _("Déclarations par semaine selon leur issue")),
+                    _graph("metrics-ageing", _("Ancienneté des dossiers en attente")),
+                    _graph("metrics-mismatches", _("Motifs d'écart par champ et par type")),
+                    _graph("metrics-reviewers", _("Décisions et délai médian par relecteur")),
+                ]
+            ),
+            html.P(
+                _(
+                    "Les indicateurs ne contiennent aucune donnée personnelle : uniquement des "
+                    "comptages et des durées agrégées."
+                ),
+                className="text-muted small",
+            ),
+        ]
+    )

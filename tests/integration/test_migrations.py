@@ -1,0 +1,103 @@
+"""Alembic migrations: the schema they build is the model's, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from dashboard.enrolment import schema
+from dashboard.enrolment.db import make_engine
+from dashboard.enrolment.model import Base
+
+
+def test_migrations_match_the_model(database_url):
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_upgrade_is_idempotent_and_at_head(database_url):
+    schema.upgrade(database_url)
+    engine = make_engine(database_url)
+    assert schema.is_up_to_date(engine)
+    engine.dispose()
+
+
+def test_upgrade_from_0001_fills_the_comparison_kinds(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    schema.upgrade(url, "0001")
+    engine = make_engine(url)
+    comparison = {
+        "matches": False,
+        "fields": [
+            {"field": "last_name", "kind": "typo"},
+            {"field": "birth_date", "kind": "identical"},
+        ],
+    }
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO professionals (id, last_name, first_names, email, language, active,"
+                " created_at) VALUES (1, 'Weber', 'Paul', 'p@cabinet.lu', 'fr', 1,"
+                " '2026-01-01 00:00:00')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO enrolments (id, professional_id, state, wrong_matricule_count,"
+                " expires_at, created_at, updated_at, version, language) VALUES (1, 1,"
+                " 'identity_mismatch', 0, '2026-02-01', '2026-01-01', '2026-01-01', 1, 'fr')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO luxtrust_identities (id, enrolment_id, matches, comparison,"
+                " received_at) VALUES (1, 1, 0, :c, '2026-01-01')"
+            ),
+            {"c": json.dumps(comparison)},
+        )
+    engine.dispose()
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT last_name_kind, first_names_kind, birth_date_kind FROM luxtrust_identities"
+            )
+        ).one()
+    engine.dispose()
+    assert tuple(row) == ("typo", None, "identical")
+
+
+def test_the_command_line_upgrades_an_empty_database(tmp_path):
+    from dashboard.__main__ import main
+    from dashboard.config import Settings
+
+    url = f"sqlite:///{tmp_path / 'sub' / 'new.sqlite3'}"
+    assert main(["db", "upgrade"], settings=Settings(env="test", database_url=url)) == 0
+    engine = make_engine(url)
+    assert schema.is_up_to_date(engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("statement", ["UPDATE events SET action = 'x'", "DELETE FROM events"])
+def test_the_audit_trail_refuses_changes_in_sql(database_url, statement):
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO events (action, actor_type, created_at) VALUES ('t', 'system',"
+                " '2026-01-01 00:00:00+00:00')"
+            )
+        )
+        conn.commit()
+        with pytest.raises(Exception, match="append-only"):
+            conn.execute(text(statement))
+        conn.rollback()
+    engine.dispose()
