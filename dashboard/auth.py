@@ -121,6 +121,17 @@ def denied():
 
     from dashboard.i18n import gettext as _
 
+    if flask.session.get("expired"):
+        # Idle staff session: say so, and lead back to the login form.
+        return html.Div(
+            [
+                html.H1(_("Session expirée")),
+                html.P(_("Votre session a expiré après 30 minutes d'inactivité.")),
+                html.A(_("Se reconnecter"), href="/backoffice/connexion"),
+            ],
+            role="alert",
+            id="access-denied",
+        )
     return html.Div(
         [
             html.H1(_("Accès refusé")),

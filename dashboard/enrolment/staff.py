@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -110,7 +111,7 @@ def login(uow: UnitOfWork, email: str, password: str) -> LoginResult:
     user = uow.session.scalar(select(StaffUser).where(StaffUser.email == email))
     now = uow.now()
     if user is not None and user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        minutes = max(1, math.ceil((user.locked_until - now).total_seconds() / 60))
         return LoginResult(
             None, message=_("Trop d'essais infructueux : réessayez dans {n} minutes.", n=minutes)
         )
