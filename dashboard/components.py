@@ -77,7 +77,9 @@ def field(
 
 
 def redirect(path: str) -> dcc.Location:
-    return dcc.Location(id="redirect", href=path, refresh="callback-nav")
+    # A Location rendered by a layout only navigates by reloading (refresh=True):
+    # "callback-nav" acts on later changes of href, not on the first render.
+    return dcc.Location(id="redirect", href=path, refresh=True)
 
 
 def problem_panel(message: str, *, title: str | None = None, tone: str = "warning") -> html.Div:
@@ -90,3 +92,31 @@ def problem_panel(message: str, *, title: str | None = None, tone: str = "warnin
         ],
         className="secretary-page",
     )
+
+
+def grid_locale(no_rows: str) -> dict:
+    """AG Grid's own words in French (its default is English)."""
+    return {
+        "noRowsToShow": no_rows,
+        "loadingOoo": _("Chargement…"),
+        "contains": _("Contient"),
+        "notContains": _("Ne contient pas"),
+        "equals": _("Égal à"),
+        "notEqual": _("Différent de"),
+        "startsWith": _("Commence par"),
+        "endsWith": _("Se termine par"),
+        "blank": _("Vide"),
+        "notBlank": _("Non vide"),
+        "filterOoo": _("Filtrer…"),
+        "andCondition": _("ET"),
+        "orCondition": _("OU"),
+        "applyFilter": _("Appliquer"),
+        "resetFilter": _("Réinitialiser"),
+        "clearFilter": _("Effacer"),
+        "cancelFilter": _("Annuler"),
+        "page": _("Page"),
+        "of": _("sur"),
+        "to": _("à"),
+        "sortAscending": _("Tri croissant"),
+        "sortDescending": _("Tri décroissant"),
+    }

@@ -13,6 +13,7 @@ from flask_login import current_user, login_user
 from dashboard import auth
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
+from dashboard.enrolment.review import LUXEMBOURG
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust import client as luxtrust
 
@@ -95,7 +96,10 @@ def submit_declaration(
     with _backend().uow() as uow:
         try:
             if correcting:
-                services.redeclare(uow, int(correcting), me, **data)
+                old_id = _int(correcting)
+                if old_id is None:
+                    raise services.NotFound(_("Cette déclaration n'existe pas."))
+                services.redeclare(uow, old_id, me, **data)
             else:
                 services.declare(uow, me, if_open="refuse", **data)
         except DuplicateDeclaration as exc:
@@ -120,6 +124,18 @@ def submit_declaration(
 # --- my declarations ---------------------------------------------------------------------------
 
 
+def _local(moment) -> str:
+    # Sortable text, in Luxembourg time (what the professional's clock says).
+    return moment.astimezone(LUXEMBOURG).strftime("%Y-%m-%d %H:%M")
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _rows(professional_id: int) -> list[dict]:
     with _backend().uow() as uow:
         rows = services.list_declarations(uow, professional_id)
@@ -131,8 +147,9 @@ def _rows(professional_id: int) -> list[dict]:
             "email": r.email,
             "state": r.state,
             "state_label": r.state_label,
-            "declared_at": r.declared_at.strftime("%Y-%m-%d %H:%M"),
-            "updated_at": r.updated_at.strftime("%Y-%m-%d %H:%M"),
+            "declared_at": _local(r.declared_at),
+            "updated_at": _local(r.updated_at),
+            "expires_at": _local(r.expires_at) if r.can_resend else "",
             "can_resend": r.can_resend,
             "can_cancel": r.can_cancel,
             "can_redeclare": r.can_redeclare,
@@ -155,7 +172,7 @@ def selection_actions(selected):
         not row.get("can_resend"),
         not row.get("can_cancel"),
         not row.get("can_redeclare"),
-        f"/professionnel/declarer?corriger={int(row['id'])}",
+        f"/professionnel/declarer?corriger={_int(row.get('id')) or ''}",
     )
 
 
@@ -165,15 +182,18 @@ def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     row = (selected or [None])[0]
     if not row or not ctx.triggered_id:
         return no_update, no_update, no_update
-    enrolment_id = int(row["id"])
+    enrolment_id = _int(row.get("id"))
+    if enrolment_id is None:
+        return _("Cette déclaration n'existe pas."), "warning", _rows(me)
     with _backend().uow() as uow:
         try:
             if ctx.triggered_id == "decl-resend":
                 services.resend_invitation(uow, enrolment_id, me)
+                email = services.get_declaration(uow, enrolment_id, me).email
                 message = _(
                     "Une nouvelle invitation a été envoyée à {email}. Le lien précédent ne "
                     "fonctionne plus.",
-                    email=row.get("email"),
+                    email=email,
                 )
             else:
                 services.cancel(

@@ -305,7 +305,9 @@ def _declare(
         row.get("email"),
         row.get("phone"),
     )
-    prof = uow.session.get(Professional, professional_id)
+    # Lock the professional's row: two simultaneous submissions of the same declaration
+    # then run one after the other, and the second sees the first (no duplicate).
+    prof = uow.session.get(Professional, professional_id, with_for_update=True)
     if prof is None or not prof.active:
         raise NotFound(_("Professionnel de santé inconnu ou inactif."))
     actor = actor or Actor("professional", str(professional_id))
@@ -366,6 +368,10 @@ def _declare(
     return Declared(enrolment.id, token, superseded_id)
 
 
+# What a professional may correct by a new declaration (the guide's remedy).
+CORRECTABLE = lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED, lc.REJECTED}
+
+
 def redeclare(
     uow: UnitOfWork,
     enrolment_id: int,
@@ -382,7 +388,9 @@ def redeclare(
     One transaction: the new declaration, the old one cancelled as superseded, the email.
     """
     old = _get_owned(uow, enrolment_id, professional_id)
-    if old.state not in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED}:
+    if old.superseded_by_id is not None:
+        raise IllegalTransition(_("Cette déclaration a déjà été corrigée."))
+    if old.state not in CORRECTABLE:
         raise IllegalTransition(
             _(
                 "Cette déclaration ne peut plus être corrigée ({state}).",
@@ -406,8 +414,9 @@ def redeclare(
     )
     if old.state in lc.OPEN_FOR_SECRETARY:
         # Same matricule: _declare already superseded it; another one: supersede it here.
-        old.superseded_by_id = result.enrolment_id
         _move(uow, old, lc.CANCELLED, "superseded", actor, {"superseded_by": result.enrolment_id})
+    # Locked, expired or rejected ones keep their state but point to their correction.
+    old.superseded_by_id = result.enrolment_id
     _record(uow, old, "redeclared", actor, data={"new_enrolment": result.enrolment_id})
     uow.commit()
     return Declared(result.enrolment_id, result.token, enrolment_id)
@@ -422,6 +431,7 @@ class DeclarationRow:
     first_names: str | None
     matricule: str | None
     email: str | None
+    phone: str | None
     state: str
     state_label: str
     declared_at: dt.datetime
@@ -432,21 +442,28 @@ class DeclarationRow:
     can_redeclare: bool
 
 
-def _declaration_row(e: Enrolment) -> DeclarationRow:
+def _declaration_row(e: Enrolment, now: dt.datetime) -> DeclarationRow:
+    # An invitation past its date is expired for him even before the nightly `expire` runs.
+    state = lc.EXPIRED if e.state in lc.OPEN_FOR_SECRETARY and e.expires_at <= now else e.state
+    corrected = e.superseded_by_id is not None
+    label = lc.state_label(state)
+    if corrected and state != lc.CANCELLED:
+        label = _("{state} — corrigée par une nouvelle déclaration", state=label)
     return DeclarationRow(
         e.id,
         e.declared_last_name,
         e.declared_first_names,
         e.declared_matricule,
         e.email,
-        e.state,
-        lc.state_label(e.state),
+        e.phone,
+        state,
+        label,
         e.created_at,
         e.updated_at,
         e.expires_at,
-        can_resend=e.state in lc.OPEN_FOR_SECRETARY,
-        can_cancel=e.state in lc.OPEN_FOR_SECRETARY,
-        can_redeclare=e.state in lc.OPEN_FOR_SECRETARY | {lc.LOCKED, lc.EXPIRED},
+        can_resend=state in lc.OPEN_FOR_SECRETARY,
+        can_cancel=state in lc.OPEN_FOR_SECRETARY,
+        can_redeclare=state in CORRECTABLE and not corrected,
     )
 
 
@@ -460,11 +477,12 @@ def list_declarations(
         .order_by(Enrolment.created_at.desc(), Enrolment.id.desc())
         .limit(limit)
     ).all()
-    return [_declaration_row(e) for e in rows]
+    now = uow.now()
+    return [_declaration_row(e, now) for e in rows]
 
 
 def get_declaration(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> DeclarationRow:
-    return _declaration_row(_get_owned(uow, enrolment_id, professional_id))
+    return _declaration_row(_get_owned(uow, enrolment_id, professional_id), uow.now())
 
 
 def professional_for_subject(uow: UnitOfWork, subject: str | None) -> Professional | None:
@@ -488,6 +506,10 @@ def _get_owned(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> Enro
 def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> str:
     """A new link by email; the previous link stops working. At most N a day."""
     enrolment = _get_owned(uow, enrolment_id, professional_id)
+    if enrolment.state in lc.OPEN_FOR_SECRETARY and enrolment.expires_at <= uow.now():
+        raise IllegalTransition(
+            _("Cette invitation a expiré : corrigez la déclaration pour en envoyer une nouvelle.")
+        )
     if enrolment.state not in lc.OPEN_FOR_SECRETARY:
         raise IllegalTransition(
             _(

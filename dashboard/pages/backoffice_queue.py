@@ -3,7 +3,7 @@ import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.i18n import gettext as _
 
 dash.register_page(__name__, path="/backoffice", title="File des dossiers — eSanté")
@@ -135,7 +135,7 @@ def layout(**_params):
                     "maxBlocksInCache": 10,
                     "infiniteInitialRowCount": 1,
                     "rowBuffer": 0,
-                    "overlayNoRowsTemplate": _("Aucun dossier ne correspond."),
+                    "localeText": components.grid_locale(_("Aucun dossier ne correspond.")),
                 },
                 className="ag-theme-quartz",
                 style={"height": "70vh", "width": "100%"},

@@ -174,7 +174,7 @@ def layout(**_params):
                 getRowId="params.data.id",
                 dashGridOptions={
                     "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
-                    "overlayNoRowsTemplate": _("Aucun compte."),
+                    "localeText": components.grid_locale(_("Aucun compte.")),
                     "domLayout": "autoHeight",
                 },
                 className="ag-theme-quartz mb-2",

@@ -70,12 +70,18 @@ def layout(corriger=None, **_params):
                 label=_("Adresse email de la secrétaire"),
             ),
             components.field(
-                _input("email_confirm", type="email", autocomplete="off", maxlength=254),
+                _input(
+                    "email_confirm",
+                    type="email",
+                    value=value("email"),
+                    autocomplete="off",
+                    maxlength=254,
+                ),
                 input_id="decl-email-confirm",
                 label=_("Confirmez l'adresse email"),
             ),
             components.field(
-                _input("phone", type="tel", autocomplete="off", maxlength=40),
+                _input("phone", type="tel", value=value("phone"), autocomplete="off", maxlength=40),
                 input_id="decl-phone",
                 label=_("Téléphone (facultatif)"),
             ),

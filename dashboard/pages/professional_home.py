@@ -4,7 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.i18n import gettext as _
 
 dash.register_page(__name__, path="/professionnel", title="Mes déclarations — eSanté")
@@ -26,6 +26,7 @@ def _columns():
             },
         },
         {"field": "declared_at", "headerName": _("Déclarée le"), "flex": 1, "sort": "desc"},
+        {"field": "expires_at", "headerName": _("Lien valable jusqu'au"), "flex": 1},
         {"field": "updated_at", "headerName": _("Dernier changement"), "flex": 1},
     ]
 
@@ -106,7 +107,9 @@ def layout(**_params):
                     getRowId="params.data.id",
                     dashGridOptions={
                         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
-                        "overlayNoRowsTemplate": _("Aucune déclaration pour l'instant."),
+                        "localeText": components.grid_locale(
+                            _("Aucune déclaration pour l'instant.")
+                        ),
                         "domLayout": "autoHeight",
                     },
                     className="ag-theme-quartz",

@@ -1,8 +1,8 @@
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import html
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.callbacks import professional as view
 from dashboard.i18n import gettext as _
 
@@ -16,7 +16,7 @@ dash.register_page(
 @auth.page(auth.PUBLIC)
 def layout(erreur=None, **_params):
     if auth.has_role(auth.PROFESSIONAL):
-        return dcc.Location(id="redirect", href="/professionnel", refresh="callback-nav")
+        return components.redirect("/professionnel")
     problem = view.login_error(erreur)
     return html.Div(
         [
