@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait

@@ -837,7 +837,7 @@ def test_resend_mails_a_new_link_and_the_old_one_stops_working(sqlite_backend, a
         f"Une nouvelle invitation a été envoyée à {f.MARIE['email']}. "
         "Le lien précédent ne fonctionne plus."
     )
-    assert [r["updated_at"] for r in rows] == ["2026-03-02 12:00"  # 11:00 UTC, CET]
+    assert [r["updated_at"] for r in rows] == ["2026-03-02 12:00"]  # 11:00 UTC, CET
     assert len(_outbox(sqlite_backend, "invitation")) == 2
     new_token = _latest_token(sqlite_backend, declared.enrolment_id)
     assert new_token != declared.token
