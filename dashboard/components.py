@@ -94,6 +94,17 @@ def problem_panel(message: str, *, title: str | None = None, tone: str = "warnin
     )
 
 
+def link_problem_title(reason: str | None) -> str:
+    """The heading of a dead link's page, by why it is dead."""
+    return {
+        "expired": _("Lien expiré"),
+        "cancelled": _("Demande annulée"),
+        "superseded": _("Lien remplacé"),
+        "locked": _("Demande bloquée"),
+        "rejected": _("Demande non acceptée"),
+    }.get(reason or "", _("Ce lien ne peut pas être utilisé"))
+
+
 def grid_locale(no_rows: str) -> dict:
     """AG Grid's own words in French (its default is English)."""
     return {

@@ -750,9 +750,10 @@ def verify_matricule(uow: UnitOfWork, token_hash: str, typed: str) -> MatriculeR
         False,
         left,
         message=_(
-            "Le matricule ne correspond pas à la déclaration. Veuillez contacter le médecin "
-            "vous ayant déclarée : il devra effectuer une nouvelle déclaration avec votre "
-            "matricule. Tentatives restantes : {left}.",
+            "Le matricule ne correspond pas à la déclaration. Vérifiez d'abord votre saisie. "
+            "S'il est correct, veuillez contacter le médecin vous ayant déclarée : il devra "
+            "effectuer une nouvelle déclaration avec votre matricule. "
+            "Tentatives restantes : {left}.",
             left=left,
         ),
     )

@@ -19,7 +19,12 @@ def layout(erreur=None, **_params):
     return components.secretary_page(
         3,
         _("Vérification de votre identité avec LuxTrust"),
-        html.Div(dbc.Alert(problem, color="danger", id="luxtrust-error"), role="alert")
+        html.Div(
+            dbc.Alert(
+                problem, color="warning" if erreur == "annule" else "danger", id="luxtrust-error"
+            ),
+            role="alert",
+        )
         if problem
         else None,
         html.P(_("Votre matricule correspond à la demande faite par le professionnel de santé.")),

@@ -51,4 +51,8 @@ def layout(**_params):
                 id="result-message",
             ),
         )
-    return components.problem_panel(problem.message if problem else "", tone="warning")
+    return components.problem_panel(
+        problem.message if problem else "",
+        title=components.link_problem_title(reason),
+        tone="warning",
+    )
