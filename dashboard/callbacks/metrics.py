@@ -70,7 +70,11 @@ def kpi_cards(k: dict) -> list:
             f"{_days(k['median_days_manual'])} / {_days(k['p90_days_manual'])}",
             None,
         ),
-        (_("Dossiers en attente"), str(k["backlog"]), _("dont {n} en retard", n=k["overdue"])),
+        (
+            _("Dossiers en attente (toute la file, ce jour)"),
+            str(k["backlog"]),
+            _("dont {n} en retard", n=k["overdue"]),
+        ),
     ]
     return [
         dbc.Col(

@@ -8,9 +8,10 @@ Cohort: the enrolments declared within the chosen dates (and specialty, if any).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Date, and_, case, cast, distinct, func, literal, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from dashboard.enrolment import lifecycle as lc
@@ -22,7 +23,12 @@ from dashboard.enrolment.model import (
     Professional,
     StaffUser,
 )
-from dashboard.enrolment.review import from_working_seconds, overdue_before, working_seconds
+from dashboard.enrolment.review import (
+    LUXEMBOURG,
+    from_working_seconds,
+    overdue_before,
+    working_seconds,
+)
 from dashboard.enrolment.uow import UnitOfWork
 
 
@@ -66,8 +72,11 @@ class Metrics:
 
 
 def _bounds(f: MetricsFilter):
-    start = dt.datetime.combine(f.start, dt.time(), dt.UTC) if f.start else None
-    end = dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time(), dt.UTC) if f.end else None
+    """The chosen days are Luxembourg days (midnight to midnight, local time)."""
+    start = dt.datetime.combine(f.start, dt.time(), LUXEMBOURG) if f.start else None
+    end = (
+        dt.datetime.combine(f.end + dt.timedelta(days=1), dt.time(), LUXEMBOURG) if f.end else None
+    )
     return start, end
 
 
@@ -94,6 +103,22 @@ def _seconds(dialect: str, later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
+def _local_week(dialect: str, column):
+    """The Monday of the Luxembourg-time week of `column`, computed by the database."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("week", func.timezone("Europe/Luxembourg", column)), Date)
+    # SQLite has no time zones: apply CET/CEST by the EU rule (last Sundays of March and
+    # October, 01:00 UTC), then take the Monday of that local date.
+    year = func.strftime("%Y", column)
+    summer_from = func.date(year.concat("-04-01"), "weekday 0", "-7 days").concat(" 01:00:00")
+    summer_to = func.date(year.concat("-11-01"), "weekday 0", "-7 days").concat(" 01:00:00")
+    shift = case(
+        (and_(column >= summer_from, column < summer_to), literal("+2 hours")),
+        else_=literal("+1 hour"),
+    )
+    return func.date(func.datetime(column, shift), "weekday 0", "-6 days")
+
+
 def _outcome():
     return case(
         (Enrolment.decision == "auto_match", literal("auto")),
@@ -110,7 +135,7 @@ def _percentile(uow: UnitOfWork, seconds, conditions, fraction: float) -> float 
     total = uow.session.scalar(select(func.count()).select_from(Enrolment).where(*conditions))
     if not total:
         return None
-    rank = max(0, min(total - 1, int(round(fraction * total + 0.5)) - 1))
+    rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
     value = uow.session.scalar(
         select(seconds)
         .select_from(Enrolment)
@@ -130,8 +155,11 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     s = uow.session
 
     # Counts of the cohort by outcome: one GROUP BY.
+    # One expression object for SELECT and GROUP BY: PostgreSQL must see the same
+    # bind parameters in both, or it refuses the grouping.
+    outcome = _outcome()
     by_outcome = dict(
-        s.execute(select(_outcome(), func.count()).where(*cohort).group_by(_outcome())).all()
+        s.execute(select(outcome, func.count()).where(*cohort).group_by(outcome)).all()
     )
     declared = sum(by_outcome.values())
     auto = by_outcome.get("auto", 0)
@@ -219,15 +247,12 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
         "overdue": overdue,
     }
 
-    # Trend by week of declaration, stacked by outcome.
-    if dialect == "postgresql":
-        week = cast(func.date_trunc("week", func.timezone("UTC", Enrolment.created_at)), Date)
-    else:
-        week = func.date(Enrolment.created_at, "weekday 0", "-6 days")
+    # Trend by week of declaration (Monday, Luxembourg time), stacked by outcome.
+    week = _local_week(dialect, Enrolment.created_at)
     rows = s.execute(
-        select(week.label("week"), _outcome().label("outcome"), func.count())
+        select(week.label("week"), outcome.label("outcome"), func.count())
         .where(*cohort)
-        .group_by(week, _outcome())
+        .group_by(week, outcome)
         .order_by(week)
     ).all()
     m.trend = [(_as_date(w), o, n) for w, o, n in rows]
