@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Dash
 
-from dashboard import auth, routes
+from dashboard import auth, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import staff
 from dashboard.enrolment.bootstrap import Backend
@@ -62,9 +62,11 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     server.extensions["esante"] = backend or Backend.from_settings(settings)
     auth.init_app(server, _load_user)
     server.before_request(auth.expire_idle_staff)
+    security.init_app(server, settings)
     routes.init_app(server)
     if settings.uses_simulator:
         simulator.init_app(server, settings)
+        security.exempt_simulator(server)
     luxtrust_client.init_app(server, settings)
 
     app = Dash(
@@ -84,6 +86,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     from dashboard.callbacks import register_all
 
     register_all(app)
+    security.secure_headers(app, settings)
     return app
 
 

@@ -88,7 +88,7 @@ def expire_idle_staff():
     last = flask.session.get("last_seen", now)
     if now - last > STAFF_IDLE_MINUTES * 60:
         logout_user()
-        flask.session.clear()
+        fresh_session()
         flask.session["expired"] = True
         return None
     flask.session["last_seen"] = now
@@ -141,3 +141,12 @@ def denied():
         role="alert",
         id="access-denied",
     )
+
+
+def fresh_session() -> None:
+    """Start a clean session (at login and logout), keeping only the CSRF secret, so that
+    pages already open in the browser keep working."""
+    token = flask.session.get("csrf_token")
+    flask.session.clear()
+    if token is not None:
+        flask.session["csrf_token"] = token

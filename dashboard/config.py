@@ -57,6 +57,7 @@ class Settings:
     four_eyes: str = (
         "approve:birth_date=different,approve:matricule=different,reject:suspected_fraud"
     )
+    ratelimit_storage_uri: str | None = None
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -104,6 +105,7 @@ class Settings:
                 env, "REVIEW_SLA_WORKING_DAYS", defaults.review_sla_working_days
             ),
             four_eyes=env.get("FOUR_EYES", defaults.four_eyes),
+            ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             demo_on_first_start=env.get("DEMO_ON_FIRST_START", "1") not in ("0", "false", "no"),
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import flask
 
+from dashboard import auth
 from dashboard.enrolment.services import hash_token
 
 MAX_TOKEN_LENGTH = 128
@@ -42,7 +43,7 @@ def leave_professional():
     from flask_login import logout_user
 
     logout_user()
-    flask.session.clear()
+    auth.fresh_session()
     return _no_store(flask.redirect("/professionnel/connexion", 303))
 
 
@@ -61,7 +62,7 @@ def staff_login():
         flask.session["login_error"] = result.message
         flask.session["login_email"] = email
         return _no_store(flask.redirect("/backoffice/connexion", 303))
-    flask.session.clear()  # a fresh session: no fixation of the one before login
+    auth.fresh_session()  # a fresh session: no fixation of the one before login
     login_user(Principal("staff", result.user_id, result.roles, result.name))
     target = "/backoffice" if "reviewer" in result.roles else "/backoffice/accueil"
     return _no_store(flask.redirect(target, 303))
@@ -71,7 +72,7 @@ def staff_logout():
     from flask_login import logout_user
 
     logout_user()
-    flask.session.clear()
+    auth.fresh_session()
     return _no_store(flask.redirect("/backoffice/connexion", 303))
 
 

@@ -26,7 +26,17 @@ def call(client, outputs, inputs, state=(), triggered=None):
         "/_dash-update-component",
         data=json.dumps(body),
         content_type="application/json",
+        headers={"X-CSRFToken": csrf_token(client)},
     )
+
+
+def csrf_token(client) -> str:
+    """The CSRF token as the renderer sends it: read from the cookie a page load sets."""
+    cookie = client.get_cookie("_csrf_token")
+    if cookie is None:
+        client.get("/")
+        cookie = client.get_cookie("_csrf_token")
+    return cookie.value if cookie is not None else ""
 
 
 def values(response) -> dict:

@@ -39,7 +39,7 @@ def professional_login(claims: dict) -> str:
             return "/professionnel/connexion?erreur=inconnu_pro"
         principal = auth.Principal("professional", prof.id, {auth.PROFESSIONAL}, prof.display_name)
     # A new session for the logged-in professional (no fixation of an earlier one).
-    flask.session.clear()
+    auth.fresh_session()
     login_user(principal)
     return "/professionnel"
 
@@ -147,6 +147,10 @@ def _rows(professional_id: int) -> list[dict]:
             "email": r.email,
             "state": r.state,
             "state_label": r.state_label,
+            # What the grid shows: the states that call for his attention in bold.
+            "state_display": f"**{r.state_label}**"
+            if r.state in ("locked", "expired", "rejected", "account_created")
+            else r.state_label,
             "declared_at": _local(r.declared_at),
             "updated_at": _local(r.updated_at),
             "expires_at": _local(r.expires_at) if r.can_resend else "",

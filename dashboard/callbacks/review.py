@@ -70,6 +70,13 @@ def queue_query(request: dict | None, quick, search) -> review.QueueQuery:
     )
 
 
+def _due_text(row) -> str:
+    if not row.due_at:
+        return ""
+    when = row.due_at.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
+    return _("**⚠ En retard** — {when}", when=when) if row.overdue else when
+
+
 @auth.require(auth.REVIEWER)
 def queue_rows(request, quick, search):
     query = queue_query(request, quick, search)
@@ -81,9 +88,7 @@ def queue_rows(request, quick, search):
             "secretary": f"[{_escape_markdown(r.secretary)}](/backoffice/dossier/{r.enrolment_id})",
             "professional": r.professional,
             "waiting_days": r.waiting_days,
-            "due": r.due_at.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
-            if r.due_at
-            else "",
+            "due": _due_text(r),
             "overdue": r.overdue,
             "summary": r.summary,
             "assignee": r.assignee or _("— non attribué —"),

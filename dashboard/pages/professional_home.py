@@ -16,14 +16,12 @@ def _columns():
         {"field": "email", "headerName": _("Email"), "flex": 2},
         {"field": "matricule", "headerName": _("Matricule"), "flex": 1},
         {
-            "field": "state_label",
+            "field": "state_display",
             "headerName": _("État"),
             "flex": 2,
             "filter": True,
-            "cellClassRules": {
-                "state-attention": "['locked','expired','rejected'].includes(data.state)",
-                "state-done": "data.state === 'account_created'",
-            },
+            # Emphasis comes as Markdown from the server (no AG Grid expressions under CSP).
+            "cellRenderer": "markdown",
         },
         {"field": "declared_at", "headerName": _("Déclarée le"), "flex": 1, "sort": "desc"},
         {"field": "expires_at", "headerName": _("Lien valable jusqu'au"), "flex": 1},

@@ -101,7 +101,7 @@ def select_row(duo, text: str) -> None:
 def row_state(duo, text: str) -> str:
     cell = grid_cell(duo, text)
     row = cell.find_element(By.XPATH, "./ancestor::div[contains(@class,'ag-row')]")
-    return row.find_element(By.CSS_SELECTOR, "[col-id='state_label']").text
+    return row.find_element(By.CSS_SELECTOR, "[col-id='state_display']").text
 
 
 def invitation_links(site, address: str, total: int) -> list[str]:

@@ -32,7 +32,10 @@ def dash_call(browser, base, outputs, inputs, state=()):
     response = browser.post(
         f"{base}/_dash-update-component",
         data=json.dumps(body),
-        headers={"Content-Type": "application/json"},
+        headers={
+            "Content-Type": "application/json",
+            "X-CSRFToken": browser.cookies.get("_csrf_token", ""),
+        },
     )
     response.raise_for_status()
     return response.json()["response"]

@@ -373,6 +373,7 @@ def test_logout_ends_the_session(sqlite_backend, app):
     assert response.headers["Cache-Control"] == "no-store"
     with client.session_transaction() as s:
         assert "_user_id" not in s
+    client.get("/professionnel/connexion")  # the browser follows the redirect (new CSRF cookie)
     assert _load(client).status_code == 403
     assert '"id": "access-denied"' in _page_text(client, "/professionnel")
 

@@ -48,7 +48,10 @@ def people(sqlite_backend):
 
 
 def _login(client, email, password=PASSWORD):
-    return client.post("/backoffice/login", data={"email": email, "password": password})
+    token = dc.csrf_token(client)
+    return client.post(
+        "/backoffice/login", data={"email": email, "password": password, "csrf_token": token}
+    )
 
 
 def _page(client, path) -> dict:

@@ -1,0 +1,145 @@
+"""Web hardening: CSRF (Dash's cookie/header pair), Origin checks, security headers with a
+Content-Security-Policy that Dash works under, and rate limits (flask-limiter).
+
+Limits are kept in memory by default and in Redis when RATELIMIT_STORAGE_URI is set, so
+that several workers share them.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import flask
+from dash import Dash
+from flask_limiter import Limiter, RateLimitExceeded
+from flask_limiter.util import get_remote_address
+from flask_wtf.csrf import CSRFProtect, generate_csrf
+
+from dashboard.config import Settings
+
+CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads and echoes as X-CSRFToken
+csrf = CSRFProtect()
+limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
+
+# Named limits (per client address), used by routes and callbacks.
+LIMITS = {
+    "staff_login": "10 per minute; 50 per hour",
+    "matricule": "20 per minute; 100 per hour",
+    "luxtrust": "30 per minute",
+    "resend": "20 per hour",
+}
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def init_app(server: flask.Flask, settings: Settings) -> None:
+    server.config.update(
+        WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a page may stay open long
+        WTF_CSRF_SSL_STRICT=False,  # the Origin check below does this job, for HTTP too
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    csrf.init_app(server)
+    limiter.init_app(server)
+    own_origin = _origin(settings.base_url)
+
+    @server.before_request
+    def refuse_cross_site_writes():
+        """State-changing requests must come from our own pages (Origin / Fetch metadata)."""
+        if flask.request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if flask.request.blueprint in CSRF_EXEMPT_BLUEPRINTS:
+            return None
+        origin = flask.request.headers.get("Origin")
+        if origin and origin != own_origin:
+            flask.abort(403)
+        if flask.request.headers.get("Sec-Fetch-Site") == "cross-site":
+            flask.abort(403)
+        return None
+
+    @server.after_request
+    def csrf_cookie(response: flask.Response) -> flask.Response:
+        # Dash reads this cookie and sends it back as the X-CSRFToken header.
+        if (
+            flask.request.path == "/"
+            or flask.request.path.startswith("/_dash-layout")
+            or (response.mimetype == "text/html" and response.status_code == 200)
+        ):
+            response.set_cookie(
+                CSRF_COOKIE,
+                generate_csrf(),
+                samesite="Strict",
+                secure=settings.is_production,
+                httponly=False,  # the renderer must read it
+            )
+        return response
+
+    @server.errorhandler(RateLimitExceeded)
+    def too_many(_exc):
+        return flask.make_response(
+            "Trop de tentatives. Patientez quelques minutes avant de réessayer.", 429
+        )
+
+
+CSRF_EXEMPT_BLUEPRINTS = {"luxtrust_simulator"}
+
+
+def exempt_simulator(server: flask.Flask) -> None:
+    # The simulator is a separate party (an OpenID provider): its token endpoint is called
+    # server to server and its form carries its own signed request; CSRF does not apply.
+    blueprint = server.blueprints.get("luxtrust_simulator")
+    if blueprint is not None:
+        csrf.exempt(blueprint)
+
+
+def content_security_policy(app: Dash, settings: Settings) -> str:
+    # Dash's inline scripts (its config, clientside callbacks) are allowed by their hashes.
+    script_hashes = " ".join(app.csp_hashes())  # already quoted: 'sha256-…'
+    issuer = settings.oidc_issuer if not settings.uses_simulator else settings.base_url
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {script_hashes}",
+            # Dash, Plotly and AG Grid set inline style attributes.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {_origin(issuer)}",
+            "frame-ancestors 'none'",
+        ]
+    )
+
+
+def secure_headers(app: Dash, settings: Settings) -> None:
+    """Security headers on every response."""
+    cache: dict[str, str] = {}
+
+    @app.server.after_request
+    def headers(response: flask.Response) -> flask.Response:
+        h = response.headers
+        if flask.request.blueprint not in CSRF_EXEMPT_BLUEPRINTS:
+            # Built at the first response: Dash adds some inline scripts at its first request.
+            if "policy" not in cache:
+                cache["policy"] = content_security_policy(app, settings)
+            h.setdefault("Content-Security-Policy", cache["policy"])
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        # Never send our URLs (which may hold a link token) to other sites.
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if settings.is_production:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
+def check_limit(name: str) -> None:
+    """Count one hit of the named limit for this client; raises RateLimitExceeded (429)."""
+    with limiter.limit(LIMITS[name], scope=name):
+        pass
