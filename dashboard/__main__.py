@@ -38,7 +38,7 @@ FIELD_LABELS = {
     "matricule": "matricule",
     "email": "email",
     "phone": "téléphone",
-    "password": "mot de passe",
+    "password": "mot de passe",  # nosec B105
     "roles": "rôle",
     "code": "code médecin",
     "luxtrust_subject": "identité LuxTrust",
@@ -286,7 +286,7 @@ def cmd_run(args, settings: Settings) -> int:
 
     if not os.environ.get("BASE_URL"):
         # Links and the simulator's issuer must point at where this server really listens.
-        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104  # nosec B104
         settings = settings.replace(base_url=f"http://{host}:{args.port}")
     backend = _backend(settings)
     if backend.upgrade_schema() and settings.demo_on_first_start and not settings.is_production:

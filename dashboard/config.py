@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
-DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105
+DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
 
 
@@ -58,6 +58,7 @@ class Settings:
         "approve:birth_date=different,approve:matricule=different,reject:suspected_fraud"
     )
     ratelimit_storage_uri: str | None = None
+    trusted_proxies: int = 0
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -106,6 +107,7 @@ class Settings:
             ),
             four_eyes=env.get("FOUR_EYES", defaults.four_eyes),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
+            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
             demo_on_first_start=env.get("DEMO_ON_FIRST_START", "1") not in ("0", "false", "no"),
         )
 

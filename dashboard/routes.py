@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import flask
 
-from dashboard import auth
+from dashboard import auth, security
 from dashboard.enrolment.services import hash_token
 
 MAX_TOKEN_LENGTH = 128
@@ -87,6 +87,10 @@ def init_app(server: flask.Flask) -> None:
     server.add_url_rule(
         "/professionnel/deconnexion", view_func=leave_professional, methods=["POST", "GET"]
     )
-    server.add_url_rule("/backoffice/login", view_func=staff_login, methods=["POST"])
+    server.add_url_rule(
+        "/backoffice/login",
+        view_func=security.limited("staff_login")(staff_login),
+        methods=["POST"],
+    )
     server.add_url_rule("/backoffice/deconnexion", view_func=staff_logout, methods=["POST", "GET"])
     server.add_url_rule("/healthz", view_func=health)

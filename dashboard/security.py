@@ -14,12 +14,12 @@ from dash import Dash
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect, generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import Settings
 
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads and echoes as X-CSRFToken
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
 
 # Named limits (per client address), used by routes and callbacks.
 LIMITS = {
@@ -43,7 +43,15 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     csrf.init_app(server)
+    if settings.trusted_proxies:
+        # Behind N reverse proxies, the client's address is in X-Forwarded-For.
+        server.wsgi_app = ProxyFix(
+            server.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
+    # One limiter per app (its counters live in its storage: memory, or Redis when shared).
+    limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
     limiter.init_app(server)
+    server.extensions["esante_limiter"] = limiter
     own_origin = _origin(settings.base_url)
 
     @server.before_request
@@ -79,9 +87,7 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
 
     @server.errorhandler(RateLimitExceeded)
     def too_many(_exc):
-        return flask.make_response(
-            "Trop de tentatives. Patientez quelques minutes avant de réessayer.", 429
-        )
+        return flask.make_response(too_many_message(), 429)
 
 
 CSRF_EXEMPT_BLUEPRINTS = {"luxtrust_simulator"}
@@ -139,7 +145,29 @@ def secure_headers(app: Dash, settings: Settings) -> None:
         return response
 
 
+def limited(name: str):
+    """A route decorator applying the named limit (per client address)."""
+
+    def wrap(view):
+        def limited_view(*args, **kwargs):
+            check_limit(name)
+            return view(*args, **kwargs)
+
+        limited_view.__name__ = view.__name__
+        limited_view.__doc__ = view.__doc__
+        return limited_view
+
+    return wrap
+
+
 def check_limit(name: str) -> None:
     """Count one hit of the named limit for this client; raises RateLimitExceeded (429)."""
+    limiter: Limiter = flask.current_app.extensions["esante_limiter"]
     with limiter.limit(LIMITS[name], scope=name):
         pass
+
+
+def too_many_message() -> str:
+    from dashboard.i18n import gettext as _
+
+    return _("Trop de tentatives. Patientez quelques minutes avant de réessayer.")

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import flask
 from dash import Dash, Input, Output, State, no_update
+from flask_limiter import RateLimitExceeded
 
-from dashboard import auth, components
+from dashboard import auth, components, security
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import DomainError, InvalidLink
@@ -142,6 +143,10 @@ def accept_cgu(n_clicks, accepted, version):
 def check_matricule(n_clicks, n_submit, typed):
     if not (n_clicks or n_submit):
         return no_update, no_update, no_update
+    try:
+        security.check_limit("matricule")  # per client, beside the 5 attempts per enrolment
+    except RateLimitExceeded:
+        return no_update, security.too_many_message(), True
     with _backend().uow() as uow:
         try:
             result = services.verify_matricule(uow, _session_hash(), typed or "")

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import flask
 from dash import Dash, Input, Output, State, ctx, no_update
+from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user
 
-from dashboard import auth
+from dashboard import auth, security
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
 from dashboard.enrolment.review import LUXEMBOURG
@@ -189,6 +190,11 @@ def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     enrolment_id = _int(row.get("id"))
     if enrolment_id is None:
         return _("Cette déclaration n'existe pas."), "warning", _rows(me)
+    if ctx.triggered_id == "decl-resend":
+        try:
+            security.check_limit("resend")
+        except RateLimitExceeded:
+            return security.too_many_message(), "warning", no_update
     with _backend().uow() as uow:
         try:
             if ctx.triggered_id == "decl-resend":

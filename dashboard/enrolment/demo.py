@@ -199,7 +199,7 @@ def _matching(rng: random.Random, declared: Identity) -> Identity:
 
 
 def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResult:
-    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
+    rng = random.Random(seed)  # noqa: S311 - demo data, not secrets  # nosec B311
     real_now = backend.clock()
     result = DemoResult()
     clock = MovingClock(real_now - dt.timedelta(days=95))

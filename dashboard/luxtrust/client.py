@@ -19,6 +19,7 @@ from authlib.integrations.base_client.errors import MismatchingStateError, OAuth
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
 
+from dashboard import security
 from dashboard.config import Settings
 from dashboard.luxtrust import simulator
 
@@ -71,8 +72,9 @@ def login():
             redirect_uri=f"{settings.base_url}/auth/luxtrust/callback",
             ui_locales="fr",
         )
-    except requests.RequestException as exc:
-        log.warning("identity provider unreachable: %s", exc)
+    except (requests.RequestException, ValueError) as exc:
+        # Unreachable, or answering something that is not a discovery document.
+        log.warning("identity provider unusable: %s", exc)
         return _back(purpose, "indisponible")
 
 
@@ -121,8 +123,8 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
     )
     server.extensions["luxtrust_oauth"] = oauth
     bp = flask.Blueprint("luxtrust_client", __name__)
-    bp.add_url_rule("/auth/luxtrust/login", view_func=login)
-    bp.add_url_rule("/auth/luxtrust/callback", view_func=callback)
+    bp.add_url_rule("/auth/luxtrust/login", view_func=security.limited("luxtrust")(login))
+    bp.add_url_rule("/auth/luxtrust/callback", view_func=security.limited("luxtrust")(callback))
     server.register_blueprint(bp)
 
 

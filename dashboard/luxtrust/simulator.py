@@ -53,7 +53,7 @@ _P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _KEY_LABEL = b"luxtrust-simulator-signing-key"
 _SALT_FORM = "luxtrust-simulator-authorize-form"
 _SALT_CODE = "luxtrust-simulator-authorization-code"
-_SALT_TOKEN = "luxtrust-simulator-access-token"  # noqa: S105 (a salt, not a secret)
+_SALT_TOKEN = "luxtrust-simulator-access-token"  # noqa: S105 (a salt, not a secret)  # nosec B105
 # RFC 7636 §4.1-4.2: verifier 43-128 unreserved characters; an S256 challenge is 43 base64url.
 _VERIFIER_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
 _CHALLENGE_RE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
@@ -668,7 +668,7 @@ def init_app(server: flask.Flask, settings) -> None:
         return _json(
             {
                 "access_token": access_token,
-                "token_type": "Bearer",
+                "token_type": "Bearer",  # nosec B105
                 "expires_in": TOKEN_LIFETIME,
                 "id_token": id_token,
                 "scope": SCOPE,
