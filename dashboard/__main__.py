@@ -272,6 +272,18 @@ def cmd_expire(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_purge(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    with backend.uow() as uow:
+        count = services.purge_personal_data(uow, args.older_than_days)
+    days = settings.retention_days if args.older_than_days is None else args.older_than_days
+    print(
+        f"Données personnelles effacées : {count} demande(s) terminée(s) depuis plus de "
+        f"{days} jours (les événements anonymes sont conservés)."
+    )
+    return 0
+
+
 def _mail_loop(backend: Backend, interval: float) -> None:
     while True:
         try:
@@ -355,6 +367,15 @@ def build_parser() -> argparse.ArgumentParser:
     ms.set_defaults(func=cmd_mail_send)
 
     sub.add_parser("expire", help="expirer les invitations échues").set_defaults(func=cmd_expire)
+
+    pu = sub.add_parser("purge", help="effacer les données personnelles des demandes closes")
+    pu.add_argument(
+        "--older-than-days",
+        type=int,
+        default=None,
+        help="ancienneté minimale (défaut : RETENTION_DAYS, 90)",
+    )
+    pu.set_defaults(func=cmd_purge)
     return parser
 
 

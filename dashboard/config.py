@@ -57,6 +57,7 @@ class Settings:
     four_eyes: str = (
         "approve:birth_date=different,approve:matricule=different,reject:suspected_fraud"
     )
+    retention_days: int = 90
     ratelimit_storage_uri: str | None = None
     trusted_proxies: int = 0
     demo_on_first_start: bool = True
@@ -106,6 +107,7 @@ class Settings:
                 env, "REVIEW_SLA_WORKING_DAYS", defaults.review_sla_working_days
             ),
             four_eyes=env.get("FOUR_EYES", defaults.four_eyes),
+            retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
             demo_on_first_start=env.get("DEMO_ON_FIRST_START", "1") not in ("0", "false", "no"),
