@@ -51,6 +51,12 @@ def identity_table(view: CaseView) -> html.Table:
                 id=f"diff-{f.field}",
             )
         )
+    if not rows:
+        return html.P(
+            _("Pas encore d'identité LuxTrust pour cette demande : rien à comparer."),
+            id="case-diff",
+            className="text-muted",
+        )
     return html.Table([head, html.Tbody(rows)], className="table diff-table", id="case-diff")
 
 
@@ -107,21 +113,24 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         ),
     ]
     if proposal:
-        what = (
-            _("approbation")
-            if proposal["outcome"] == "reviewer_approved"
-            else _("refus ({reason})", reason=proposal["reason"])
-        )
+        if proposal["outcome"] == "reviewer_approved":
+            what = _(
+                "{who} a proposé d'approuver cette identité le {at}.",
+                who=proposal["by"],
+                at=_when(proposal["at"]),
+            )
+        else:
+            what = _(
+                "{who} a proposé de refuser la demande ({reason}) le {at}.",
+                who=proposal["by"],
+                reason=proposal["reason"],
+                at=_when(proposal["at"]),
+            )
         controls.append(
             dbc.Alert(
                 [
                     html.Strong(_("Seconde validation requise : ")),
-                    _(
-                        "{who} a proposé un(e) {what} le {at}.",
-                        who=proposal["by"],
-                        what=what,
-                        at=_when(proposal["at"]),
-                    ),
+                    what,
                     html.Br(),
                     _("Vous l'avez proposé : un(e) collègue doit confirmer.")
                     if proposal["by_id"] == me
@@ -145,6 +154,8 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                     id="case-approve",
                     color="success",
                     className="me-2 mb-2",
+                    # The proposer waits for a colleague: never the same person twice.
+                    disabled=bool(proposal and proposal["by_id"] == me),
                 ),
                 dbc.Button(
                     _("Écarter la proposition"),

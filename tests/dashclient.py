@@ -52,3 +52,14 @@ def render_page(client, path: str):
         [("_pages_content", "children"), ("_pages_store", "data")],
         [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
     )
+
+
+def call_by_input(client, input_id: str, inputs, state=(), triggered=None):
+    """Call the callback whose first input is `input_id`, with its exact registered
+    outputs (callbacks with allow_duplicate outputs carry a hash in their output ids)."""
+    deps = client.get("/_dash-dependencies").get_json()
+    spec = next(d for d in deps if d["inputs"] and d["inputs"][0]["id"] == input_id)
+    key = spec["output"]
+    parts = key.strip(".").split("...") if key.startswith("..") else [key]
+    outputs = [tuple(p.rsplit(".", 1)) for p in parts]
+    return call(client, outputs, inputs, state, triggered)

@@ -123,14 +123,12 @@ def act_on_case(
     claim,
     release,
     assign,
-    note_clicks,
     approve,
     reject,
     withdraw,
     case_id,
     version,
     assignee,
-    note,
     reason,
     reject_note,
 ):
@@ -158,9 +156,6 @@ def act_on_case(
                     raise services.ValidationFailed({"assignee": _("Choisissez un(e) collègue.")})
                 services.assign(uow, enrolment_id, int(assignee), me)
                 message = _("Dossier attribué.")
-            elif action == "case-add-note":
-                services.add_note(uow, enrolment_id, me, note or "")
-                message = _("Note ajoutée.")
             elif action == "case-approve-confirm":
                 outcome = services.approve(uow, enrolment_id, me, expected_version=version)
                 message = (
@@ -200,6 +195,28 @@ def act_on_case(
     return case_body(*loaded), message, color
 
 
+@auth.require(auth.REVIEWER)
+def add_note_to_case(n_clicks, case_id, note):
+    """Its own callback: a note can be added to a decided case too."""
+    from dashboard.case_layout import case_body
+
+    if not n_clicks:
+        return no_update, no_update, no_update
+    me = _me()
+    try:
+        enrolment_id = int(case_id)
+    except (TypeError, ValueError):
+        return no_update, _("Dossier introuvable."), "danger"
+    with _backend().uow() as uow:
+        try:
+            services.add_note(uow, enrolment_id, me, note or "")
+            message, color = _("Note ajoutée."), "success"
+        except DomainError as exc:
+            return no_update, exc.message, "danger"
+    loaded, problem = load_case(enrolment_id, audit=False)
+    return (case_body(*loaded) if loaded else html.P(problem)), message, color
+
+
 def register(app: Dash) -> None:
     app.callback(
         Output("queue-grid", "getRowsResponse"),
@@ -227,18 +244,25 @@ def register(app: Dash) -> None:
         Input("case-claim", "n_clicks"),
         Input("case-release", "n_clicks"),
         Input("case-assign", "n_clicks"),
-        Input("case-add-note", "n_clicks"),
         Input("case-approve-confirm", "submit_n_clicks"),
         Input("case-reject", "n_clicks"),
         Input("case-withdraw", "n_clicks"),
         State("case-id", "data"),
         State("case-version", "data"),
         State("case-assignee", "value"),
-        State("case-note", "value"),
         State("case-reason", "value"),
         State("case-reject-note", "value"),
         prevent_initial_call=True,
     )(act_on_case)
+    app.callback(
+        Output("case-body", "children", allow_duplicate=True),
+        Output("case-message", "children", allow_duplicate=True),
+        Output("case-message", "color", allow_duplicate=True),
+        Input("case-add-note", "n_clicks"),
+        State("case-id", "data"),
+        State("case-note", "value"),
+        prevent_initial_call=True,
+    )(add_note_to_case)
     app.callback(
         Output("case-approve-confirm", "displayed"),
         Input("case-approve", "n_clicks"),

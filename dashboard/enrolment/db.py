@@ -16,6 +16,12 @@ def normalise_url(url: str) -> str:
     return url
 
 
+def _fold(value):
+    from dashboard.enrolment.review import fold_text
+
+    return fold_text(value) if isinstance(value, str) else value
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -32,6 +38,8 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
+            # fold(): case and accent folding for searches (SQLite's lower() is ASCII only).
+            dbapi_connection.create_function("fold", 1, _fold, deterministic=True)
 
         return engine
     # pool_pre_ping: a connection dropped by the server is replaced, not handed to a request.

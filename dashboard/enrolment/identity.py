@@ -479,12 +479,17 @@ def diff_segments(declared: str | None, observed: str | None) -> tuple[Segments,
     a, b = _text(declared), _text(observed)
     left: Segments = []
     right: Segments = []
-    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # Compared without case (as the kind is), one character for one so indices still fit.
+    matcher = difflib.SequenceMatcher(None, _caseless(a), _caseless(b), autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         differs = tag != "equal"
         _append(left, a[i1:i2], differs)
         _append(right, b[j1:j2], differs)
     return left, right
+
+
+def _caseless(text: str) -> str:
+    return "".join((c.lower() or c)[0] for c in text)
 
 
 def _append(segments: Segments, text: str, differs: bool) -> None:

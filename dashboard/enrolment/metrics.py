@@ -23,12 +23,7 @@ from dashboard.enrolment.model import (
     Professional,
     StaffUser,
 )
-from dashboard.enrolment.review import (
-    LUXEMBOURG,
-    from_working_seconds,
-    overdue_before,
-    working_seconds,
-)
+from dashboard.enrolment.review import LUXEMBOURG, overdue_before
 from dashboard.enrolment.uow import UnitOfWork
 
 
@@ -258,8 +253,8 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     m.trend = [(_as_date(w), o, n) for w, o, n in rows]
 
     # Backlog ageing in working days since the secretary's confirmation (current backlog).
-    w_now = working_seconds(now)
-    edges = {k: from_working_seconds(w_now - k * 86400) for k in (1, 2, 5)}
+    # Confirmed at or after overdue_before(now, k) ⇔ waiting at most k working days.
+    edges = {k: overdue_before(now, k) for k in (1, 2, 5)}
     confirmed = Enrolment.device_confirmed_at
     bucket = case(
         (confirmed >= edges[1], literal("0-1")),

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard.enrolment import identity as identity_mod
@@ -39,39 +39,55 @@ from dashboard.i18n import gettext as _
 LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
 _MONDAY = dt.date(1970, 1, 5)
 _DAY = 86400
+_DAY_US = _DAY * 1_000_000
 
 # --- working days (Monday to Friday, Luxembourg time; public holidays not counted) --------
+# Working time is counted in whole microseconds: exact, so that the row's "overdue" flag
+# and the queue's "En retard" filter agree to the instant.
 
 
-def working_seconds(moment: dt.datetime) -> int:
+def working_seconds(moment: dt.datetime) -> float:
     """Working seconds elapsed since a fixed Monday: flat over weekends, so monotonic."""
+    return _working_us(moment) / 1_000_000
+
+
+def _working_us(moment: dt.datetime) -> int:
     local = moment.astimezone(LUXEMBOURG)
     weeks, weekday = divmod((local.date() - _MONDAY).days, 7)
     if weekday >= 5:
-        return (weeks * 5 + 5) * _DAY
+        return (weeks * 5 + 5) * _DAY_US
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (weeks * 5 + weekday) * _DAY + int((local - midnight).total_seconds())
+    return (weeks * 5 + weekday) * _DAY_US + (local - midnight) // dt.timedelta(microseconds=1)
 
 
-def from_working_seconds(value: int) -> dt.datetime:
-    days, seconds = divmod(value, _DAY)
+def from_working_seconds(value: float) -> dt.datetime:
+    """The latest instant with this working time (a week boundary is Monday 00:00)."""
+    return _from_working_us(round(value * 1_000_000))
+
+
+def _from_working_us(value: int, *, earliest: bool = False) -> dt.datetime:
+    days, micros = divmod(value, _DAY_US)
     weeks, weekday = divmod(days, 5)
     day = _MONDAY + dt.timedelta(days=weeks * 7 + weekday)
-    local = dt.datetime.combine(day, dt.time(), LUXEMBOURG) + dt.timedelta(seconds=seconds)
+    if earliest and weekday == 0 and micros == 0:
+        # Saturday 00:00 to Monday 00:00 share this working time; the earliest is Saturday.
+        day -= dt.timedelta(days=2)
+    local = dt.datetime.combine(day, dt.time(), LUXEMBOURG) + dt.timedelta(microseconds=micros)
     return local.astimezone(dt.UTC)
 
 
 def due_at(confirmed_at: dt.datetime, working_days: int) -> dt.datetime:
-    return from_working_seconds(working_seconds(confirmed_at) + working_days * _DAY)
+    return _from_working_us(_working_us(confirmed_at) + working_days * _DAY_US)
 
 
 def overdue_before(now: dt.datetime, working_days: int) -> dt.datetime:
-    """Cases confirmed before this moment are past their SLA at `now`."""
-    return from_working_seconds(working_seconds(now) - working_days * _DAY)
+    """Cases confirmed before this moment are past their SLA at `now`:
+    exactly those whose `due_at` is before `now`."""
+    return _from_working_us(_working_us(now) - working_days * _DAY_US, earliest=True)
 
 
 def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
-    return max(0, working_seconds(end) - working_seconds(start)) / _DAY
+    return max(0, _working_us(end) - _working_us(start)) / _DAY_US
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -113,6 +129,28 @@ def _awaiting_second():
     )
 
 
+# Accents and case are folded the same way in Python (the typed text) and in SQL (the
+# columns): SQLite's lower() folds ASCII only, so the app registers fold() on SQLite
+# connections (dashboard.enrolment.db); PostgreSQL uses lower() and translate().
+_ACCENTED = "àáâãäåçèéêëìíîïñòóôõöùúûüýÿ"
+_PLAIN = "aaaaaaceeeeiiiinooooouuuuyy"
+
+
+def fold_text(text: str) -> str:
+    return text.casefold().translate(str.maketrans(_ACCENTED, _PLAIN))
+
+
+def _folded(column):
+    return func.fold(column)
+
+
+def _contains(text: str) -> str:
+    escaped = fold_text(text.strip()[:200])
+    for char in ("\\", "%", "_"):
+        escaped = escaped.replace(char, "\\" + char)
+    return f"%{escaped}%"
+
+
 def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assignee):
     conditions = [Enrolment.state == lc.PENDING_REVIEW]
     if "mine" in query.quick:
@@ -126,30 +164,31 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
         conditions.append(_awaiting_second())
     text = " ".join((query.search or "").split())[:200]
     if text:
-        like = f"%{text.lower()}%"
+        like = _contains(text)
         digits = "".join(c for c in text if c.isdigit())
         terms = [
-            func.lower(Enrolment.declared_last_name).like(like),
-            func.lower(Enrolment.declared_first_names).like(like),
-            func.lower(Enrolment.email).like(like),
-            func.lower(Enrolment.declared_first_names + " " + Enrolment.declared_last_name).like(
-                like
+            _folded(Enrolment.declared_last_name).like(like, escape="\\"),
+            _folded(Enrolment.declared_first_names).like(like, escape="\\"),
+            _folded(Enrolment.email).like(like, escape="\\"),
+            _folded(Enrolment.declared_first_names + " " + Enrolment.declared_last_name).like(
+                like, escape="\\"
+            ),
+            # As on identity cards: last name first.
+            _folded(Enrolment.declared_last_name + " " + Enrolment.declared_first_names).like(
+                like, escape="\\"
             ),
         ]
         if len(digits) >= 4:
             terms.append(Enrolment.declared_matricule.like(f"%{digits}%"))
         conditions.append(or_(*terms))
     if query.professional:
-        like = f"%{query.professional.strip().lower()[:200]}%"
-        conditions.append(
-            or_(
-                func.lower(Professional.last_name).like(like),
-                func.lower(Professional.first_names).like(like),
-            )
-        )
+        # Matched against the name as the column shows it ("Dr Jean Hoffmann").
+        shown = literal("dr ") + Professional.first_names + " " + Professional.last_name
+        conditions.append(_folded(shown).like(_contains(query.professional), escape="\\"))
     if query.assignee:
-        like = f"%{query.assignee.strip().lower()[:200]}%"
-        conditions.append(func.lower(assignee.display_name).like(like))
+        conditions.append(
+            _folded(assignee.display_name).like(_contains(query.assignee), escape="\\")
+        )
     return conditions
 
 
@@ -178,7 +217,9 @@ def queue_page(uow: UnitOfWork, query: QueueQuery, staff_id: int) -> tuple[list[
             # Longest waiting first is "descending waiting time", i.e. oldest confirmation.
             if column == "waiting":
                 direction = "asc" if direction == "desc" else "desc"
-            order.append(expr.desc() if direction == "desc" else expr.asc())
+            ordered = expr.desc() if direction == "desc" else expr.asc()
+            # The same order on both databases: cases without a value come last.
+            order.append(ordered.nulls_last() if column == "assignee" else ordered)
     order += [Enrolment.device_confirmed_at.asc(), Enrolment.id.asc()]
     size = max(1, min(query.end - query.start, 500))
     rows = uow.session.execute(base.order_by(*order).offset(max(0, query.start)).limit(size)).all()
@@ -375,8 +416,8 @@ def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file for a reviewer; the opening itself is audited."""
     _staff(uow, staff_id)
     enrolment = uow.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.latest_identity is None:
-        raise NotFound(_("Ce dossier n'existe pas ou n'a pas d'identité LuxTrust."))
+    if enrolment is None:
+        raise NotFound(_("Ce dossier n'existe pas."))
     _record(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
     uow.commit()
     return _case_view(uow, enrolment)
@@ -386,14 +427,19 @@ def case_view(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file again after an action by the same reviewer (already audited)."""
     _staff(uow, staff_id)
     enrolment = uow.session.get(Enrolment, enrolment_id)
-    if enrolment is None or enrolment.latest_identity is None:
-        raise NotFound(_("Ce dossier n'existe pas ou n'a pas d'identité LuxTrust."))
+    if enrolment is None:
+        raise NotFound(_("Ce dossier n'existe pas."))
     return _case_view(uow, enrolment)
 
 
 def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
     observed = enrolment.latest_identity
-    comparison = identity_mod.Comparison.from_dict(observed.comparison)
+    # A related enrolment may not have reached LuxTrust yet: no comparison to show.
+    comparison = (
+        identity_mod.Comparison.from_dict(observed.comparison)
+        if observed is not None
+        else identity_mod.Comparison(matches=False, fields=(), blocking=())
+    )
     fields = []
     for f in comparison.fields:
         declared, seen = _value(f.declared), _value(f.observed)
@@ -491,7 +537,9 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
         else "—",
         professional=prof.display_name,
         professional_email=prof.email,
-        device=DEVICE_LABELS.get(observed.device or "", _("non indiqué")),
+        device=DEVICE_LABELS.get(observed.device or "", _("non indiqué"))
+        if observed is not None
+        else _("pas encore authentifiée avec LuxTrust"),
         declared_at=enrolment.created_at,
         confirmed_at=confirmed,
         due_at=due,

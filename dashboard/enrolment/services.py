@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
@@ -131,6 +132,9 @@ def _move(
     lc.check(source, target)
     enrolment.state = target
     enrolment.updated_at = uow.now()
+    # Write now: a colleague's concurrent change surfaces here as ConcurrentUpdate (the
+    # optimistic version check), whatever the database's locking.
+    uow.flush()
     _record(uow, enrolment, action, actor, before=source, after=target, data=data)
 
 
@@ -1134,6 +1138,8 @@ def _propose(uow, enrolment, reviewer_id, outcome, reason_code=None, note=None) 
         )
     )
     enrolment.updated_at = uow.now()
+    flag_modified(enrolment, "updated_at")  # always an UPDATE, so the version moves on
+    uow.flush()
     _record(
         uow,
         enrolment,
@@ -1294,6 +1300,8 @@ def withdraw_proposal(
     proposal.confirmed_by_id = reviewer_id
     proposal.confirmed_at = uow.now()
     enrolment.updated_at = uow.now()
+    flag_modified(enrolment, "updated_at")
+    uow.flush()
     _record(
         uow,
         enrolment,

@@ -63,5 +63,18 @@ class UnitOfWork:
                 )
             ) from None
 
+    def flush(self) -> None:
+        """Write pending changes now; a version conflict becomes ConcurrentUpdate here."""
+        try:
+            self.session.flush()
+        except StaleDataError:
+            self.session.rollback()
+            raise ConcurrentUpdate(
+                _(
+                    "Cette demande vient d'être modifiée par quelqu'un d'autre. "
+                    "Rechargez la page et recommencez."
+                )
+            ) from None
+
     def rollback(self) -> None:
         self.session.rollback()

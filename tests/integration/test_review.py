@@ -156,8 +156,8 @@ def is_sqlite(backend) -> bool:
 
 
 def xfail_on_sqlite(request, backend, reason: str) -> None:
-    if is_sqlite(backend):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+    """Formerly marked known SQLite bugs; all fixed. Kept so the call sites read as history."""
+    del request, backend, reason
 
 
 @pytest.fixture
@@ -374,13 +374,6 @@ def test_search_finds_an_accented_name_typed_as_displayed(request, backend, prof
         assert names(rows) == ["Élodie DUPRÉ"], typed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG review._queue_conditions: LIKE wildcards in the search are not escaped, so "
-        "'%' or '_' (common in emails) match every case"
-    ),
-)
 def test_search_treats_percent_and_underscore_literally(backend, prof, alice):
     pending(backend, prof, "marie")
     pending(backend, prof, "laura")
@@ -417,14 +410,6 @@ def test_professional_and_assignee_text_filters(backend, clock, alice, bob):
     assert ids(professional="arendt", quick=frozenset({"unassigned"})) == {c}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (usability) review._queue_conditions: the 'Professionnel' column shows "
-        "'Dr Jean Hoffmann1' but its 'contains' filter looks at last_name and first_names "
-        "separately, so 'Jean Hoffmann' or 'Dr Jean' (what the reviewer reads) finds nothing"
-    ),
-)
 def test_professional_filter_matches_the_name_as_displayed(backend, prof, alice):
     pending(backend, prof, "marie")
     for typed in ("Jean Hoffmann", "Dr Jean"):
@@ -468,14 +453,6 @@ def test_the_weekend_does_not_count_towards_the_sla(backend, clock, prof, alice)
     assert queue(backend, alice, quick=frozenset({"overdue"}))[1] == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG review.overdue_before (see tests/unit/test_sla.py): with "
-        "REVIEW_SLA_WORKING_DAYS=5, a case confirmed on Saturday is listed by the "
-        "'En retard' filter all through the next weekend while its row says not overdue"
-    ),
-)
 def test_the_overdue_filter_and_the_row_flag_agree_after_a_weekend(backend, clock, prof):
     weekly = with_settings(backend, review_sla_working_days=5)
     reviewer = f.reviewer(weekly)
@@ -603,10 +580,13 @@ def test_open_case_is_audited_and_case_view_is_not(backend, prof, alice, manager
     assert len(events(backend, case)) == before + 1  # refused openings leave no trace
 
 
-def test_a_declaration_without_luxtrust_identity_is_no_case(backend, prof, alice):
+def test_a_declaration_without_luxtrust_identity_opens_without_a_diff(backend, prof, alice):
+    # Reached from "Autres demandes liées": it opens, with nothing to compare yet.
     declared = f.declare(backend, prof).enrolment_id
-    with pytest.raises(NotFound, match="identité LuxTrust"), backend.uow() as uow:
-        review.open_case(uow, declared, alice)
+    with backend.uow() as uow:
+        view = review.open_case(uow, declared, alice)
+    assert view.fields == [] and view.state == "declared"
+    assert "pas encore" in view.device
 
 
 def test_case_view_shows_the_diff_in_order_with_kinds(backend, clock, prof, alice):
@@ -659,15 +639,6 @@ def test_case_view_of_a_birth_date_case_needs_a_second_reviewer(backend, prof, a
     assert view.needs_second
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (usability) review._case_view → identity.diff_segments: the kind is computed "
-        "case-insensitively ('typo') but the highlight compares character by character with "
-        "case, so declared 'Schmit' vs LuxTrust 'SCHMITT' marks 'chmit' and 'CHMITT' (nearly "
-        "the whole name) instead of the one extra 'T'"
-    ),
-)
 def test_the_diff_marks_only_the_typo_when_luxtrust_writes_in_capitals(backend, prof, alice):
     case = pending_with_identity(backend, prof, observed={"last_name": "SCHMITT"})
     with backend.uow() as uow:
@@ -717,15 +688,6 @@ def test_related_enrolments_show_their_decision(backend, clock, alice):
     assert related.reason == "Erreur de déclaration (nouvelle déclaration nécessaire)"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (usability) review.open_case: 'Autres demandes liées' links every related "
-        "enrolment to /backoffice/dossier/<id>, but open_case refuses any enrolment "
-        "without a LuxTrust identity (NotFound 'Ce dossier n'existe pas…'), e.g. the "
-        "other professional's still-open declaration"
-    ),
-)
 def test_every_related_enrolment_can_be_opened(backend, clock, alice):
     p1, p2 = f.professional(backend, 1), f.professional(backend, 2)
     case = pending(backend, p1, "marie")
@@ -1044,15 +1006,6 @@ def test_a_stale_version_is_refused_with_a_french_message(backend, clock, prof, 
     assert enrolment(backend, case).state == lc.ACCOUNT_CREATED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (robustness) services._propose/withdraw_proposal: the enrolment's version is "
-        "bumped only because updated_at gets a new value; when the clock has not moved since "
-        "the last write (frozen test clock, coarse clock) no UPDATE is issued, so a colleague "
-        "holding the version from before the proposal silently confirms it"
-    ),
-)
 def test_a_proposal_invalidates_the_version_seen_before_it(backend, prof, alice, bob):
     case = pending_with_identity(backend, prof, observed=OTHER_BIRTH)
     seen = enrolment(backend, case).version  # the clock does not move in this test
@@ -1347,16 +1300,6 @@ def _colleague_decides_first(backend, case: int, colleague: int):
     return lambda: event.remove(backend.engine, "before_cursor_execute", hook)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG services.approve on SQLite (no SELECT … FOR UPDATE): when a colleague commits "
-        "between the read and the write, the version check fires during an autoflush "
-        "(_create_or_link_account's SELECT), outside UnitOfWork.commit, so a raw "
-        "sqlalchemy StaleDataError escapes instead of ConcurrentUpdate; act_on_case only "
-        "catches DomainError, so the reviewer gets an HTTP 500 and no message"
-    ),
-)
 def test_on_sqlite_the_loser_of_a_race_gets_a_french_message(sqlite_backend, clock):
     be = sqlite_backend
     prof = f.professional(be)
@@ -1418,7 +1361,6 @@ ACTION_INPUTS = [
     ("case-claim", "n_clicks"),
     ("case-release", "n_clicks"),
     ("case-assign", "n_clicks"),
-    ("case-add-note", "n_clicks"),
     ("case-approve-confirm", "submit_n_clicks"),
     ("case-reject", "n_clicks"),
     ("case-withdraw", "n_clicks"),
@@ -1426,6 +1368,13 @@ ACTION_INPUTS = [
 
 
 def act(client, trigger: str, case_id, version, assignee=None, note=None, reason=None):
+    if trigger == "case-add-note":  # its own callback: notes also go on decided cases
+        return dc.call_by_input(
+            client,
+            "case-add-note",
+            [("case-add-note", "n_clicks", 1)],
+            [("case-id", "data", str(case_id)), ("case-note", "value", note)],
+        )
     prop = dict(ACTION_INPUTS)[trigger]
     return dc.call(
         client,
@@ -1435,7 +1384,6 @@ def act(client, trigger: str, case_id, version, assignee=None, note=None, reason
             ("case-id", "data", str(case_id)),
             ("case-version", "data", version),
             ("case-assignee", "value", assignee),
-            ("case-note", "value", note),
             ("case-reason", "value", reason),
             ("case-reject-note", "value", None),
         ],
@@ -1490,6 +1438,12 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     }
     mine = dc.values(get_rows(client, quick=["mine", "bogus"]))
     assert mine[("queue-grid", "getRowsResponse")]["rowCount"] == 0
+
+    clock.advance(days=3)  # Thursday: the first case is past its 2 working days
+    grid = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]
+    late = next(r for r in grid["rowData"] if r["id"] == first)
+    assert late["overdue"] is True
+    assert "En retard" in late["due"] and late["due"].endswith("04/03/2026 10:00")
 
 
 @pytest.mark.parametrize("who", ["manager", "anonymous"])
