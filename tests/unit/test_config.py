@@ -1,0 +1,348 @@
+"""Settings from the environment and the start-up refusals (issue #7, point 7).
+
+`Settings.from_env()` parses the variables of the README; `Settings.check()` refuses what
+must never run, above all in production: the development SECRET_KEY or a short one, the
+LuxTrust simulator, the development mailbox (no SMTP_URL), SQLite. `create_app()` calls
+`check()` first, so the same settings are refused by the application factory as well.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import pytest
+
+from dashboard.app import create_app
+from dashboard.config import (
+    DEFAULT_DATABASE_URL,
+    DEVELOPMENT_SECRET_KEY,
+    SIMULATOR,
+    ConfigurationError,
+    Settings,
+)
+
+# A production configuration that check() must accept. Nothing here is contacted when the
+# app is built: the database engine connects lazily and the OIDC discovery document is
+# fetched at the first login (the .invalid / .example names could not be resolved anyway).
+PRODUCTION = {
+    "DASHBOARD_ENV": "production",
+    "SECRET_KEY": "p" * 16 + secrets.token_urlsafe(32),
+    "DATABASE_URL": "postgresql://esante@db.esante.invalid:5432/esante",
+    "BASE_URL": "https://enrolment.esante.example/",
+    "SMTP_URL": "smtp://mail.esante.invalid:587?starttls=1",
+    "OIDC_ISSUER": "https://login.luxtrust.example",
+    "OIDC_CLIENT_ID": "esante-enrolment",
+    "OIDC_CLIENT_SECRET": "a-client-secret-from-the-broker",
+}
+
+
+def production(**overrides) -> Settings:
+    env = {**PRODUCTION, **overrides}
+    return Settings.from_env({k: v for k, v in env.items() if v is not None})
+
+
+# --- from_env: parsing ----------------------------------------------------------------------
+
+
+def test_an_empty_environment_gives_the_development_defaults():
+    s = Settings.from_env({})
+    assert s == Settings()
+    assert s.env == "development"
+    assert s.secret_key == DEVELOPMENT_SECRET_KEY
+    assert s.database_url == DEFAULT_DATABASE_URL
+    assert s.uses_simulator and s.uses_dev_mailbox and not s.is_production
+    assert s.ratelimit_storage_uri is None and s.trusted_proxies == 0
+    assert s.check() is s  # development defaults are allowed in development
+
+
+def test_every_variable_is_read():
+    s = Settings.from_env(
+        {
+            **PRODUCTION,
+            "MAIL_FROM": "eSanté <noreply@esante.lu>",
+            "INVITATION_DAYS": "14",
+            "MAX_MATRICULE_ATTEMPTS": "3",
+            "RESENDS_PER_DAY": "2",
+            "REVIEW_SLA_WORKING_DAYS": "5",
+            "CGU_VERSION": "2025-06",
+            "IDENTITY_BLOCKING_KINDS": "different",
+            "FOUR_EYES": "",
+            "OIDC_CLAIM_FAMILY_NAME": "nom",
+            "OIDC_CLAIM_GIVEN_NAME": "prenom",
+            "OIDC_CLAIM_BIRTHDATE": "date_naissance",
+            "OIDC_CLAIM_MATRICULE": "",
+            "OIDC_CLAIM_DEVICE": "device",
+            "RATELIMIT_STORAGE_URI": "redis://cache:6379/2",
+            "TRUSTED_PROXIES": "2",
+            "DEMO_ON_FIRST_START": "0",
+        }
+    )
+    assert s.is_production
+    assert s.base_url == "https://enrolment.esante.example"  # trailing slash removed
+    assert s.smtp_url == PRODUCTION["SMTP_URL"]
+    assert s.mail_from == "eSanté <noreply@esante.lu>"
+    assert (s.invitation_days, s.max_matricule_attempts, s.resends_per_day) == (14, 3, 2)
+    assert s.review_sla_working_days == 5
+    assert s.cgu_version == "2025-06"
+    assert s.blocking_kinds == "different"
+    assert s.four_eyes == ""  # an empty FOUR_EYES switches the rule off (kept, not defaulted)
+    assert (s.oidc_claim_family_name, s.oidc_claim_given_name) == ("nom", "prenom")
+    assert s.oidc_claim_birthdate == "date_naissance"
+    assert s.oidc_claim_matricule == ""  # the broker sends no matricule: explicitly empty
+    assert s.oidc_claim_device == "device"
+    assert (s.oidc_client_id, s.oidc_client_secret) == (
+        "esante-enrolment",
+        PRODUCTION["OIDC_CLIENT_SECRET"],
+    )
+    assert s.ratelimit_storage_uri == "redis://cache:6379/2"
+    assert s.trusted_proxies == 2
+    assert s.demo_on_first_start is False
+    assert s.check() is s
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY", "DATABASE_URL", "SMTP_URL", "OIDC_ISSUER"])
+def test_empty_strings_mean_unset(name):
+    s = Settings.from_env({name: ""})
+    assert s == Settings()
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"), [("30", 30), (" 7", 7), ("0012", 12), ("-1", -1), ("", 30)]
+)
+def test_integers_are_parsed(raw, expected):
+    assert Settings.from_env({"INVITATION_DAYS": raw}).invitation_days == expected
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "INVITATION_DAYS",
+        "MAX_MATRICULE_ATTEMPTS",
+        "RESENDS_PER_DAY",
+        "REVIEW_SLA_WORKING_DAYS",
+        "TRUSTED_PROXIES",
+    ],
+)
+@pytest.mark.parametrize("raw", ["trente", "3.5", "1e3", "0x10", "10 jours", "--1"])
+def test_a_bad_integer_is_refused_in_french(name, raw):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({name: raw})
+    message = str(err.value)
+    assert message.startswith(f"{name} doit être un nombre entier")
+    assert repr(raw) in message  # the faulty value is quoted, so it can be found
+
+
+@pytest.mark.parametrize("raw", ["0", "false", "no"])
+def test_demo_on_first_start_can_be_switched_off(raw):
+    assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is False
+
+
+@pytest.mark.parametrize("raw", ["1", "true", "yes", ""])
+def test_demo_on_first_start_is_on_otherwise(raw):
+    assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is True
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG dashboard/config.py Settings.from_env: DEMO_ON_FIRST_START is compared "
+        "case-sensitively with ('0', 'false', 'no'), so 'False', 'FALSE', 'off' or 'No' "
+        "leave the demo ON (demo staff accounts with printed passwords are created on the "
+        "first start of a non-production instance). Expected: case-insensitive, and 'off' "
+        "understood (or an unknown value refused with a ConfigurationError)."
+    ),
+)
+@pytest.mark.parametrize("raw", ["False", "FALSE", "No", "off"])
+def test_demo_on_first_start_off_in_any_spelling(raw):
+    assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is False
+
+
+# --- check(): any environment ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", ["prod", "Production", "staging", "", "dev"])
+def test_an_unknown_dashboard_env_is_refused(env):
+    with pytest.raises(ConfigurationError, match="DASHBOARD_ENV doit valoir"):
+        Settings.from_env({"DASHBOARD_ENV": env}).check()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("INVITATION_DAYS", "0"), ("MAX_MATRICULE_ATTEMPTS", "0")]
+)
+def test_counts_below_one_are_refused(name, value):
+    with pytest.raises(ConfigurationError, match="doivent être ≥ 1"):
+        Settings.from_env({name: value}).check()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://mail.esante.lu:25",
+        "mail.esante.lu:25",
+        "smtp://",
+        "smtp://:25",
+        "smtp://mail.esante.lu:99999",
+        "smtp://mail.esante.lu:port",
+        "smtp://mail.esante.lu:-1",
+        "smtps//mail.esante.lu",
+    ],
+)
+def test_a_bad_smtp_url_is_refused(url):
+    with pytest.raises(ConfigurationError, match="SMTP_URL doit avoir la forme smtp://"):
+        Settings.from_env({"SMTP_URL": url}).check()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "smtp://127.0.0.1:2525",
+        "smtp://mail.esante.lu",
+        "smtps://user:p%40ss@mail.esante.lu:465",
+        "smtp://mail.esante.lu:587?starttls=1",
+    ],
+)
+def test_good_smtp_urls_are_accepted(url):
+    assert Settings.from_env({"SMTP_URL": url}).check().smtp_url == url
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG dashboard/config.py Settings.check: TRUSTED_PROXIES=-1 is accepted; "
+        "dashboard/security.py init_app then wraps the app in ProxyFix(x_for=-1), and every "
+        "request carrying one X-Forwarded-For value raises IndexError inside werkzeug's "
+        "ProxyFix._get_real_value (values[-trusted] is values[1]), i.e. a 500 for every "
+        "request behind the proxy. check() should refuse a negative TRUSTED_PROXIES."
+    ),
+)
+def test_a_negative_trusted_proxies_is_refused():
+    with pytest.raises(ConfigurationError):
+        Settings.from_env({"TRUSTED_PROXIES": "-1"}).check()
+
+
+# --- check(): production ----------------------------------------------------------------------
+
+
+def test_a_proper_production_configuration_is_accepted():
+    s = production()
+    assert s.check() is s
+    assert s.is_production and not s.uses_simulator and not s.uses_dev_mailbox
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"SECRET_KEY": None}, "SECRET_KEY doit être défini"),
+        ({"SECRET_KEY": DEVELOPMENT_SECRET_KEY}, "SECRET_KEY doit être défini"),
+        ({"SECRET_KEY": "k" * 31}, "SECRET_KEY doit être défini"),
+        ({"SECRET_KEY": "short"}, "SECRET_KEY doit être défini"),
+        ({"OIDC_ISSUER": None}, "OIDC_ISSUER doit désigner le fournisseur réel"),
+        ({"OIDC_ISSUER": SIMULATOR}, "OIDC_ISSUER doit désigner le fournisseur réel"),
+        ({"SMTP_URL": None}, "SMTP_URL doit être défini"),
+        ({"SMTP_URL": ""}, "SMTP_URL doit être défini"),
+        ({"DATABASE_URL": None}, "DATABASE_URL doit désigner PostgreSQL"),
+        ({"DATABASE_URL": "sqlite:////srv/esante.sqlite3"}, "DATABASE_URL doit désigner"),
+    ],
+    ids=[
+        "no-secret",
+        "development-secret",
+        "31-characters",
+        "short-secret",
+        "no-issuer",
+        "simulator",
+        "no-smtp",
+        "empty-smtp",
+        "default-sqlite",
+        "sqlite",
+    ],
+)
+def test_production_refuses_to_start(overrides, problem):
+    settings = production(**overrides)
+    with pytest.raises(ConfigurationError) as err:
+        settings.check()
+    message = str(err.value)
+    assert message.startswith("Refus de démarrer en production : ")
+    assert problem in message
+    # The application factory refuses the same settings before building anything.
+    with pytest.raises(ConfigurationError, match="Refus de démarrer en production"):
+        create_app(settings)
+
+
+def test_a_32_character_secret_is_enough():
+    assert production(SECRET_KEY="k" * 32).check().secret_key == "k" * 32
+
+
+def test_every_production_problem_is_listed_at_once():
+    with pytest.raises(ConfigurationError) as err:
+        Settings(env="production").check()
+    message = str(err.value)
+    for problem in ("SECRET_KEY", "OIDC_ISSUER", "SMTP_URL", "DATABASE_URL"):
+        assert problem in message
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        Settings(env="staging"),
+        Settings(smtp_url="smtp://mail.esante.lu:70000"),
+        Settings(invitation_days=0),
+    ],
+    ids=["unknown-env", "bad-smtp-port", "zero-days"],
+)
+def test_create_app_refuses_what_check_refuses(settings):
+    with pytest.raises(ConfigurationError):
+        create_app(settings)
+
+
+def test_the_simulator_refuses_production_even_without_check(monkeypatch):
+    """Defence in depth: mounting the simulator itself refuses a production app."""
+    import flask
+
+    from dashboard.luxtrust import simulator
+
+    with pytest.raises(ConfigurationError, match="simulateur LuxTrust"):
+        simulator.init_app(flask.Flask(__name__), Settings(env="production"))
+
+
+def test_create_app_in_production_contacts_nothing_and_hardens_cookies():
+    """The production factory builds without any network or database access (the hosts
+    above cannot even be resolved) and turns on the Secure cookie flags."""
+    app = create_app(production())
+    config = app.server.config
+    assert config["SESSION_COOKIE_SECURE"] is True
+    assert config["REMEMBER_COOKIE_SECURE"] is True
+    assert config["SESSION_COOKIE_HTTPONLY"] is True
+    assert config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert config["SECRET_KEY"] == PRODUCTION["SECRET_KEY"]
+    assert "luxtrust_simulator" not in app.server.blueprints
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG dashboard/config.py Settings.check: production accepts BASE_URL left at its "
+        "development default http://127.0.0.1:8050 (or any http:// URL). The invitation links "
+        "mailed to secretaries and the OIDC redirect_uri are built from BASE_URL, so they "
+        "would point at localhost / travel in clear, while the cookies are Secure-only. "
+        "Expected: production refuses a BASE_URL that is not https://."
+    ),
+)
+@pytest.mark.parametrize("base_url", [None, "http://enrolment.esante.lu"])
+def test_production_refuses_a_base_url_that_is_not_https(base_url):
+    with pytest.raises(ConfigurationError, match="BASE_URL"):
+        production(BASE_URL=base_url).check()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "BUG dashboard/config.py Settings.check: production accepts an OIDC_ISSUER that is "
+        "not an https URL ('login.luxtrust.lu', 'http://…'). A host without scheme fails only "
+        "at the first login (requests MissingSchema → 'indisponible'); an http issuer sends "
+        "the authorisation code and client secret in clear. Expected: refused at start-up."
+    ),
+)
+@pytest.mark.parametrize("issuer", ["login.luxtrust.lu", "http://login.luxtrust.lu"])
+def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
+    with pytest.raises(ConfigurationError, match="OIDC_ISSUER"):
+        production(OIDC_ISSUER=issuer).check()
