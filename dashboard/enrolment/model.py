@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -155,6 +156,14 @@ class Enrolment(Base):
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (
         Index("ix_enrolments_prof_matricule", "professional_id", "declared_matricule"),
+        # The review queue reads only pending cases, oldest confirmation first.
+        Index(
+            "ix_enrolments_review_queue",
+            "device_confirmed_at",
+            "id",
+            postgresql_where=text("state = 'pending_review'"),
+            sqlite_where=text("state = 'pending_review'"),
+        ),
     )
 
     @property
@@ -233,6 +242,16 @@ class Decision(Base):
     status: Mapped[str] = mapped_column(String(20), default="final")  # final | awaiting_second
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    # "Awaiting second approval" is asked of every queue page: a small partial index.
+    __table_args__ = (
+        Index(
+            "ix_decisions_awaiting_second",
+            "enrolment_id",
+            postgresql_where=text("status = 'awaiting_second'"),
+            sqlite_where=text("status = 'awaiting_second'"),
+        ),
+    )
 
 
 class ReviewNote(Base):
