@@ -110,7 +110,8 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
-            demo_on_first_start=env.get("DEMO_ON_FIRST_START", "1") not in ("0", "false", "no"),
+            demo_on_first_start=(env.get("DEMO_ON_FIRST_START") or "1").strip().lower()
+            not in ("0", "false", "no", "off"),
         )
 
     def replace(self, **changes) -> Settings:
@@ -122,6 +123,8 @@ class Settings:
             raise ConfigurationError(
                 f"DASHBOARD_ENV doit valoir development, test ou production (reçu : {self.env!r})."
             )
+        if self.trusted_proxies < 0:
+            raise ConfigurationError("TRUSTED_PROXIES doit être un nombre positif ou nul.")
         if self.invitation_days < 1 or self.max_matricule_attempts < 1:
             raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
         if self.smtp_url:

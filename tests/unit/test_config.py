@@ -142,16 +142,6 @@ def test_demo_on_first_start_is_on_otherwise(raw):
     assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/config.py Settings.from_env: DEMO_ON_FIRST_START is compared "
-        "case-sensitively with ('0', 'false', 'no'), so 'False', 'FALSE', 'off' or 'No' "
-        "leave the demo ON (demo staff accounts with printed passwords are created on the "
-        "first start of a non-production instance). Expected: case-insensitive, and 'off' "
-        "understood (or an unknown value refused with a ConfigurationError)."
-    ),
-)
 @pytest.mark.parametrize("raw", ["False", "FALSE", "No", "off"])
 def test_demo_on_first_start_off_in_any_spelling(raw):
     assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is False
@@ -205,16 +195,6 @@ def test_good_smtp_urls_are_accepted(url):
     assert Settings.from_env({"SMTP_URL": url}).check().smtp_url == url
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/config.py Settings.check: TRUSTED_PROXIES=-1 is accepted; "
-        "dashboard/security.py init_app then wraps the app in ProxyFix(x_for=-1), and every "
-        "request carrying one X-Forwarded-For value raises IndexError inside werkzeug's "
-        "ProxyFix._get_real_value (values[-trusted] is values[1]), i.e. a 500 for every "
-        "request behind the proxy. check() should refuse a negative TRUSTED_PROXIES."
-    ),
-)
 def test_a_negative_trusted_proxies_is_refused():
     with pytest.raises(ConfigurationError):
         Settings.from_env({"TRUSTED_PROXIES": "-1"}).check()
