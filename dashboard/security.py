@@ -14,6 +14,7 @@ from dash import Dash
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect, generate_csrf
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import Settings
@@ -41,6 +42,9 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
         WTF_CSRF_SSL_STRICT=False,  # the Origin check below does this job, for HTTP too
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        # A Redis outage must not take logins down: count in memory meanwhile.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
     )
     csrf.init_app(server)
     if settings.trusted_proxies:
@@ -88,6 +92,19 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
     @server.errorhandler(RateLimitExceeded)
     def too_many(_exc):
         return flask.make_response(too_many_message(), 429)
+
+    @server.errorhandler(OperationalError)
+    def database_unavailable(_exc):
+        # The transaction was rolled back: say so, and let the person retry.
+        from dashboard.i18n import gettext as _
+
+        return flask.make_response(
+            _(
+                "Service momentanément indisponible : rien n'a été enregistré. Réessayez "
+                "dans un instant."
+            ),
+            503,
+        )
 
 
 CSRF_EXEMPT_BLUEPRINTS = {"luxtrust_simulator"}

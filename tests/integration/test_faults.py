@@ -303,18 +303,6 @@ def test_a_provider_going_down_between_login_and_callback(sqlite_backend):
 # --- 2. the rate-limit store unreachable ------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/security.py init_app/check_limit: with RATELIMIT_STORAGE_URI set and "
-        "Redis unreachable, flask-limiter raises redis.exceptions.ConnectionError (not "
-        "RateLimitExceeded) → 500 on POST /backoffice/login and /auth/luxtrust/*, and the "
-        "matricule callback's `except RateLimitExceeded` does not catch it → 500 too: the "
-        "Redis outage takes staff login, LuxTrust and the matricule step down. Expected: "
-        "keep serving (flask-limiter's in_memory_fallback / swallow_errors, i.e. "
-        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) or at least a clear 503 in French, never a 500."
-    ),
-)
 def test_an_unreachable_rate_limit_store_does_not_take_logins_down(sqlite_backend):
     settings = sqlite_backend.settings.replace(
         ratelimit_storage_uri=f"redis://127.0.0.1:{free_port()}/0"  # nothing listens
@@ -497,19 +485,6 @@ def test_a_connection_killed_mid_request_leaves_nothing_half_written_and_the_app
     assert _load(client).status_code == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (no error handling for database failures: dashboard/app.py registers no "
-        "errorhandler, the callbacks catch DomainError only): when PostgreSQL drops the "
-        "connection during a request (failover, restart, network cut), "
-        "sqlalchemy.exc.OperationalError ('terminating connection due to administrator "
-        "command') escapes the callback → a bare 500; the professional sees nothing happen "
-        "and does not know whether the declaration was saved. Expected: a French « service "
-        "momentanément indisponible, rien n'a été enregistré, réessayez » (a 503, or the "
-        "callback's summary message). The pool itself recovers (test above)."
-    ),
-)
 def test_a_connection_killed_mid_request_gets_a_clean_answer(pg_backend):
     be = pg_backend
     prof = f.professional(be)
