@@ -131,3 +131,19 @@ def grid_locale(no_rows: str) -> dict:
         "sortAscending": _("Tri croissant"),
         "sortDescending": _("Tri décroissant"),
     }
+
+
+def backoffice_header(title: str) -> html.Div:
+    """The back-office pages' title bar: title, home link, logout."""
+    return html.Div(
+        [
+            html.H1(title, className="h3 me-auto"),
+            dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
+            html.A(
+                _("Se déconnecter"),
+                href="/backoffice/deconnexion",
+                className="btn btn-outline-secondary btn-sm",
+            ),
+        ],
+        className="d-flex align-items-center flex-wrap gap-2 mb-3",
+    )

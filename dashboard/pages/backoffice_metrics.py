@@ -4,7 +4,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.callbacks.metrics import READERS
 from dashboard.i18n import gettext as _
 
@@ -31,18 +31,7 @@ def layout(**_params):
     today = dt.date.today()
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1(_("Indicateurs d'inscription"), className="h3 me-auto"),
-                    dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
-                    html.A(
-                        _("Se déconnecter"),
-                        href="/backoffice/deconnexion",
-                        className="btn btn-outline-secondary btn-sm",
-                    ),
-                ],
-                className="d-flex align-items-center flex-wrap gap-2 mb-3",
-            ),
+            components.backoffice_header(_("Indicateurs d'inscription")),
             dbc.Row(
                 [
                     dbc.Col(

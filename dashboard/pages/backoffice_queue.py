@@ -77,18 +77,7 @@ def _columns():
 def layout(**_params):
     return html.Div(
         [
-            html.Div(
-                [
-                    html.H1(_("File des dossiers à vérifier"), className="h3 me-auto"),
-                    dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
-                    html.A(
-                        _("Se déconnecter"),
-                        href="/backoffice/deconnexion",
-                        className="btn btn-outline-secondary btn-sm",
-                    ),
-                ],
-                className="d-flex align-items-center flex-wrap gap-2 mb-2",
-            ),
+            components.backoffice_header(_("File des dossiers à vérifier")),
             dbc.Row(
                 [
                     dbc.Col(
