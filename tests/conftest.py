@@ -229,3 +229,19 @@ class LiveServer:
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(5)
+
+
+def serve_with_issuer(backend, issuer: str) -> LiveServer:
+    """A fresh app on loopback whose OIDC client talks to `issuer` (authlib caches the
+    provider's metadata per app, so each test gets its own)."""
+    from dashboard.app import create_app
+
+    port = free_port()
+    settings = backend.settings.replace(
+        base_url=f"http://localhost:{port}",
+        oidc_issuer=issuer,
+        oidc_client_id="esante-test",
+        oidc_client_secret="esante-test-secret",
+    )
+    backend.settings = settings
+    return LiveServer(create_app(settings, backend=backend).server, port)

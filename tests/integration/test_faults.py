@@ -42,7 +42,14 @@ from dashboard.enrolment.model import Base, Enrolment, OutboxEmail
 from dashboard.luxtrust.client import error_message
 from tests import dashclient as dc
 from tests import factories as f
-from tests.conftest import PG_URL, LiveServer, SmtpServer, _truncate_pg, free_port
+from tests.conftest import (
+    PG_URL,
+    LiveServer,
+    SmtpServer,
+    _truncate_pg,
+    free_port,
+    serve_with_issuer,
+)
 from tests.integration.test_luxtrust_oidc import MARIE_CLAIMS, up_to_luxtrust
 from tests.oidc_rogue import RogueProvider
 
@@ -121,17 +128,7 @@ def provider():
 
 
 def _served(sqlite_backend, issuer: str):
-    """A fresh app (authlib caches the provider's metadata per app) on loopback."""
-    port = free_port()
-    settings = sqlite_backend.settings.replace(
-        base_url=f"http://localhost:{port}",
-        oidc_issuer=issuer,
-        oidc_client_id="esante-test",
-        oidc_client_secret="esante-test-secret",
-    )
-    sqlite_backend.settings = settings
-    app = create_app(settings, backend=sqlite_backend)
-    return LiveServer(app.server, port)
+    return serve_with_issuer(sqlite_backend, issuer)
 
 
 def _login(browser, live) -> str:

@@ -10,11 +10,10 @@ import pytest
 import requests
 from oidc_provider_mock import User, run_server_in_thread
 
-from dashboard.app import create_app
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.model import Enrolment, LuxTrustIdentity
 from tests import factories as f
-from tests.conftest import LiveServer, free_port
+from tests.conftest import LiveServer, free_port, serve_with_issuer
 from tests.dashclient import output_key
 from tests.oidc_rogue import DEFECTS, RogueProvider
 
@@ -77,16 +76,7 @@ def _state(backend, enrolment_id):
 
 
 def _served(sqlite_backend, issuer: str):
-    port = free_port()
-    settings = sqlite_backend.settings.replace(
-        base_url=f"http://localhost:{port}",
-        oidc_issuer=issuer,
-        oidc_client_id="esante-test",
-        oidc_client_secret="esante-test-secret",
-    )
-    sqlite_backend.settings = settings
-    app = create_app(settings, backend=sqlite_backend)
-    return LiveServer(app.server, port)
+    return serve_with_issuer(sqlite_backend, issuer)
 
 
 def test_code_flow_against_an_independent_provider(sqlite_backend):
