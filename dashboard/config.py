@@ -147,6 +147,11 @@ class Settings:
                 problems.append(
                     "SMTP_URL doit être défini (pas de boîte aux lettres de développement)"
                 )
+            # Mailed links, the OIDC redirect and the provider's endpoints carry tokens.
+            if not _is_https(self.base_url):
+                problems.append("BASE_URL doit être l'adresse publique en https://")
+            if not self.uses_simulator and not _is_https(self.oidc_issuer):
+                problems.append("OIDC_ISSUER doit être une adresse https://")
             if self.database_url.startswith("sqlite"):
                 problems.append("DATABASE_URL doit désigner PostgreSQL")
             if problems:
@@ -154,3 +159,8 @@ class Settings:
                     "Refus de démarrer en production : " + " ; ".join(problems) + "."
                 )
         return self
+
+
+def _is_https(url: str | None) -> bool:
+    parts = urlsplit(url or "")
+    return parts.scheme == "https" and bool(parts.hostname)

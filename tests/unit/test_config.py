@@ -297,31 +297,12 @@ def test_create_app_in_production_contacts_nothing_and_hardens_cookies():
     assert "luxtrust_simulator" not in app.server.blueprints
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/config.py Settings.check: production accepts BASE_URL left at its "
-        "development default http://127.0.0.1:8050 (or any http:// URL). The invitation links "
-        "mailed to secretaries and the OIDC redirect_uri are built from BASE_URL, so they "
-        "would point at localhost / travel in clear, while the cookies are Secure-only. "
-        "Expected: production refuses a BASE_URL that is not https://."
-    ),
-)
 @pytest.mark.parametrize("base_url", [None, "http://enrolment.esante.lu"])
 def test_production_refuses_a_base_url_that_is_not_https(base_url):
     with pytest.raises(ConfigurationError, match="BASE_URL"):
         production(BASE_URL=base_url).check()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/config.py Settings.check: production accepts an OIDC_ISSUER that is "
-        "not an https URL ('login.luxtrust.lu', 'http://…'). A host without scheme fails only "
-        "at the first login (requests MissingSchema → 'indisponible'); an http issuer sends "
-        "the authorisation code and client secret in clear. Expected: refused at start-up."
-    ),
-)
 @pytest.mark.parametrize("issuer", ["login.luxtrust.lu", "http://login.luxtrust.lu"])
 def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
     with pytest.raises(ConfigurationError, match="OIDC_ISSUER"):
