@@ -68,14 +68,34 @@ def login():
     settings: Settings = flask.current_app.extensions["esante"].settings
     flask.session["oidc_for"] = purpose
     try:
+        _check_discovery(_client().load_server_metadata())
         return _client().authorize_redirect(
             redirect_uri=f"{settings.base_url}/auth/luxtrust/callback",
             ui_locales="fr",
         )
-    except (requests.RequestException, ValueError) as exc:
-        # Unreachable, or answering something that is not a discovery document.
+    except (requests.RequestException, ValueError, TypeError, KeyError, RuntimeError) as exc:
+        # Unreachable, or answering something that is not a discovery document: do not keep
+        # it, so that the next login asks again once the provider is repaired.
         log.warning("identity provider unusable: %s", exc)
+        _forget_provider_documents()
         return _back(purpose, "indisponible")
+
+
+DISCOVERY_KEYS = ("authorization_endpoint", "token_endpoint", "jwks_uri")
+
+
+def _check_discovery(metadata) -> None:
+    missing = [k for k in DISCOVERY_KEYS if not isinstance(metadata.get(k), str)]
+    if missing:
+        raise ValueError(f"discovery document without {', '.join(missing)}")
+
+
+def _forget_provider_documents() -> None:
+    """Drop the cached discovery document and keys (authlib keeps them for the process's
+    life): one bad answer during the provider's maintenance must not outlive it."""
+    client = _client()
+    client.server_metadata.clear()
+    client.server_metadata.update(flask.current_app.extensions["luxtrust_registered_metadata"])
 
 
 def callback():
@@ -96,11 +116,14 @@ def callback():
             raise OAuthError(description="unexpected issuer")
     except MismatchingStateError:
         return _back(purpose, "session")
-    except requests.RequestException as exc:
-        log.warning("identity provider unreachable: %s", exc)
+    except (requests.RequestException, RuntimeError, TypeError) as exc:
+        log.warning("identity provider unreachable or unusable: %s", exc)
+        _forget_provider_documents()
         return _back(purpose, "indisponible")
     except (OAuthError, JoseError, ValueError, KeyError) as exc:
+        # Perhaps keys we hold are stale or were garbage: fetch them again next time.
         log.warning("LuxTrust callback refused: %s: %s", type(exc).__name__, exc)
+        _forget_provider_documents()
         return _back(purpose, "jeton")
     handler = _handlers.get(purpose)
     if handler is None:
@@ -122,6 +145,7 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
         },
     )
     server.extensions["luxtrust_oauth"] = oauth
+    server.extensions["luxtrust_registered_metadata"] = dict(oauth.luxtrust.server_metadata)
     bp = flask.Blueprint("luxtrust_client", __name__)
     bp.add_url_rule("/auth/luxtrust/login", view_func=security.limited("luxtrust")(login))
     bp.add_url_rule("/auth/luxtrust/callback", view_func=security.limited("luxtrust")(callback))

@@ -206,8 +206,6 @@ def test_a_provider_answering_garbage_gives_a_french_message_and_changes_nothing
         assert message in _page_says(browser, live, location)
         assert _state(sqlite_backend, declared.enrolment_id) == lc.MATRICULE_VERIFIED
         assert _table_counts(sqlite_backend) == before
-        if fault in JWKS_CACHED:
-            return  # recovery: see the xfail test below
         # The provider is repaired: the same secretary, the same app, goes through.
         provider.fault = None
         assert _login(browser, live) == "/enrolment/resultat"
@@ -217,19 +215,6 @@ def test_a_provider_answering_garbage_gives_a_french_message_and_changes_nothing
 JWKS_CACHED = ("jwks-empty", "jwks-garbage-key")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/luxtrust/client.py callback() (authlib's parse_id_token): a JWKS "
-        'answer that parses as JSON but holds no usable key ({"keys": []}, or a key '
-        "with bad coordinates) is stored in the client's server_metadata['jwks'] and reused "
-        "for every later login; KeySet.import_key_set raises MissingKeyError/Error before "
-        "authlib's refetch (which happens only on InvalidKeyIdError). So one bad answer "
-        "during the provider's maintenance or key rotation makes every LuxTrust login fail "
-        "(« erreur=jeton ») until the application is restarted. Expected: the next login "
-        "fetches the JWKS again (drop server_metadata['jwks'] when verification fails)."
-    ),
-)
 @pytest.mark.parametrize("fault", JWKS_CACHED)
 def test_the_app_recovers_once_the_jwks_is_repaired(sqlite_backend, provider, fault):
     prof = f.professional(sqlite_backend)
@@ -243,20 +228,6 @@ def test_the_app_recovers_once_the_jwks_is_repaired(sqlite_backend, provider, fa
         assert _login(browser, live) == "/enrolment/resultat"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/luxtrust/client.py login(): authlib's load_server_metadata() takes any "
-        "JSON as the discovery document. An empty object makes create_authorization_url "
-        "raise RuntimeError('Missing \"authorize_url\" value'), an array a TypeError; "
-        "neither is in the caught (requests.RequestException, ValueError) → 500 instead of "
-        "« erreur=indisponible ». Worse, the empty object is cached for the life of the "
-        "process (authlib marks it '_loaded_at'), so LuxTrust logins keep failing after the "
-        "provider is repaired, until a restart. Expected: a French message, and a retry "
-        "that works once the provider answers properly (do not keep a document without "
-        "authorization_endpoint/token_endpoint/jwks_uri)."
-    ),
-)
 @pytest.mark.parametrize("fault", ["discovery-empty-object", "discovery-array"])
 def test_a_discovery_document_without_endpoints_is_a_clear_message(sqlite_backend, provider, fault):
     prof = f.professional(sqlite_backend)
