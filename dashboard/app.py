@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     from dashboard.callbacks import register_all
 
     register_all(app)
+    security.guard_callback_bodies(app)
     security.secure_headers(app, settings)
     return app
 

@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import Settings
+from dashboard.enrolment import text
+from dashboard.i18n import gettext as _
 
 CSRF_COOKIE = "_csrf_token"  # the name Dash's renderer reads and echoes as X-CSRFToken
 csrf = CSRFProtect()
@@ -96,8 +98,6 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
     @server.errorhandler(OperationalError)
     def database_unavailable(_exc):
         # The transaction was rolled back: say so, and let the person retry.
-        from dashboard.i18n import gettext as _
-
         return flask.make_response(
             _(
                 "Service momentanément indisponible : rien n'a été enregistré. Réessayez "
@@ -116,6 +116,60 @@ def exempt_simulator(server: flask.Flask) -> None:
     blueprint = server.blueprints.get("luxtrust_simulator")
     if blueprint is not None:
         csrf.exempt(blueprint)
+
+
+MAX_BODY_BYTES = 8 * 1024 * 1024  # far above any real callback; refuses a flood early
+
+
+def guard_callback_bodies(app: Dash) -> None:
+    """Refuse, with a 400, a callback request Dash would choke on (a 500 and a stack trace
+    for every forged body), and make its text storable before any callback reads it."""
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    path = app.config.requests_pathname_prefix + "_dash-update-component"
+
+    @app.server.before_request
+    def check_callback_body():
+        if flask.request.path != path or flask.request.method != "POST":
+            return None
+        try:
+            body = text.scrub(flask.request.get_json())  # cached: Dash reads this very object
+        except RecursionError:
+            body = None
+        problem = callback_body_problem(body, app.callback_map)
+        if problem:
+            return flask.make_response({"message": problem}, 400)
+        return None
+
+
+def _dependency_ok(item) -> bool:
+    if isinstance(item, list):  # a pattern-matching (ALL) dependency: one entry per match
+        return all(_dependency_ok(i) for i in item)
+    return (
+        isinstance(item, dict)
+        and isinstance(item.get("id"), (str, dict))
+        and isinstance(item.get("property"), str)
+    )
+
+
+def callback_body_problem(body, callback_map: dict) -> str | None:
+    """Why a decoded /_dash-update-component body is not one our callbacks can take."""
+    if not isinstance(body, dict):
+        return _("Requête invalide.")
+    spec = callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+    if spec is None:
+        return _("Requête invalide : action inconnue.")
+    if not isinstance(body.get("outputs"), (dict, list)):
+        return _("Requête invalide : sorties manquantes.")
+    for part, expected in (("inputs", spec["inputs"]), ("state", spec["state"])):
+        given = body.get(part, [] if part == "state" else None)
+        if not isinstance(given, list) or len(given) != len(expected):
+            return _("Requête invalide : entrées inattendues.")
+        if not all(_dependency_ok(i) for i in given):
+            return _("Requête invalide : entrées inattendues.")
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return _("Requête invalide.")
+    return None
 
 
 def content_security_policy(app: Dash, settings: Settings) -> str:

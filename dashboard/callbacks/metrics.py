@@ -29,7 +29,9 @@ def _date(value) -> dt.date | None:
 
 
 def _filter(start, end, specialty) -> metrics.MetricsFilter:
-    return metrics.MetricsFilter(_date(start), _date(end), (specialty or None))
+    return metrics.MetricsFilter(
+        _date(start), _date(end), specialty if isinstance(specialty, str) and specialty else None
+    )
 
 
 def _compute(start, end, specialty) -> metrics.Metrics:

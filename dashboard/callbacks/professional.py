@@ -12,6 +12,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user
 
 from dashboard import auth, security
+from dashboard.callbacks.browser_input import first_row, record_id
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
 from dashboard.enrolment.review import LUXEMBOURG
@@ -59,9 +60,8 @@ def login_error(code: str | None) -> str | None:
 
 def declaration_to_correct(enrolment_id) -> services.DeclarationRow | None:
     """Prefill of the form when he corrects a declaration (his own only)."""
-    try:
-        enrolment_id = int(enrolment_id)
-    except (TypeError, ValueError):
+    enrolment_id = record_id(enrolment_id)
+    if enrolment_id is None:
         return None
     with _backend().uow() as uow:
         try:
@@ -97,7 +97,7 @@ def submit_declaration(
     with _backend().uow() as uow:
         try:
             if correcting:
-                old_id = _int(correcting)
+                old_id = record_id(correcting)
                 if old_id is None:
                     raise services.NotFound(_("Cette déclaration n'existe pas."))
                 services.redeclare(uow, old_id, me, **data)
@@ -128,13 +128,6 @@ def submit_declaration(
 def _local(moment) -> str:
     # Sortable text, in Luxembourg time (what the professional's clock says).
     return moment.astimezone(LUXEMBOURG).strftime("%Y-%m-%d %H:%M")
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _rows(professional_id: int) -> list[dict]:
@@ -170,24 +163,24 @@ def load_declarations(_loaded):
 
 @auth.require(auth.PROFESSIONAL)
 def selection_actions(selected):
-    row = (selected or [None])[0]
+    row = first_row(selected)
     if not row:
         return True, True, True, "#"
     return (
         not row.get("can_resend"),
         not row.get("can_cancel"),
         not row.get("can_redeclare"),
-        f"/professionnel/declarer?corriger={_int(row.get('id')) or ''}",
+        f"/professionnel/declarer?corriger={record_id(row.get('id')) or ''}",
     )
 
 
 @auth.require(auth.PROFESSIONAL)
 def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     me = _me()
-    row = (selected or [None])[0]
+    row = first_row(selected)
     if not row or not ctx.triggered_id:
         return no_update, no_update, no_update
-    enrolment_id = _int(row.get("id"))
+    enrolment_id = record_id(row.get("id"))
     if enrolment_id is None:
         return _("Cette déclaration n'existe pas."), "warning", _rows(me)
     if ctx.triggered_id == "decl-resend":

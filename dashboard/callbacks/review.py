@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth
+from dashboard.callbacks.browser_input import items, mapping, record_id, row_count
 from dashboard.enrolment import review, services
 from dashboard.enrolment.errors import DomainError
 from dashboard.enrolment.staff import reviewers
@@ -24,6 +25,9 @@ SORT_COLUMNS = {
     "assignee": "assignee",
     "state": "state",
 }
+PAGE = 100  # the grid's block size
+MAX_PAGE = 1000
+MAX_ROW = 10_000_000  # beyond any queue; keeps OFFSET within the database's integers
 
 
 def _backend():
@@ -38,11 +42,11 @@ def _me() -> int:
 
 def _text_filter(filter_model: dict, column: str) -> str:
     """The text typed in an AG Grid column filter (simple or combined, AG Grid 35 shape)."""
-    entry = (filter_model or {}).get(column) or {}
+    entry = mapping(mapping(filter_model).get(column))
     if "conditions" in entry:
-        entry = (entry.get("conditions") or [{}])[0]
+        entry = mapping((items(entry.get("conditions")) or [{}])[0])
     value = entry.get("filter")
-    return str(value)[:200] if value is not None else ""
+    return str(value)[:200] if isinstance(value, (str, int, float)) else ""
 
 
 def _escape_markdown(text: str) -> str:
@@ -50,21 +54,25 @@ def _escape_markdown(text: str) -> str:
 
 
 def queue_query(request: dict | None, quick, search) -> review.QueueQuery:
-    request = request or {}
+    """The grid's request as a query; anything malformed falls back to the default."""
+    request = mapping(request)
     sort = tuple(
         (SORT_COLUMNS[s["colId"]], "desc" if s.get("sort") == "desc" else "asc")
-        for s in request.get("sortModel") or []
-        if s.get("colId") in SORT_COLUMNS
+        for s in items(request.get("sortModel"))
+        if isinstance(s, dict) and isinstance(s.get("colId"), str) and s["colId"] in SORT_COLUMNS
     )
-    filters = request.get("filterModel") or {}
-    start = int(request.get("startRow") or 0)
-    end = int(request.get("endRow") or start + 100)
+    filters = mapping(request.get("filterModel"))
+    start = row_count(request.get("startRow"), 0, MAX_ROW)
+    end = row_count(request.get("endRow"), start + PAGE, MAX_ROW)
+    end = end if start < end <= start + MAX_PAGE else start + PAGE
     return review.QueueQuery(
         start=start,
         end=end,
         sort=sort,
-        quick=frozenset(q for q in (quick or []) if q in review.QUICK_FILTERS),
-        search=(search or "")[:200],
+        quick=frozenset(
+            q for q in items(quick) if isinstance(q, str) and q in review.QUICK_FILTERS
+        ),
+        search=search[:200] if isinstance(search, str) else "",
         professional=_text_filter(filters, "professional"),
         assignee=_text_filter(filters, "assignee"),
     )
@@ -104,9 +112,8 @@ def queue_rows(request, quick, search):
 
 def load_case(case_id, *, audit: bool):
     """(CaseView, reviewers, my id) or (None, message) for the case page."""
-    try:
-        enrolment_id = int(case_id)
-    except (TypeError, ValueError):
+    enrolment_id = record_id(case_id)
+    if enrolment_id is None:
         return None, _("Dossier introuvable.")
     me = _me()
     with _backend().uow() as uow:
@@ -138,9 +145,8 @@ def act_on_case(
     if not action:
         return no_update, no_update, no_update
     me = _me()
-    try:
-        enrolment_id = int(case_id)
-    except (TypeError, ValueError):
+    enrolment_id = record_id(case_id)
+    if enrolment_id is None:
         return no_update, _("Dossier introuvable."), "danger"
     message, color = "", "success"
     with _backend().uow() as uow:
@@ -152,9 +158,10 @@ def act_on_case(
                 services.release(uow, enrolment_id, me)
                 message = _("Le dossier est de nouveau disponible pour l'équipe.")
             elif action == "case-assign":
-                if not assignee:
+                colleague = record_id(assignee)
+                if colleague is None:
                     raise services.ValidationFailed({"assignee": _("Choisissez un(e) collègue.")})
-                services.assign(uow, enrolment_id, int(assignee), me)
+                services.assign(uow, enrolment_id, colleague, me)
                 message = _("Dossier attribué.")
             elif action == "case-approve-confirm":
                 outcome = services.approve(uow, enrolment_id, me, expected_version=version)
@@ -203,9 +210,8 @@ def add_note_to_case(n_clicks, case_id, note):
     if not n_clicks:
         return no_update, no_update, no_update
     me = _me()
-    try:
-        enrolment_id = int(case_id)
-    except (TypeError, ValueError):
+    enrolment_id = record_id(case_id)
+    if enrolment_id is None:
         return no_update, _("Dossier introuvable."), "danger"
     with _backend().uow() as uow:
         try:

@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth
+from dashboard.callbacks.browser_input import first_row, record_id
 from dashboard.enrolment import staff
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import gettext as _
@@ -120,11 +121,8 @@ def _fresh(rows: list[dict], user_id: int) -> dict | None:
 
 
 def _selected_id(selected) -> int | None:
-    row = (selected or [None])[0] if isinstance(selected, list) else None
-    try:
-        return int(row["id"]) if row else None
-    except (KeyError, TypeError, ValueError):
-        return None
+    row = first_row(selected)
+    return record_id(row.get("id")) if row else None
 
 
 @auth.require(auth.ADMIN)
@@ -234,7 +232,10 @@ def _add(me: int, email, name, roles):
             created_email = user.email
         except ValidationFailed as exc:
             return _result(
-                _("Corrigez les champs indiqués ; aucun compte n'a été créé."),
+                " ".join(
+                    [_("Corrigez les champs indiqués ; aucun compte n'a été créé.")]
+                    + ([exc.errors["display_name"]] if "display_name" in exc.errors else [])
+                ),
                 "danger",
                 no_update,
                 errors=exc.errors,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
+from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import NotFound
 from dashboard.enrolment.model import (
     Decision,
@@ -145,7 +146,7 @@ def _folded(column):
 
 
 def _contains(text: str) -> str:
-    escaped = fold_text(text.strip()[:200])
+    escaped = fold_text(typed.searchable(text))
     for char in ("\\", "%", "_"):
         escaped = escaped.replace(char, "\\" + char)
     return f"%{escaped}%"
@@ -162,7 +163,7 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
         conditions.append(Enrolment.device_confirmed_at < cutoff)
     if "second" in query.quick:
         conditions.append(_awaiting_second())
-    text = " ".join((query.search or "").split())[:200]
+    text = " ".join(typed.searchable(query.search).split())
     if text:
         like = _contains(text)
         digits = "".join(c for c in text if c.isdigit())

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import mail, matricule
+from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import (
     ConcurrentUpdate,
     DomainError,
@@ -161,7 +162,7 @@ def _clean_name(value: str | None, field_name: str, label: str, errors: dict) ->
         errors[field_name] = _(
             "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
         )
-    elif any(ord(c) < 32 or 0x202A <= ord(c) <= 0x202E or 0x2066 <= ord(c) <= 0x2069 for c in text):
+    elif typed.has_forbidden(text):
         errors[field_name] = _(
             "Le champ « {label} » contient des caractères non admis.", label=label
         )
@@ -174,7 +175,7 @@ def clean_email(value: str | None, errors: dict, field_name: str = "email") -> s
     text = (value or "").strip()
     if not text:
         errors[field_name] = _("L'adresse email est obligatoire.")
-    elif len(text) > 254 or not EMAIL_RE.match(text):
+    elif len(text) > 254 or not EMAIL_RE.match(text) or typed.has_forbidden(text):
         errors[field_name] = _(
             "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
         )
@@ -1054,13 +1055,28 @@ def release(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
     uow.commit()
 
 
+NOTE_MAX = 5000
+
+
+def clean_note(text: str | None, field_name: str = "note", *, required: bool = True) -> str:
+    """A reviewer's free text: several lines allowed, invisible or control characters not."""
+    text = (text or "").strip()
+    if not text and required:
+        raise ValidationFailed({field_name: _("La note est vide.")})
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(
+            {field_name: _("La note ne peut dépasser {n} caractères.", n=NOTE_MAX)}
+        )
+    if typed.has_forbidden(text, multiline=True):
+        raise ValidationFailed(
+            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
+        )
+    return text
+
+
 def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> None:
     _staff(uow, author_id)
-    text = (text or "").strip()
-    if not text:
-        raise ValidationFailed({"note": _("La note est vide.")})
-    if len(text) > 5000:
-        raise ValidationFailed({"note": _("La note ne peut dépasser 5000 caractères.")})
+    text = clean_note(text)
     enrolment = _get(uow, enrolment_id)
     uow.session.add(
         ReviewNote(enrolment_id=enrolment.id, author_id=author_id, text=text, created_at=uow.now())
@@ -1163,6 +1179,7 @@ def approve(
 
     Returns "account_created", or "awaiting_second" when the case needs a second reviewer.
     """
+    note = clean_note(note, required=False)
     _staff(uow, reviewer_id)
     enrolment = _pending(uow, enrolment_id, expected_version)
     observed = enrolment.latest_identity
@@ -1173,7 +1190,7 @@ def approve(
             ReviewNote(
                 enrolment_id=enrolment.id,
                 author_id=reviewer_id,
-                text=note.strip()[:5000],
+                text=note,
                 created_at=uow.now(),
             )
         )
@@ -1217,6 +1234,7 @@ def reject(
     """Refuse with a reason code; returns "rejected" or "awaiting_second" (four-eyes)."""
     if reason_code not in REJECTION_REASONS:
         raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
+    note = clean_note(note, "reject_note", required=False)
     _staff(uow, reviewer_id)
     enrolment = _pending(uow, enrolment_id, expected_version)
     proposal = _second_look(uow, enrolment, reviewer_id, "rejected", reason_code)
@@ -1243,7 +1261,7 @@ def reject(
                 ReviewNote(
                     enrolment_id=enrolment.id,
                     author_id=reviewer_id,
-                    text=note.strip()[:5000],
+                    text=note,
                     created_at=now,
                 )
             )

@@ -11,6 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 
+from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
 from dashboard.enrolment.model import Event, StaffRole, StaffUser
 from dashboard.enrolment.services import clean_email
@@ -51,6 +52,8 @@ def add_user(
         errors["password"] = _(
             "Le mot de passe doit comporter au moins {n} caractères.", n=MIN_PASSWORD
         )
+    if display_name and (typed.has_forbidden(display_name) or len(display_name) > 200):
+        errors["display_name"] = _("Le nom contient des caractères non admis.")
     try:
         roles = _check_roles(roles)
     except ValidationFailed as exc:
@@ -108,6 +111,8 @@ def login(uow: UnitOfWork, email: str, password: str) -> LoginResult:
     """
     wrong = _("Adresse email ou mot de passe incorrect.")
     email = (email or "").strip().lower()
+    if typed.has_forbidden(email) or len(email) > 320:
+        return LoginResult(None, message=wrong)  # no account has such an address
     user = uow.session.scalar(select(StaffUser).where(StaffUser.email == email))
     now = uow.now()
     if user is not None and user.locked_until and user.locked_until > now:

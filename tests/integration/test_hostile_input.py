@@ -80,7 +80,7 @@ ROLES = ("anonymous", "secretary", "professional", "reviewer", "manager", "admin
 DASH_INTERNAL = {"_pages_content", "_pages_dummy"}
 MARKDOWN_FIELDS = {"queue-grid": {"secretary", "due"}, "declarations-grid": {"state_display"}}
 LINK_PROPS = {"href", "src", "action", "formAction", "srcDoc"}
-FRENCH = re.compile(r"[éèàçêôù]|\b(le|la|les|des|doit|champ|est|n'est|pas)\b", re.I)
+FRENCH = re.compile(r"[éèàçêôù]|\b(le|la|les|des|doit|champ|est|n'est|pas|introuvable)\b", re.I)
 
 
 def _table_counts(backend) -> dict[str, int]:
@@ -544,31 +544,6 @@ DB_CORPUS = (
 )
 
 
-def known_bug(result: dict, dialect: str) -> str | None:
-    """The defect (reported, each pinned by a strict xfail below) a 500 comes from."""
-    target, value, variant = result["target"], result["value"], result["variant"]
-    if value == "lone-surrogate":
-        return "lone-surrogate"
-    if dialect == "postgresql" and value in ("nul", "email-like"):
-        return "nul-postgresql"
-    if target == "queue-grid.getRowsRequest" and variant in (
-        "whole",
-        "startRow",
-        "endRow",
-        "sortModel",
-        "filterModel",
-    ):
-        return "queue-request-shape"
-    if target == "declarations-grid.selectedRows" and variant in ("whole", "row-is-text"):
-        return "selection-not-rows"
-    if target == "case-assignee.value":
-        return "assignee-not-a-number"
-    ids = ("case-id.data", "decl-correcting.data")
-    if value in ("huge-number", "arabic-digits") and (target in ids or variant == "row.id"):
-        return "oversized-id"
-    return None
-
-
 def test_every_callback_survives_every_hostile_value(world, capsys):
     dialect = world.be.engine.dialect.name
     corpus = CORPUS if dialect == "sqlite" else {k: CORPUS[k] for k in DB_CORPUS}
@@ -584,9 +559,8 @@ def test_every_callback_survives_every_hostile_value(world, capsys):
     unsafe = [r for r in results if r["unsafe"]]
     assert unsafe == []
     errors = [r for r in results if r["status"] == 500]
-    unexpected = [r for r in errors if known_bug(r, dialect) is None]
-    assert unexpected == []
-    assert {r["status"] for r in results} <= {200, 204, 500}  # never 403 to allowed roles
+    assert errors == []
+    assert {r["status"] for r in results} <= {200, 204}  # never 403 to allowed roles
 
 
 # --- 1b. the defects the sweep found, each on its own --------------------------------------------
@@ -637,7 +611,6 @@ CASE_BUTTONS = (
     ("case-claim", "n_clicks"),
     ("case-release", "n_clicks"),
     ("case-assign", "n_clicks"),
-    ("case-add-note", "n_clicks"),
     ("case-approve-confirm", "submit_n_clicks"),
     ("case-reject", "n_clicks"),
     ("case-withdraw", "n_clicks"),
@@ -645,6 +618,8 @@ CASE_BUTTONS = (
 
 
 def _case_action(world, button, **state):
+    """Press a case button, with exactly the inputs and state the browser sends for it (the
+    note has its own callback)."""
     case = world.pending_case()
     values = {
         "case-id": str(case),
@@ -656,12 +631,21 @@ def _case_action(world, button, **state):
         **state,
     }
     props = {"case-id": "data", "case-version": "data"}
+    if button == "case-add-note":
+        world.app.server.extensions["esante_limiter"].reset()
+        return dc.call_by_input(
+            world.client("reviewer"),
+            "case-add-note",
+            [("case-add-note", "n_clicks", 1)],
+            [("case-id", "data", values["case-id"]), ("case-note", "value", values["case-note"])],
+        )
+    state_ids = ("case-id", "case-version", "case-assignee", "case-reason", "case-reject-note")
     return _call(
         world,
         "reviewer",
         CASE_OUTPUTS,
         [(i, p, 1 if i == button else None) for i, p in CASE_BUTTONS],
-        [(i, props.get(i, "value"), v) for i, v in values.items()],
+        [(i, props.get(i, "value"), values[i]) for i in state_ids],
         triggered=f"{button}.{dict(CASE_BUTTONS)[button]}",
     )
 
@@ -729,20 +713,6 @@ def _message(response, *where) -> str:
     return " ".join(str(out.get(w) or "") for w in where)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (no input sanitising anywhere: dashboard/callbacks/*, services._clean_name, "
-        "staff.add_user, review.queue_page, metrics.compute): a JSON string may carry a lone "
-        'UTF-16 surrogate ("Ma\\ud800rie"), which Flask\'s JSON parser turns into a Python '
-        "str that cannot be encoded; the first database statement using it raises "
-        "UnicodeEncodeError ('surrogates not allowed') → 500, on SQLite and PostgreSQL, in the "
-        "declaration (names), the queue search and filters, the case note and reject note, "
-        "the metrics specialty filter and the staff name. Expected: refused with a French "
-        "message like any other invalid character. The CLI is hit the same way (argv bytes "
-        "that are not UTF-8 arrive as lone surrogates)."
-    ),
-)
 def test_a_lone_surrogate_in_a_declared_name_is_refused_in_french(world):
     before = _table_counts(world.be)
     response = _declare(world, last_name="Ma\ud800rie")
@@ -751,41 +721,19 @@ def test_a_lone_surrogate_in_a_declared_name_is_refused_in_french(world):
     assert _table_counts(world.be) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/callbacks/review.py act_on_case: `int(assignee)` on the posted "
-        "case-assignee value is outside the try/except DomainError, so any value that is not "
-        "an integer (a forged request; the select only offers ids) raises ValueError → 500. "
-        "Expected: « Choisissez un(e) collègue. » as for an empty choice, nothing changed."
-    ),
-)
 @pytest.mark.parametrize("assignee", ["<script>alert(1)</script>", "1 OR 1=1", "abc"])
 def test_a_non_numeric_assignee_is_refused_in_french(sqlite_world, assignee):
+    sqlite_world.pending_case()
     before = _table_counts(sqlite_world.be)
     response = _case_action(sqlite_world, "case-assign", **{"case-assignee": assignee})
     assert FRENCH.search(_message(response, ("case-message", "children")))
     assert _table_counts(sqlite_world.be) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG ids parsed with int() and sent to the database unchecked: "
-        "dashboard/callbacks/review.py act_on_case/load_case (case-id), "
-        "callbacks/professional.py submit_declaration (decl-correcting) and "
-        "act_on_declaration (selectedRows[0].id), callbacks/staff_admin.py _selected_id "
-        "(staff-grid selectedRows[0].id). A value beyond the column's integer range "
-        "('9'*30; on PostgreSQL already 2**31, e.g. the Arabic-Indic digits of a matricule, "
-        "which int() accepts) raises OverflowError (SQLite: 'Python int too large to convert "
-        "to SQLite INTEGER') or DataError (PostgreSQL: 'integer out of range') → 500. "
-        "Expected: treated as an unknown id (« Dossier introuvable. », « Cette déclaration "
-        "n'existe pas. »)."
-    ),
-)
 @pytest.mark.parametrize("where", ["case-id", "decl-correcting", "declaration-row", "staff-row"])
 def test_an_oversized_id_is_an_unknown_id(world, where):
     huge = "9" * 30
+    world.pending_case()
     before = _table_counts(world.be)
     if where == "case-id":
         response = _case_action(world, "case-add-note", **{"case-id": huge})
@@ -793,10 +741,10 @@ def test_an_oversized_id_is_an_unknown_id(world, where):
     elif where == "decl-correcting":
         message = _message(_declare(world, correcting=huge), ("decl-summary", "children"))
     elif where == "declaration-row":
-        response = _call(
-            world,
-            "professional",
-            [("decl-action-message", "children"), ("decl-action-message", "color")],
+        world.app.server.extensions["esante_limiter"].reset()
+        response = dc.call_by_input(
+            world.client("professional"),
+            "decl-resend",
             [("decl-resend", "n_clicks", 1), ("decl-cancel-confirm", "submit_n_clicks", None)],
             [("declarations-grid", "selectedRows", [{"id": huge}])],
             triggered="decl-resend.n_clicks",
@@ -810,16 +758,6 @@ def test_an_oversized_id_is_an_unknown_id(world, where):
     assert _table_counts(world.be) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/callbacks/professional.py selection_actions and act_on_declaration: "
-        "`(selected or [None])[0]` then `row.get(...)` assume selectedRows is a list of "
-        "objects; a forged request with a string, or a list of strings, raises "
-        "AttributeError ('str' object has no attribute 'get') → 500. staff_admin._selected_id "
-        "already guards this (isinstance + except). Expected: treated as no selection."
-    ),
-)
 @pytest.mark.parametrize("selected", ["<script>alert(1)</script>", ["1 OR 1=1"], {"id": 1}])
 def test_a_malformed_grid_selection_is_no_selection(sqlite_world, selected):
     response = _selection(sqlite_world, selected)
@@ -827,17 +765,6 @@ def test_a_malformed_grid_selection_is_no_selection(sqlite_world, selected):
     assert dc.values(response)[("decl-resend", "disabled")] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/callbacks/review.py queue_query: the AG Grid request is trusted: "
-        "`request.get` on a non-object, `int(request.get('startRow'))` on text, iterating a "
-        "sortModel/filterModel that is a string (`s.get` / `filters.get` on str) raise "
-        "AttributeError/ValueError/TypeError → 500 (and a huge startRow reaches OFFSET: "
-        "'bigint out of range' on PostgreSQL). Expected: a malformed request is answered with "
-        "the first page (or an empty one), never a 500."
-    ),
-)
 @pytest.mark.parametrize(
     "request_",
     [
@@ -856,21 +783,6 @@ def test_a_malformed_queue_request_is_answered_without_error(sqlite_world, reque
     assert "rowData" in dc.values(response)[("queue-grid", "getRowsResponse")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG (PostgreSQL, the production database): a NUL byte (\\x00) in a posted text "
-        "reaches a SQL parameter and psycopg raises DataError 'PostgreSQL text fields cannot "
-        "contain NUL (0x00) bytes' → 500. Entry points: the queue search and column filters "
-        "(review.queue_page), the metrics specialty (metrics.compute), the case note and "
-        "reject note (services.add_note/reject), the staff account's name and email "
-        "(staff.add_user), the declaration's email (services.clean_email accepts it, "
-        "EMAIL_RE's [^@\\s<>\"',;] lets control characters through) and the staff login's "
-        "email (routes.staff_login → staff.login). Names are safe (_clean_name refuses "
-        "characters < 32). Expected: refused (or stripped) before the database, with a "
-        "French message where it is a form field."
-    ),
-)
 @pytest.mark.parametrize(
     "entry",
     ["queue-search", "queue-filter", "metrics", "note", "staff-name", "declaration-email", "login"],
@@ -878,6 +790,7 @@ def test_a_malformed_queue_request_is_answered_without_error(sqlite_world, reque
 def test_nul_bytes_never_reach_postgresql(pg_world, entry):
     w = pg_world
     nul = "Ma\x00rie"
+    w.pending_case()
     before = _table_counts(w.be)
     if entry == "queue-search":
         response = _queue(w, {"startRow": 0, "endRow": 100}, search=nul)
@@ -898,10 +811,10 @@ def test_nul_bytes_never_reach_postgresql(pg_world, entry):
     elif entry == "note":
         response = _case_action(w, "case-add-note", **{"case-note": nul})
     elif entry == "staff-name":
-        response = _call(
-            w,
-            "admin",
-            [("staff-message", "children"), ("staff-new-email-error", "children")],
+        w.app.server.extensions["esante_limiter"].reset()
+        response = dc.call_by_input(
+            w.client("admin"),
+            "staff-save-roles",
             [
                 ("staff-save-roles", "n_clicks", None),
                 ("staff-toggle-active", "n_clicks", None),
@@ -933,17 +846,6 @@ def test_nul_bytes_never_reach_postgresql(pg_world, entry):
         assert _table_counts(w.be) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG dashboard/enrolment/services.py EMAIL_RE / clean_email (used by declarations, "
-        "the CLI and staff accounts): the local part [^@\\s<>\"',;]+ accepts control "
-        "characters (BEL \\x07, ESC \\x1b, NUL), bidi overrides (U+202E) and zero-width "
-        "characters; such an address is stored and later used as an SMTP recipient and shown "
-        "to staff (a right-to-left override makes it display reversed). Expected: refused "
-        "with « L'adresse email n'est pas valide »."
-    ),
-)
 @pytest.mark.parametrize(
     "email",
     [
@@ -986,8 +888,6 @@ def test_hostile_names_are_refused_in_french_or_stored_as_given_and_shown_as_tex
     world, request, name
 ):
     value = CORPUS[name]
-    if name == "lone-surrogate":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="lone-surrogate bug, above"))
     be = world.be
     before = _table_counts(be)
     response = _declare(world, last_name=value, first_names=value)
@@ -1096,8 +996,6 @@ def test_hostile_luxtrust_purpose_and_callback(sqlite_world, name):
 @pytest.mark.parametrize("name", list(CORPUS))
 def test_hostile_staff_login_fields(world, request, name):
     value = CORPUS[name]
-    if world.be.engine.dialect.name == "postgresql" and "\x00" in value:
-        request.applymarker(pytest.mark.xfail(strict=True, reason="NUL bytes on PostgreSQL, above"))
     before = _table_counts(world.be)
     for email, password in ((value, "x"), ("nobody@esante.lu", value), (value, value)):
         client = world.app.server.test_client()
@@ -1139,8 +1037,6 @@ def test_hostile_command_line_declarations(world, request, monkeypatch, name, fi
     value = CORPUS[name]
     # The command's own database wiring is the world's (one engine, not one per call).
     monkeypatch.setattr("dashboard.__main__._backend", lambda settings: world.be)
-    if name == "lone-surrogate" and field in ("last-name",):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="lone-surrogate bug, above"))
     args = {
         "last-name": "Weber",
         "first-names": "Laura",
@@ -1192,15 +1088,6 @@ GOOD = {
     "changedPropIds": ["start-button.n_clicks"],
     "state": [],
 }
-DASH_500 = (
-    "BUG in Dash's dispatch (dash/dash.py Dash.dispatch, dash/_callback.py), not guarded by the "
-    "app: a callback request that is valid JSON but not the expected shape is indexed "
-    "unchecked (body['output'], body['inputs'] items as dicts, callback_map[output]...) and "
-    "raises KeyError/TypeError/IndexError/CallbackException → 500 with a stack trace in the "
-    "log for every forged request (log noise, monitoring alarms). Expected: 400. The app can "
-    "fix it (dashboard/app.py or security.py) with an errorhandler or a before_request check "
-    "of the body's shape for /_dash-update-component."
-)
 
 
 def _malformed(name: str):
@@ -1254,7 +1141,7 @@ def _malformed(name: str):
 
 
 MALFORMED_OK = ["not-json", "truncated", "empty", "invalid-utf8", "5MB-value", "5MB-garbage"]
-MALFORMED_500 = [
+MALFORMED_400 = [
     "array",
     "number",
     "string",
@@ -1274,28 +1161,7 @@ MALFORMED_500 = [
 ]
 
 
-@pytest.mark.parametrize(
-    "name",
-    MALFORMED_OK
-    + [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=DASH_500))
-        for n in MALFORMED_500
-    ]
-    + [
-        pytest.param(
-            "deep-nesting",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason=(
-                    "BUG (Flask/Werkzeug JSON parsing, not guarded by the app): 100,000 "
-                    "nested '[' make json.loads raise RecursionError, which Flask's "
-                    "get_json does not turn into 400 (it catches ValueError only) → 500. "
-                    "Expected: 400 (e.g. MAX_CONTENT_LENGTH plus an errorhandler)."
-                ),
-            ),
-        )
-    ],
-)
+@pytest.mark.parametrize("name", MALFORMED_OK + MALFORMED_400 + ["deep-nesting"])
 def test_malformed_callback_bodies_are_refused_without_500(sqlite_world, name):
     """As the secretary (a role for which the matricule callback exists), with a valid
     CSRF header: only the body is wrong."""
@@ -1309,6 +1175,10 @@ def test_malformed_callback_bodies_are_refused_without_500(sqlite_world, name):
     )
     assert response.status_code != 500
     assert response.status_code in (200, 400, 403, 413, 415)
+    if name in MALFORMED_400 + ["deep-nesting"]:
+        # Refused before Dash reads it, with a French reason.
+        assert response.status_code == 400
+        assert response.get_json()["message"].startswith("Requête invalide")
     if name == "5MB-value":
         assert "13 chiffres" in json.dumps(response.get_json(), ensure_ascii=False)
     assert _table_counts(sqlite_world.be) == before
