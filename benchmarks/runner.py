@@ -131,7 +131,6 @@ class Report:
     n: int
     database: str
     as_json: bool
-    whatif: str = ""
     lines: list[dict] = field(default_factory=list)
 
     def emit(
@@ -161,8 +160,6 @@ class Report:
         if target is not None and ratio is not None:
             info.update(target_ratio=target, target_met=ratio <= target)
         info["loadavg_1m"] = round(os.getloadavg()[0], 2)
-        if self.whatif:
-            info["whatif"] = self.whatif
         info.update(extra or {})
         line = {
             "name": name,
@@ -393,8 +390,6 @@ class HttpBench:
         self.fx = fx
         self.args = args
         env = {
-            "BENCH_WHATIF": args.whatif,
-            "BENCH_COUNT_CAP": str(args.count_cap or ""),
             "DATABASE_URL": url,
             "SECRET_KEY": SECRET_KEY,
             "DASHBOARD_ENV": "test",
@@ -749,54 +744,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-http", action="store_true")
     p.add_argument("--skip-inproc", action="store_true")
     p.add_argument("--only", default="", help="comma-separated names to run (default: all)")
-    p.add_argument(
-        "--whatif",
-        default="",
-        help="measure benchmarks/whatif.py's versions (e.g. 'queue') instead of the app's",
-    )
-    p.add_argument("--count-cap", type=int, default=0, help="with --whatif queue: cap the count")
-
-
-def check_whatif(url: str, fx: Fixture) -> bool:
-    """benchmarks/whatif.queue_page must return what review.queue_page returns: the same
-    rows in the same order and the same count, for every kind of query the grid sends."""
-    from benchmarks import whatif
-    from dashboard.callbacks.review import queue_query
-
-    backend = Backend.from_settings(Settings(env="test", database_url=url))
-    d = DEFAULT_GRID_REQUEST
-    shapes = [
-        (d, [], ""),
-        (dict(d, sortModel=[{"colId": "waiting_days", "sort": "asc"}]), [], ""),
-        (dict(d, sortModel=[{"colId": "professional", "sort": "asc"}]), [], ""),
-        (dict(d, sortModel=[{"colId": "state", "sort": "desc"}]), [], ""),
-        (d, [], SEARCH),
-        (d, ["second"], ""),
-        (d, ["unassigned", "overdue"], ""),
-        (dict(d, startRow=200, endRow=300), [], ""),
-        (
-            dict(d, filterModel={"professional": {"type": "contains",
-                                                  "filter": fx.professional_filter}}),
-            [],
-            "",
-        ),
-    ]  # fmt: skip
-    same = True
-    cap, whatif.COUNT_CAP = whatif.COUNT_CAP, None
-    try:
-        for request, quick, search in shapes:
-            query = queue_query(request, quick, search)
-            with backend.uow() as uow:
-                expected = review.queue_page(uow, query, fx.staff_id)
-            with backend.uow() as uow:
-                got = whatif.queue_page(uow, query, fx.staff_id)
-            if got != expected:
-                log(f"what-if differs for {request} {quick} {search!r}")
-                same = False
-    finally:
-        whatif.COUNT_CAP = cap
-        backend.dispose()
-    return same
 
 
 def _checkpoint(url: str) -> None:
@@ -829,22 +776,12 @@ def main(args: argparse.Namespace) -> int:
 
     schema.upgrade(url)  # the app's migrations may have moved on since the generation
     fx = fixture(url, args.seed)
-    if args.whatif:
-        from benchmarks import whatif
-
-        same = check_whatif(url, fx) if "queue" in args.whatif.split(",") else None
-        whatif.COUNT_CAP = args.count_cap or None
-        whatif.use(args.whatif)
-        log(
-            f"what-if: {args.whatif} (benchmarks/whatif.py), count cap "
-            f"{args.count_cap or 'none'}; same rows as the app's: {same}"
-        )
     n = args.enrolments or fx.enrolments
     database = "postgresql" if gen.is_postgresql(url) else "sqlite"
     log(f"{database}: {fx.enrolments:,} enrolments, {fx.pending:,} in the review queue")
     if database == "postgresql":
         _checkpoint(url)
-    report = Report(n, database, args.json, args.whatif)
+    report = Report(n, database, args.json)
     if not args.skip_inproc:
         run_inproc(url, report, fx, args)
     if not args.skip_http:

@@ -7,22 +7,11 @@ The app is built by `dashboard.app.create_app()` from the environment exactly as
 (`bench-in.n_clicks` → `bench-out.children`), registered here before the first request, so
 that it is served by the same workers, through the same Flask/Dash stack, as the callbacks
 measured against it. It exists only in this benchmark module, never in the app.
-
-With BENCH_WHATIF set (`python -m benchmarks --whatif queue`), the what-if versions of
-benchmarks/whatif.py replace the app's functions in these workers, to measure a proposal.
 """
-
-import os
 
 from dash import Input, Output
 
 from dashboard.app import create_app
-
-if os.environ.get("BENCH_WHATIF"):  # `--whatif`: measure a proposal (benchmarks/whatif.py)
-    from benchmarks import whatif
-
-    whatif.COUNT_CAP = int(os.environ.get("BENCH_COUNT_CAP") or 0) or None
-    whatif.use(os.environ["BENCH_WHATIF"])
 
 app = create_app()
 

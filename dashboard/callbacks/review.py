@@ -104,6 +104,8 @@ def queue_rows(request, quick, search):
         }
         for r in rows
     ]
+    if total is None:  # more than the count cap: "unknown" unless this block is the last
+        total = query.start + len(data) if len(data) < query.end - query.start else -1
     return {"rowData": data, "rowCount": total}
 
 

@@ -164,6 +164,15 @@ class Enrolment(Base):
             postgresql_where=text("state = 'pending_review'"),
             sqlite_where=text("state = 'pending_review'"),
         ),
+        # The queue filtered or sorted by professional (migration 0005).
+        Index(
+            "ix_enrolments_review_by_professional",
+            "professional_id",
+            "device_confirmed_at",
+            "id",
+            postgresql_where=text("state = 'pending_review'"),
+            sqlite_where=text("state = 'pending_review'"),
+        ),
     )
 
     @property

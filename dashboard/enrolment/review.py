@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, exists, func, literal, literal_column, or_, select
+from sqlalchemy.orm import aliased, joinedload
 
 from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
@@ -32,7 +32,6 @@ from dashboard.enrolment.services import (
     _record,
     _staff,
     needs_second_reviewer,
-    pending_proposal,
 )
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
@@ -152,6 +151,18 @@ def _contains(text: str) -> str:
     return f"%{escaped}%"
 
 
+# Every order the search accepts in one expression (first names + last name, last name +
+# first names — as on identity cards —, email): one fold() per row, and on PostgreSQL a
+# trigram index on exactly this expression (migration 0005) answers LIKE '%…%'.
+SEARCH_TEXT_SQL = (
+    "fold(coalesce(enrolments.declared_first_names, '') || ' ' || "
+    "coalesce(enrolments.declared_last_name, '') || ' | ' || "
+    "coalesce(enrolments.declared_last_name, '') || ' ' || "
+    "coalesce(enrolments.declared_first_names, '') || ' | ' || coalesce(enrolments.email, ''))"
+)
+SEARCH_TEXT = literal_column(SEARCH_TEXT_SQL)
+
+
 def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assignee):
     conditions = [Enrolment.state == lc.PENDING_REVIEW]
     if "mine" in query.quick:
@@ -167,18 +178,7 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
     if text:
         like = _contains(text)
         digits = "".join(c for c in text if c.isdigit())
-        terms = [
-            _folded(Enrolment.declared_last_name).like(like, escape="\\"),
-            _folded(Enrolment.declared_first_names).like(like, escape="\\"),
-            _folded(Enrolment.email).like(like, escape="\\"),
-            _folded(Enrolment.declared_first_names + " " + Enrolment.declared_last_name).like(
-                like, escape="\\"
-            ),
-            # As on identity cards: last name first.
-            _folded(Enrolment.declared_last_name + " " + Enrolment.declared_first_names).like(
-                like, escape="\\"
-            ),
-        ]
+        terms = [SEARCH_TEXT.like(like, escape="\\")]
         if len(digits) >= 4:
             terms.append(Enrolment.declared_matricule.like(f"%{digits}%"))
         conditions.append(or_(*terms))
@@ -193,25 +193,30 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
     return conditions
 
 
-def queue_page(uow: UnitOfWork, query: QueueQuery, staff_id: int) -> tuple[list[QueueRow], int]:
-    """One page of the queue and the number of matching cases; all work done in SQL."""
+COUNT_CAP = 10_000  # beyond this the grid is told "more" and keeps scrolling
+
+
+def queue_page(
+    uow: UnitOfWork, query: QueueQuery, staff_id: int
+) -> tuple[list[QueueRow], int | None]:
+    """One page of the queue and the number of matching cases (None: more than COUNT_CAP).
+
+    The page's ids first, joining only what the filters and the sort need, so the partial
+    index on pending cases is walked in order and the walk stops after the page; then only
+    the shown columns for those ids. Nothing here grows with the number of enrolments.
+    """
     _staff(uow, staff_id)
     assignee = aliased(StaffUser)
     conditions = _queue_conditions(uow, query, staff_id, assignee)
-    base = (
-        select(Enrolment, Professional, assignee, _awaiting_second().label("second"))
-        .join(Professional, Professional.id == Enrolment.professional_id)
-        .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
-        .where(and_(*conditions))
-    )
-    order = []
+    second = _awaiting_second()
     columns = {
         "waiting": Enrolment.device_confirmed_at,
         "secretary": Enrolment.declared_last_name,
         "professional": Professional.last_name,
         "assignee": assignee.display_name,
-        "state": _awaiting_second(),
+        "state": second,
     }
+    order, sorted_by = [], set()
     for column, direction in query.sort:
         if column in columns:
             expr = columns[column]
@@ -221,45 +226,81 @@ def queue_page(uow: UnitOfWork, query: QueueQuery, staff_id: int) -> tuple[list[
             ordered = expr.desc() if direction == "desc" else expr.asc()
             # The same order on both databases: cases without a value come last.
             order.append(ordered.nulls_last() if column == "assignee" else ordered)
+            sorted_by.add(column)
     order += [Enrolment.device_confirmed_at.asc(), Enrolment.id.asc()]
+
+    def joined(stmt):
+        if query.professional or "professional" in sorted_by:
+            stmt = stmt.join(Professional, Professional.id == Enrolment.professional_id)
+        if query.assignee or "assignee" in sorted_by:
+            stmt = stmt.outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+        return stmt
+
     size = max(1, min(query.end - query.start, 500))
-    rows = uow.session.execute(base.order_by(*order).offset(max(0, query.start)).limit(size)).all()
-    total = uow.session.scalar(
-        select(func.count(Enrolment.id))
-        .select_from(Enrolment)
-        .join(Professional, Professional.id == Enrolment.professional_id)
-        .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
-        .where(and_(*conditions))
+    ids = list(
+        uow.session.scalars(
+            joined(select(Enrolment.id))
+            .where(and_(*conditions))
+            .order_by(*order)
+            .offset(max(0, query.start))
+            .limit(size)
+        )
     )
-    summaries = _summaries(uow, [r.Enrolment.id for r in rows])
+    shown = {}
+    if ids:
+        shown = {
+            r.id: r
+            for r in uow.session.execute(
+                select(
+                    Enrolment.id,
+                    Enrolment.declared_first_names,
+                    Enrolment.declared_last_name,
+                    Enrolment.device_confirmed_at,
+                    Enrolment.assignee_id,
+                    Enrolment.state,
+                    Professional.first_names.label("p_first"),
+                    Professional.last_name.label("p_last"),
+                    assignee.display_name.label("assignee_name"),
+                    second.label("second"),
+                )
+                .join(Professional, Professional.id == Enrolment.professional_id)
+                .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+                .where(Enrolment.id.in_(ids))
+            )
+        }
+    counted = joined(select(Enrolment.id)).where(and_(*conditions)).limit(COUNT_CAP + 1)
+    total = uow.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    summaries = _summaries(uow, ids)
     now = uow.now()
     days = uow.settings.review_sla_working_days
     result = []
-    for enrolment, prof, staff_user, second in rows:
-        confirmed = enrolment.device_confirmed_at
+    for eid in ids:
+        r = shown[eid]
+        confirmed = r.device_confirmed_at
         due = due_at(confirmed, days) if confirmed else None
         result.append(
             QueueRow(
-                enrolment_id=enrolment.id,
-                secretary=f"{enrolment.declared_first_names} {enrolment.declared_last_name}",
-                professional=prof.display_name,
+                enrolment_id=eid,
+                secretary=f"{r.declared_first_names} {r.declared_last_name}",
+                professional=f"Dr {r.p_first} {r.p_last}",  # as Professional.display_name
                 confirmed_at=confirmed,
                 waiting_days=round(working_days_between(confirmed, now), 1) if confirmed else 0,
                 due_at=due,
                 overdue=bool(due and due < now),
-                summary=summaries.get(enrolment.id, ""),
-                assignee=staff_user.display_name if staff_user else "",
-                assignee_id=enrolment.assignee_id,
-                awaiting_second=bool(second),
+                summary=summaries.get(eid, ""),
+                assignee=r.assignee_name or "",
+                assignee_id=r.assignee_id,
+                awaiting_second=bool(r.second),
                 state_label=_("En attente de seconde validation")
-                if second
-                else lc.state_label(enrolment.state),
+                if r.second
+                else lc.state_label(r.state),
             )
         )
-    return result, total or 0
+    return result, (total if total <= COUNT_CAP else None)
 
 
 def _summaries(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
+    """The "differences" column, from the latest identity's per-field kinds."""
     if not ids:
         return {}
     latest = (
@@ -267,15 +308,27 @@ def _summaries(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
         .where(LuxTrustIdentity.enrolment_id.in_(ids))
         .group_by(LuxTrustIdentity.enrolment_id)
     )
+    kinds = [getattr(LuxTrustIdentity, f"{f}_kind") for f in identity_mod.FIELDS]
     rows = uow.session.execute(
-        select(LuxTrustIdentity.enrolment_id, LuxTrustIdentity.comparison).where(
+        select(LuxTrustIdentity.enrolment_id, LuxTrustIdentity.comparison, *kinds).where(
             LuxTrustIdentity.id.in_(latest)
         )
     ).all()
-    return {
-        enrolment_id: identity_mod.Comparison.from_dict(comparison).summary()
-        for enrolment_id, comparison in rows
-    }
+    out = {}
+    for enrolment_id, comparison, *row_kinds in rows:
+        if all(k is None for k in row_kinds):  # a row from before the kind columns
+            out[enrolment_id] = identity_mod.Comparison.from_dict(comparison).summary()
+        else:
+            out[enrolment_id] = _(" ; ").join(
+                _(
+                    "{field} : {kind}",
+                    field=identity_mod.field_label(f),
+                    kind=identity_mod.kind_label(k, f),
+                )
+                for f, k in zip(identity_mod.FIELDS, row_kinds, strict=True)
+                if k is not None and k != identity_mod.IDENTICAL  # None: not compared
+            )
+    return out
 
 
 # --- the case file ----------------------------------------------------------------------------
@@ -416,9 +469,7 @@ ACTION_LABELS = {
 def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file for a reviewer; the opening itself is audited."""
     _staff(uow, staff_id)
-    enrolment = uow.session.get(Enrolment, enrolment_id)
-    if enrolment is None:
-        raise NotFound(_("Ce dossier n'existe pas."))
+    enrolment = _case_enrolment(uow, enrolment_id)
     _record(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
     uow.commit()
     return _case_view(uow, enrolment)
@@ -427,10 +478,23 @@ def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
 def case_view(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file again after an action by the same reviewer (already audited)."""
     _staff(uow, staff_id)
-    enrolment = uow.session.get(Enrolment, enrolment_id)
+    return _case_view(uow, _case_enrolment(uow, enrolment_id))
+
+
+def _case_enrolment(uow: UnitOfWork, enrolment_id: int) -> Enrolment:
+    """The enrolment with its professional and identities, in one statement."""
+    enrolment = (
+        uow.session.scalars(
+            select(Enrolment)
+            .where(Enrolment.id == enrolment_id)
+            .options(joinedload(Enrolment.professional), joinedload(Enrolment.identities))
+        )
+        .unique()
+        .one_or_none()
+    )
     if enrolment is None:
         raise NotFound(_("Ce dossier n'existe pas."))
-    return _case_view(uow, enrolment)
+    return enrolment
 
 
 def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
@@ -515,12 +579,17 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
             .order_by(ReviewNote.id)
         )
     ]
-    proposal = pending_proposal(uow, enrolment.id)
-    final = uow.session.scalar(
+    # The awaiting proposal and the final decision, in one statement.
+    decisions = uow.session.scalars(
         select(Decision)
-        .where(Decision.enrolment_id == enrolment.id, Decision.status == "final")
-        .order_by(Decision.id.desc())
-    )
+        .where(
+            Decision.enrolment_id == enrolment.id,
+            Decision.status.in_(("awaiting_second", "final")),
+        )
+        .order_by(Decision.id)
+    ).all()
+    proposal = next((d for d in decisions if d.status == "awaiting_second"), None)
+    final = next((d for d in reversed(decisions) if d.status == "final"), None)
     days = uow.settings.review_sla_working_days
     confirmed = enrolment.device_confirmed_at
     due = due_at(confirmed, days) if confirmed else None

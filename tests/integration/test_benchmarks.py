@@ -155,8 +155,3 @@ def test_runner_over_http_with_gunicorn(bench_db, capsys):
     for name in ("queue_first_page", "case_open", "metrics_cold", "declaration"):
         assert by_name[name]["ratio_to_floor"] > 0
     assert by_name["server_peak_rss_mb"]["value"] > 20
-
-
-def test_whatif_queue_page_returns_what_the_app_returns(bench_db):
-    """The proposal measured in docs/performance.md changes the cost, not the answer."""
-    assert runner.check_whatif(bench_db, runner.fixture(bench_db, 7))

@@ -244,10 +244,23 @@ def test_paging_is_done_in_sql_with_the_right_total(backend, clock, prof, alice)
     assert {total for _, total in pages} == {7}
     seen = [r.enrolment_id for rows, _ in pages for r in rows]
     assert seen == ids  # oldest confirmation first by default, no duplicate, none missing
-    selects = [s for s in statements if "FROM enrolments" in s and "LIMIT" in s.upper()]
-    assert len(selects) == 4 and all("OFFSET" in s.upper() for s in selects)
+    pages_read = [
+        s for s in statements if "OFFSET" in s.upper() and "count(" not in s.lower()
+    ]
+    assert len(pages_read) == 4  # the page's ids, by LIMIT/OFFSET in SQL
     counts = [s for s in statements if "count(" in s.lower()]
     assert len(counts) == 4
+
+
+def test_the_count_stops_at_its_cap_and_says_so(backend, clock, prof, alice, monkeypatch):
+    """The count must not grow with the queue: beyond the cap the total is unknown (None),
+    and the grid is told to keep scrolling until a block comes back short."""
+    ids = _seven_cases(backend, clock, prof)
+    monkeypatch.setattr(review, "COUNT_CAP", 5)
+    rows, total = queue(backend, alice, start=0, end=3)
+    assert total is None and [r.enrolment_id for r in rows] == ids[:3]
+    monkeypatch.setattr(review, "COUNT_CAP", 7)
+    assert queue(backend, alice, start=0, end=3)[1] == 7
 
 
 def test_sort_by_waiting_time_longest_first(backend, clock, prof, alice):
