@@ -7,6 +7,8 @@ that several workers share them.
 
 from __future__ import annotations
 
+import math
+import time
 from urllib.parse import urlsplit
 
 import flask
@@ -14,7 +16,11 @@ from dash import Dash
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect, generate_csrf
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from dashboard.config import Settings
@@ -58,6 +64,7 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
     limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=True)
     limiter.init_app(server)
     server.extensions["esante_limiter"] = limiter
+    server.extensions["esante_limiter_fallback"] = FixedWindowRateLimiter(MemoryStorage())
     own_origin = _origin(settings.base_url)
 
     @server.before_request
@@ -92,8 +99,10 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
         return response
 
     @server.errorhandler(RateLimitExceeded)
-    def too_many(_exc):
-        return flask.make_response(too_many_message(), 429)
+    def too_many(exc):
+        response = flask.make_response(too_many_message(), 429)
+        response.headers["Retry-After"] = str(getattr(exc, "retry_after", None) or 60)
+        return response
 
     @server.errorhandler(OperationalError)
     def database_unavailable(_exc):
@@ -231,11 +240,37 @@ def limited(name: str):
     return wrap
 
 
+class LimitReached(RateLimitExceeded):
+    """A named limit is exhausted for this client (answered 429, or a message in a callback)."""
+
+    def __init__(self, name: str, retry_after: int = 60):
+        self.limit = None
+        self.response = None
+        self.limit_name = name
+        TooManyRequests.__init__(self, description=too_many_message(), retry_after=retry_after)
+
+
+_ITEMS = {name: tuple(parse_many(spec)) for name, spec in LIMITS.items()}
+
+
 def check_limit(name: str) -> None:
-    """Count one hit of the named limit for this client; raises RateLimitExceeded (429)."""
+    """Count one hit of the named limit for this client; raises LimitReached (429).
+
+    Counted straight in the limiter's storage under the limit's own name (flask-limiter's
+    context manager keys limits by call site, so all named limits would share one slot).
+    """
     limiter: Limiter = flask.current_app.extensions["esante_limiter"]
-    with limiter.limit(LIMITS[name], scope=name):
-        pass
+    key = ("esante", name, get_remote_address())
+    strategy = limiter.limiter
+    try:
+        allowed = [strategy.hit(item, *key) for item in _ITEMS[name]]
+    except Exception:  # noqa: BLE001 - storage (Redis) down: count in memory meanwhile
+        strategy = flask.current_app.extensions["esante_limiter_fallback"]
+        allowed = [strategy.hit(item, *key) for item in _ITEMS[name]]
+    if not all(allowed):
+        exhausted = [item for item, ok in zip(_ITEMS[name], allowed, strict=True) if not ok]
+        reset = max(strategy.get_window_stats(item, *key).reset_time for item in exhausted)
+        raise LimitReached(name, retry_after=max(1, math.ceil(reset - time.time())))
 
 
 def too_many_message() -> str:

@@ -759,3 +759,22 @@ def test_the_named_limits_are_the_documented_ones():
         "luxtrust": "30 per minute",
         "resend": "20 per hour",
     }
+
+
+def test_each_named_limit_counts_on_its_own(world):
+    """Exhausting one named limit (resends) leaves the others (matricule) untouched, and
+    the refusal says when to come back."""
+    from dashboard import security
+
+    app = world["app"].server
+    app.extensions["esante_limiter"].reset()
+    resends = int(security.LIMITS["resend"].split()[0])
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.9.9.9"}):
+        for _ in range(resends):
+            security.check_limit("resend")
+        with pytest.raises(security.LimitReached) as refused:
+            security.check_limit("resend")
+        assert 1 <= refused.value.retry_after <= 3600
+        security.check_limit("matricule")  # its own counter: not refused
+    with app.test_request_context("/", environ_base={"REMOTE_ADDR": "10.9.9.10"}):
+        security.check_limit("resend")  # another client: its own counter too
