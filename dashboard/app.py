@@ -10,7 +10,7 @@ import dash_bootstrap_components as dbc
 import flask
 from dash import Dash
 
-from dashboard import auth, routes, security
+from dashboard import auth, language, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import staff
 from dashboard.enrolment.bootstrap import Backend
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
 
     register_all(app)
     security.guard_callback_bodies(app)
+    language.init_app(app)
     security.secure_headers(app, settings)
     return app
 
@@ -95,7 +96,10 @@ def _shell():
     return dbc.Container(
         [
             dash.html.Header(
-                dash.html.A("Agence eSanté", href="/", className="brand"),
+                [
+                    dash.html.A("Agence eSanté", href="/", className="brand"),
+                    language.language_switch(),
+                ],
                 className="site-header",
             ),
             dash.html.Main(dash.page_container, id="main"),

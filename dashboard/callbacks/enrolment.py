@@ -13,7 +13,7 @@ import flask
 from dash import Dash, Input, Output, State, no_update
 from flask_limiter import RateLimitExceeded
 
-from dashboard import auth, components, security
+from dashboard import auth, components, i18n, security
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import DomainError, InvalidLink
@@ -106,7 +106,7 @@ def start(n_clicks):
     token_hash = flask.session.get("invitation") or flask.session.get("enrolment")
     with _backend().uow() as uow:
         try:
-            services.open_invitation(uow, token_hash)
+            services.open_invitation(uow, token_hash, i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
     flask.session.pop("invitation", None)
@@ -131,7 +131,7 @@ def accept_cgu(n_clicks, accepted, version):
         )
     with _backend().uow() as uow:
         try:
-            services.accept_cgu(uow, _session_hash(), version)
+            services.accept_cgu(uow, _session_hash(), version, i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
         except DomainError as exc:
@@ -149,7 +149,9 @@ def check_matricule(n_clicks, n_submit, typed):
         return no_update, security.too_many_message(), True
     with _backend().uow() as uow:
         try:
-            result = services.verify_matricule(uow, _session_hash(), typed or "")
+            result = services.verify_matricule(
+                uow, _session_hash(), typed or "", i18n.current_language()
+            )
         except matricule.InvalidMatricule as exc:
             return no_update, str(exc), True
         except InvalidLink:
@@ -172,7 +174,9 @@ def confirm_device(yes_clicks, no_clicks):
     confirmed = ctx.triggered_id == "device-yes"
     with _backend().uow() as uow:
         try:
-            state = services.confirm_personal_device(uow, _session_hash(), confirmed)
+            state = services.confirm_personal_device(
+                uow, _session_hash(), confirmed, i18n.current_language()
+            )
         except InvalidLink:
             return RESULT_PATH, ""
         except DomainError as exc:
@@ -231,6 +235,7 @@ def enrolment_login(claims: dict) -> str:
                 identity_from_claims(claims, names),
                 subject=claims.get("sub"),
                 device=device_from_claims(claims, names),
+                language=i18n.current_language(),
             )
         except InvalidLink:
             return RESULT_PATH

@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, ctx, no_update
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user
 
-from dashboard import auth, security
+from dashboard import auth, i18n, security
 from dashboard.callbacks.browser_input import first_row, record_id
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
@@ -40,6 +40,7 @@ def professional_login(claims: dict) -> str:
         if prof is None:
             return "/professionnel/connexion?erreur=inconnu_pro"
         principal = auth.Principal("professional", prof.id, {auth.PROFESSIONAL}, prof.display_name)
+        services.remember_professional_language(uow, prof.id, i18n.current_language())
     # A new session for the logged-in professional (no fixation of an earlier one).
     auth.fresh_session()
     login_user(principal)
@@ -92,7 +93,12 @@ def submit_declaration(
         summary = _("Corrigez les champs indiqués ; rien n'a été enregistré.")
         return (summary, None, *_errors_out(errors))
     data = dict(
-        last_name=last_name, first_names=first_names, matricule=matricule, email=email, phone=phone
+        last_name=last_name,
+        first_names=first_names,
+        matricule=matricule,
+        email=email,
+        phone=phone,
+        language=i18n.current_language(),  # his invitation goes out in his language
     )
     with _backend().uow() as uow:
         try:

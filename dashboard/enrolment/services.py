@@ -44,6 +44,7 @@ from dashboard.enrolment.model import (
     StaffUser,
 )
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import LANGUAGES
 from dashboard.i18n import gettext as _
 
 REJECTION_REASONS = (
@@ -245,7 +246,7 @@ def declare(
     matricule: str,
     email: str,
     phone: str | None = None,
-    language: str = "fr",
+    language: str | None = None,  # None: the professional's own
     if_open: str = "supersede",
     actor: Actor | None = None,
 ) -> Declared:
@@ -268,6 +269,8 @@ def declare(
         if_open=if_open,
         actor=actor,
     )
+    if actor is None or actor.kind == "professional":  # he declared in this language
+        _remember_language(uow.session.get(Professional, professional_id), language)
     uow.commit()
     return result
 
@@ -285,7 +288,7 @@ def declare_many(
     for index, row in enumerate(rows):
         try:
             results.append(
-                _declare(uow, professional_id, row, language="fr", if_open=if_open, actor=actor)
+                _declare(uow, professional_id, row, language=None, if_open=if_open, actor=actor)
             )
         except DomainError as exc:
             exc.details["row"] = index  # which row was refused; nothing is committed
@@ -299,7 +302,7 @@ def _declare(
     professional_id: int,
     row: dict,
     *,
-    language: str,
+    language: str | None,
     if_open: str,
     actor: Actor | None,
 ) -> Declared:
@@ -315,6 +318,8 @@ def _declare(
     prof = uow.session.get(Professional, professional_id, with_for_update=True)
     if prof is None or not prof.active:
         raise NotFound(_("Professionnel de santé inconnu ou inactif."))
+    # The invitation goes out in the declaring professional's language.
+    language = language if language in LANGUAGES else prof.language
     actor = actor or Actor("professional", str(professional_id))
     now = uow.now()
     open_ones = uow.session.scalars(
@@ -387,6 +392,7 @@ def redeclare(
     matricule: str,
     email: str,
     phone: str | None = None,
+    language: str | None = None,
 ) -> Declared:
     """The guide's remedy for a wrong matricule: a corrected declaration superseding the old.
 
@@ -413,7 +419,7 @@ def redeclare(
             email=email,
             phone=phone,
         ),
-        language=old.language,
+        language=language if language in LANGUAGES else old.language,
         if_open="supersede",
         actor=actor,
     )
@@ -658,11 +664,12 @@ def _status_for_hash(uow: UnitOfWork, token_hash: str, *, write: bool) -> LinkSt
     )
 
 
-def open_invitation(uow: UnitOfWork, token_hash: str) -> LinkStatus:
+def open_invitation(uow: UnitOfWork, token_hash: str, language: str | None = None) -> LinkStatus:
     """Her explicit "start" on the link's page: records the first opening (funnel)."""
     enrolment = _resolve_link(uow, token_hash)
     actor = Actor("secretary", str(enrolment.id))
     _ensure_alive(uow, enrolment, actor)
+    changed = _remember_language(enrolment, language)
     opened = uow.session.scalar(
         select(func.count(Event.id)).where(
             Event.enrolment_id == enrolment.id, Event.action == "link_opened"
@@ -670,6 +677,7 @@ def open_invitation(uow: UnitOfWork, token_hash: str) -> LinkStatus:
     )
     if not opened:
         _record(uow, enrolment, "link_opened", actor)
+    if changed or not opened:
         uow.commit()
     return LinkStatus(
         enrolment.id,
@@ -680,15 +688,28 @@ def open_invitation(uow: UnitOfWork, token_hash: str) -> LinkStatus:
     )
 
 
-def _secretary_enrolment(uow: UnitOfWork, token_hash: str) -> tuple[Enrolment, Actor]:
+def _remember_language(holder, language: str | None) -> bool:
+    """Emails go out in the language their reader last used: keep it (True if changed)."""
+    if language in LANGUAGES and holder.language != language:
+        holder.language = language
+        return True
+    return False
+
+
+def _secretary_enrolment(
+    uow: UnitOfWork, token_hash: str, language: str | None = None
+) -> tuple[Enrolment, Actor]:
     enrolment = _resolve_link(uow, token_hash)
     actor = Actor("secretary", str(enrolment.id))
     _ensure_alive(uow, enrolment, actor)
+    _remember_language(enrolment, language)
     return enrolment, actor
 
 
-def accept_cgu(uow: UnitOfWork, token_hash: str, cgu_version: str) -> str:
-    enrolment, actor = _secretary_enrolment(uow, token_hash)
+def accept_cgu(
+    uow: UnitOfWork, token_hash: str, cgu_version: str, language: str | None = None
+) -> str:
+    enrolment, actor = _secretary_enrolment(uow, token_hash, language)
     if lc.PROGRESS.get(enrolment.state, 0) >= lc.PROGRESS[lc.CGU_ACCEPTED]:
         return enrolment.state  # replayed: already accepted
     if cgu_version != uow.settings.cgu_version:
@@ -710,14 +731,16 @@ class MatriculeResult:
     message: str = ""
 
 
-def verify_matricule(uow: UnitOfWork, token_hash: str, typed: str) -> MatriculeResult:
+def verify_matricule(
+    uow: UnitOfWork, token_hash: str, typed: str, language: str | None = None
+) -> MatriculeResult:
     """Compare the typed matricule with the declared one.
 
     A badly formed matricule raises InvalidMatricule and costs no attempt; a well-formed
     but different one costs an attempt, and the last one locks the enrolment.
     """
     value = matricule.validate(typed)
-    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    enrolment, actor = _secretary_enrolment(uow, token_hash, language)
     max_attempts = uow.settings.max_matricule_attempts
     if lc.PROGRESS.get(enrolment.state, 0) >= lc.PROGRESS[lc.MATRICULE_VERIFIED]:
         return MatriculeResult(True, max_attempts - enrolment.wrong_matricule_count)
@@ -815,13 +838,14 @@ def record_luxtrust_identity(
     *,
     subject: str | None = None,
     device: str | None = None,
+    language: str | None = None,
 ) -> LuxTrustResult:
     """Store the identity LuxTrust returned and compare it with the declaration.
 
     Match → the account is created at once; differences → identity_mismatch, where she
     is asked to confirm she used her own device.
     """
-    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    enrolment, actor = _secretary_enrolment(uow, token_hash, language)
     if enrolment.state in (lc.IDENTITY_MISMATCH, lc.ACCOUNT_CREATED):
         return _luxtrust_result(enrolment)  # replayed callback
     if enrolment.state != lc.MATRICULE_VERIFIED:
@@ -874,12 +898,14 @@ def _luxtrust_result(enrolment: Enrolment) -> LuxTrustResult:
     )
 
 
-def confirm_personal_device(uow: UnitOfWork, token_hash: str, confirmed: bool) -> str:
+def confirm_personal_device(
+    uow: UnitOfWork, token_hash: str, confirmed: bool, language: str | None = None
+) -> str:
     """Yes → the identity-vigilance queue; no → back to the LuxTrust step to retry."""
     enrolment = uow.session.scalar(select(Enrolment).where(Enrolment.token_hash == token_hash))
     if enrolment is not None and enrolment.state == lc.PENDING_REVIEW and confirmed:
         return enrolment.state  # replayed "yes"
-    enrolment, actor = _secretary_enrolment(uow, token_hash)
+    enrolment, actor = _secretary_enrolment(uow, token_hash, language)
     if enrolment.state != lc.IDENTITY_MISMATCH:
         if enrolment.state == lc.MATRICULE_VERIFIED and not confirmed:
             return enrolment.state  # replayed "no"
@@ -1475,3 +1501,10 @@ def purge_personal_data(
             decision.note = None
         uow.commit()
         count += len(enrolments)
+
+
+def remember_professional_language(uow: UnitOfWork, professional_id: int, language: str) -> None:
+    """At his login: his emails follow the language he uses."""
+    prof = uow.session.get(Professional, professional_id)
+    if prof is not None and _remember_language(prof, language):
+        uow.commit()

@@ -76,3 +76,14 @@ def site(dash_duo, tmp_path, sqlite_template, smtp_server):
     dash_duo.driver.set_window_size(1280, 1000)
     yield Site(dash_duo, backend, smtp_server, clock)
     backend.dispose()
+
+
+def pytest_setup_options():
+    """Chromium as a French-speaking secretary's browser (its Accept-Language picks the
+    pages' language); tests of other languages use the language switch."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    options.add_argument("--lang=fr-FR")
+    options.add_argument("--accept-lang=fr-FR,fr")
+    return options
