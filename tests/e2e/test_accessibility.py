@@ -1,0 +1,177 @@
+"""WCAG 2.1 AA, checked by axe-core (npm) in headless Chromium, on every secretary and
+professional page, each step and each error state; then the same pages on a phone
+(360 × 640 CSS pixels).
+
+axe-core comes from `node_modules/axe-core` (`npm ci`, done by `make test`); its script is
+injected through WebDriver, which the page's Content-Security-Policy does not govern.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from dashboard.config import PROJECT_ROOT
+from dashboard.enrolment import matricule
+from tests import factories as f
+from tests.e2e.test_professional_journey import log_in
+from tests.e2e.test_secretary_journey import MARIE, choose, declare_marie, wait_for_path
+
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+BLOCKING = {"serious", "critical"}
+
+
+def axe_violations(duo) -> list[dict]:
+    """axe-core's violations on the page as it is now (WCAG 2.1 A/AA rules)."""
+    driver = duo.driver
+    if not driver.execute_script("return typeof window.axe !== 'undefined'"):
+        driver.execute_script(Path(AXE).read_text())
+    driver.set_script_timeout(30)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: arguments[0]}})"
+        ".then(r => done(JSON.stringify(r.violations)))"
+        ".catch(e => done(JSON.stringify([{id: 'axe-error', impact: 'critical',"
+        " help: String(e), nodes: []}])));",
+        WCAG_TAGS,
+    )
+    return json.loads(result)
+
+
+def summary(violations: list[dict]) -> list[str]:
+    return [
+        f"{v['impact']}: {v['id']} ({len(v['nodes'])}×) {v['help']} — "
+        + "; ".join(n["target"][0] if n.get("target") else "?" for n in v["nodes"][:3])
+        for v in violations
+    ]
+
+
+class Audit:
+    """Checks page after page, keeping every page's counts for the report."""
+
+    def __init__(self, duo):
+        self.duo = duo
+        self.counts: dict[str, dict[str, int]] = {}
+        self.blocking: dict[str, list[str]] = {}
+
+    def check(self, name: str) -> None:
+        self.duo.wait_for_element("h1")
+        found = axe_violations(self.duo)
+        by_impact: dict[str, int] = {}
+        for v in found:
+            by_impact[v["impact"]] = by_impact.get(v["impact"], 0) + len(v["nodes"])
+        self.counts[name] = by_impact
+        serious = [v for v in found if v["impact"] in BLOCKING]
+        if serious:
+            self.blocking[name] = summary(serious)
+
+    def report(self, capsys) -> None:
+        with capsys.disabled():
+            print("\naxe-core (WCAG 2.1 AA) violations per page, by impact:")
+            for name, counts in self.counts.items():
+                print(f"  {name}: {counts or 'none'}")
+
+
+@pytest.fixture
+def audit(site):
+    if not AXE.exists():
+        pytest.skip("axe-core not installed: run `npm ci` (make test does)")
+    return Audit(site.duo)
+
+
+HEADING_JS = "const h = document.getElementById('page-heading'); return h ? h.textContent : null;"
+
+
+def _wait_heading_change(duo, before: str) -> None:
+    WebDriverWait(duo.driver, 10).until(
+        lambda d: d.execute_script(HEADING_JS) not in (None, before), "the page did not change"
+    )
+
+
+def _heading(duo) -> str:
+    return duo.driver.execute_script(HEADING_JS)
+
+
+def test_every_secretary_page_and_error_state_passes_axe(site, audit, capsys):
+    duo = site.duo
+    declare_marie(site)
+    duo.driver.get(site.invitation_link(MARIE.email))
+    audit.check("secretary: start")
+    before = _heading(duo)
+    duo.find_element("#start-button").click()
+    _wait_heading_change(duo, before)
+    audit.check("secretary: CGU")
+    duo.find_element("#cgu-submit").click()  # not ticked: the error state
+    duo.wait_for_element("#cgu-accepted-error")
+    duo.wait_for_contains_text("#cgu-accepted-error", " ")
+    audit.check("secretary: CGU, not ticked")
+    choose(duo, "cgu-accepted")
+    before = _heading(duo)
+    duo.find_element("#cgu-submit").click()
+    _wait_heading_change(duo, before)
+    audit.check("secretary: matricule")
+    field = duo.find_element("#matricule-input")
+    field.send_keys("12345")
+    duo.find_element("#matricule-submit").click()
+    duo.wait_for_contains_text("#matricule-input-error", " ")
+    audit.check("secretary: matricule, badly formed")
+    wrong = matricule.make("19850412", "999")
+    duo.clear_input(field)
+    field.send_keys(wrong)
+    duo.find_element("#matricule-submit").click()
+    duo.wait_for_contains_text("#matricule-input-error", "4")  # attempts left
+    audit.check("secretary: matricule, not the declared one")
+    duo.clear_input(field)
+    field.send_keys(MARIE.matricule)
+    before = _heading(duo)
+    duo.find_element("#matricule-submit").click()
+    _wait_heading_change(duo, before)
+    audit.check("secretary: LuxTrust")
+    duo.find_element("#luxtrust-start").click()
+    duo.wait_for_element("#luxtrust-submit")
+    audit.check("LuxTrust simulator")
+    choose(duo, "device-mobile")
+    choose(duo, "persona-marie-typo")
+    duo.driver.find_element(By.ID, "luxtrust-submit").click()
+    wait_for_path(duo, "/enrolment/appareil")
+    audit.check("secretary: own device confirmation")
+    before = _heading(duo)
+    duo.find_element("#device-yes").click()
+    _wait_heading_change(duo, before)
+    audit.check("secretary: result, manual review")
+    # A dead link, in a fresh browser.
+    duo.driver.delete_all_cookies()
+    duo.driver.get(site.url + "/enrolment/invitation/" + "x" * 43)
+    audit.check("secretary: unknown link")
+    duo.driver.get(site.url + "/mon-compte")
+    audit.check("secretary: my account, login")
+    duo.driver.get(site.url + "/")
+    audit.check("home")
+    audit.report(capsys)
+    assert audit.blocking == {}
+
+
+def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys):
+    duo = site.duo
+    f.professional(site.backend, 1, luxtrust_subject="demo-professional-1")
+    duo.driver.get(site.url + "/professionnel/connexion")
+    audit.check("professional: login")
+    duo.driver.get(site.url + "/professionnel/connexion?erreur=inconnu_pro")
+    audit.check("professional: login, unknown identity")
+    log_in(site)
+    wait_for_path(duo, "/professionnel")
+    duo.wait_for_element(".ag-root")
+    audit.check("professional: my declarations")
+    duo.driver.get(site.url + "/professionnel/declarer")
+    duo.wait_for_element("#decl-submit")
+    audit.check("professional: declare")
+    duo.find_element("#decl-submit").click()
+    duo.wait_for_contains_text("#decl-summary", " ")
+    audit.check("professional: declare, every field missing")
+    audit.report(capsys)
+    assert audit.blocking == {}
