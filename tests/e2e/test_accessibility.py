@@ -175,3 +175,97 @@ def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys)
     audit.check("professional: declare, every field missing")
     audit.report(capsys)
     assert audit.blocking == {}
+
+
+# --- on a phone: 360 × 640 CSS pixels ------------------------------------------------------------
+
+PHONE_CHECK_JS = """
+const width = window.innerWidth;
+const problems = [];
+if (document.documentElement.scrollWidth > width + 1) {
+  problems.push('horizontal scroll: ' + document.documentElement.scrollWidth + ' > ' + width);
+}
+const targets = document.querySelectorAll(
+  'button, a.btn, .language-link, input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
+  + ' select, textarea, .form-check, [role=button]');
+for (const el of targets) {
+  const r = el.getBoundingClientRect();
+  const style = getComputedStyle(el);
+  if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') { continue; }
+  if (r.height < 44 || r.width < 44) {
+    problems.push('small target ' + Math.round(r.width) + 'x' + Math.round(r.height) + ': '
+      + (el.id || el.className || el.tagName) + ' ' + (el.textContent || '').trim().slice(0, 30));
+  }
+  if (r.right > width + 1) { problems.push('beyond the screen: ' + (el.id || el.tagName)); }
+}
+return problems;
+"""
+
+
+def phone(duo) -> None:
+    duo.driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 360, "height": 640, "deviceScaleFactor": 2, "mobile": True},
+    )
+
+
+def press(duo, css: str) -> None:
+    """Tap a button as on a phone: scrolled into view first (the screen is short)."""
+    element = duo.find_element(css)
+    # behavior "instant": Bootstrap makes scrolling smooth, and a click mid-scroll misses.
+    duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
+    )
+    element.click()
+
+
+def phone_problems(duo) -> list[str]:
+    duo.wait_for_element("h1")
+    return duo.driver.execute_script(PHONE_CHECK_JS)
+
+
+def test_the_secretary_pages_work_on_a_phone(site):
+    duo = site.duo
+    phone(duo)
+    declare_marie(site)
+    problems = {}
+    duo.driver.get(site.invitation_link(MARIE.email))
+    problems["start"] = phone_problems(duo)
+    before = _heading(duo)
+    press(duo, "#start-button")
+    _wait_heading_change(duo, before)
+    problems["CGU"] = phone_problems(duo)
+    press(duo, "#cgu-submit")
+    duo.wait_for_contains_text("#cgu-accepted-error", " ")
+    problems["CGU, error"] = phone_problems(duo)
+    choose(duo, "cgu-accepted")
+    before = _heading(duo)
+    press(duo, "#cgu-submit")
+    _wait_heading_change(duo, before)
+    field = duo.find_element("#matricule-input")
+    # The numeric keypad on phones, without the spinner of type=number.
+    assert field.get_attribute("inputmode") == "numeric"
+    assert field.get_attribute("type") == "text"
+    problems["matricule"] = phone_problems(duo)
+    field.send_keys("12345")
+    press(duo, "#matricule-submit")
+    duo.wait_for_contains_text("#matricule-input-error", " ")
+    problems["matricule, error"] = phone_problems(duo)
+    duo.clear_input(field)
+    field.send_keys(MARIE.matricule)
+    before = _heading(duo)
+    press(duo, "#matricule-submit")
+    _wait_heading_change(duo, before)
+    problems["LuxTrust"] = phone_problems(duo)
+    press(duo, "#luxtrust-start")
+    duo.wait_for_element("#luxtrust-submit")
+    choose(duo, "device-mobile")
+    choose(duo, "persona-marie-typo")
+    press(duo, "#luxtrust-submit")
+    wait_for_path(duo, "/enrolment/appareil")
+    problems["own device"] = phone_problems(duo)
+    before = _heading(duo)
+    press(duo, "#device-yes")
+    _wait_heading_change(duo, before)
+    problems["result"] = phone_problems(duo)
+    assert {page: found for page, found in problems.items() if found} == {}
