@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8050
 
-.PHONY: install run test lint format clean
+.PHONY: install run test lint format clean messages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,13 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m dashboard run --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# axe-core (npm), injected into headless Chromium by the accessibility tests.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(AXE)
+
+test: $(STAMP) $(AXE)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
@@ -33,4 +39,22 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .ruff_cache *.egg-info
+	rm -rf $(VENV) node_modules .pytest_cache .hypothesis .ruff_cache *.egg-info
+
+# Translations (French source strings; German and English catalogues, read as .po at run
+# time). Extracts every _(), gettext() and N_() string of dashboard/ into the template,
+# merges it into each catalogue (existing translations are kept; a changed string comes back
+# fuzzy, with its previous msgid), then fills the entries that tools/translations.py knows.
+# Translate whatever is still empty or fuzzy; tests/unit/test_catalogues.py checks it all.
+LOCALES := de en
+POT := dashboard/locale/messages.pot
+
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k gettext -k N_ \
+		--add-comments=TRANSLATORS: --project=esante-enrolment \
+		--copyright-holder="Agence eSanté" -o $(POT) dashboard
+	for lang in $(LOCALES); do \
+		$(BIN)/pybabel update -i $(POT) -d dashboard/locale -l $$lang \
+			--init-missing --previous --ignore-obsolete || exit 1; \
+	done
+	$(BIN)/python tools/fill_translations.py

@@ -1,27 +1,58 @@
 """The one translation helper for every user-facing string.
 
-Source strings are French (the agency's language of reference). Catalogues for German
-and English are looked up with gettext under ``dashboard/locale``; a missing catalogue
-falls back to the French source text.
+Source strings are French (the agency's language of reference). The German and English
+catalogues are the gettext files ``dashboard/locale/<lang>/LC_MESSAGES/messages.po``, read
+directly with Babel (no compiled ``.mo`` file, no build step) and cached per language:
+fuzzy entries are ignored, and a message that is missing or not yet translated falls back
+to the French source text. ``make messages`` extracts the strings and updates the catalogues.
+
+Usage: ``_("Bonjour {name}.", name=n)`` translates, then fills the ``{name}`` placeholders
+with ``str.format``. ``N_("...")`` only marks a string for extraction (a table entry that is
+translated where it is shown: ``_(LABELS[code])``).
 """
 
 from __future__ import annotations
 
-import gettext as _gettext
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
+from babel.messages.pofile import read_po
+
 LOCALE_DIR = Path(__file__).with_name("locale")
+DOMAIN = "messages"
 LANGUAGES = ("fr", "de", "en")
 DEFAULT_LANGUAGE = "fr"
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 
 
+def catalogue_path(language: str) -> Path:
+    return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
 @cache
-def _catalogue(language: str) -> _gettext.NullTranslations:
-    return _gettext.translation("messages", LOCALE_DIR, languages=[language], fallback=True)
+def _catalogue(language: str) -> dict[str, str]:
+    """msgid → msgstr of the language's .po file (translated, non-fuzzy entries only)."""
+    path = catalogue_path(language)
+    if language == DEFAULT_LANGUAGE or not path.is_file():
+        return {}
+    with path.open("rb") as po:
+        catalog = read_po(po, locale=language, domain=DOMAIN, ignore_obsolete=True)
+    table: dict[str, str] = {}
+    for message in catalog:
+        if not message.id or message.fuzzy or message.context:
+            continue
+        msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+        msgstr = message.string[0] if isinstance(message.string, tuple) else message.string
+        if msgstr:
+            table[msgid] = msgstr
+    return table
+
+
+def reload_catalogues() -> None:
+    """Forget the cached catalogues (after the .po files changed)."""
+    _catalogue.cache_clear()
 
 
 def set_language(language: str | None) -> None:
@@ -34,8 +65,21 @@ def current_language() -> str:
 
 def gettext(message: str, **params: object) -> str:
     """Translate ``message`` into the current language, then fill ``{name}`` params."""
-    text = _catalogue(_current.get()).gettext(message)
-    return text.format(**params) if params else text
+    text = _catalogue(_current.get()).get(message, message)
+    if not params:
+        return text
+    try:
+        return text.format(**params)
+    except (KeyError, IndexError, ValueError):
+        if text is message:
+            raise
+        # A translation with broken placeholders must not break the page: French instead.
+        return message.format(**params)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction without translating it (translate it where shown)."""
+    return message
 
 
 _ = gettext

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dashboard.i18n import gettext as _
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -52,5 +54,5 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__(" ; ".join(errors.values()), errors=errors)
+        super().__init__(_(" ; ").join(errors.values()), errors=errors)
         self.errors = errors

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from dashboard.enrolment.matricule import make
+from dashboard.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class DemoSecretary:
 @dataclass(frozen=True)
 class Persona:
     key: str
-    label: str  # French, shown in the simulator
+    label: str  # French source (marked with N_), translated where the simulator shows it
     secretary: str  # key of the DemoSecretary whose declaration it answers
     expected: str  # comparison kind it illustrates (identical, formatting, typo, ...)
     family_name: str | None
@@ -70,7 +71,7 @@ def _birth(key: str) -> dt.date:
 PERSONAS = (
     Persona(
         "marie",
-        "Marie Schmit — identique à la déclaration",
+        N_("Marie Schmit — identique à la déclaration"),
         "marie",
         "identical",
         "Schmit",
@@ -80,7 +81,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-louise",
-        "Marie Louise SCHMIT — prénoms complets, majuscules",
+        N_("Marie Louise SCHMIT — prénoms complets, majuscules"),
         "marie",
         "subset",
         "SCHMIT",
@@ -89,7 +90,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-typo",
-        "Marie SCHMITT — faute de frappe dans le nom",
+        N_("Marie SCHMITT — faute de frappe dans le nom"),
         "marie",
         "typo",
         "SCHMITT",
@@ -98,7 +99,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-swapped",
-        "SCHMIT Marie — nom et prénom inversés",
+        N_("SCHMIT Marie — nom et prénom inversés"),
         "marie",
         "swapped",
         "Marie",
@@ -107,7 +108,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-birth",
-        "Marie Schmit — autre date de naissance",
+        N_("Marie Schmit — autre date de naissance"),
         "marie",
         "different",
         "Schmit",
@@ -116,7 +117,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-other",
-        "Paul Hansen — une autre personne",
+        N_("Paul Hansen — une autre personne"),
         "marie",
         "different",
         "Hansen",
@@ -125,7 +126,7 @@ PERSONAS = (
     ),
     Persona(
         "marie-nobirth",
-        "Marie Schmit — sans date de naissance",
+        N_("Marie Schmit — sans date de naissance"),
         "marie",
         "missing",
         "Schmit",
@@ -134,7 +135,7 @@ PERSONAS = (
     ),
     Persona(
         "sophie",
-        "Sophie MUELLER — mise en forme (ü → ue)",
+        N_("Sophie MUELLER — mise en forme (ü → ue)"),
         "sophie",
         "formatting",
         "MUELLER",
@@ -143,7 +144,7 @@ PERSONAS = (
     ),
     Persona(
         "laura",
-        "Laura Weber — identique à la déclaration",
+        N_("Laura Weber — identique à la déclaration"),
         "laura",
         "identical",
         "Weber",
@@ -152,7 +153,7 @@ PERSONAS = (
     ),
     Persona(
         "laura-cyrillic",
-        "Laura Wеber — « е » cyrillique (homoglyphe)",
+        N_("Laura Wеber — « е » cyrillique (homoglyphe)"),
         "laura",
         "different",
         "W\u0435ber",
@@ -161,7 +162,7 @@ PERSONAS = (
     ),
     Persona(
         "anne",
-        "ANNE MARIE DANGELO — mise en forme (tiret, apostrophe)",
+        N_("ANNE MARIE DANGELO — mise en forme (tiret, apostrophe)"),
         "anne",
         "formatting",
         "DANGELO",

@@ -39,6 +39,8 @@ from joserfc.jwk import ECKey
 
 from dashboard.config import ConfigurationError
 from dashboard.enrolment.personas import PERSONAS, PERSONAS_BY_KEY, SECRETARIES
+from dashboard.i18n import N_
+from dashboard.i18n import gettext as _
 
 ISSUER_PATH = "/simulator/luxtrust"
 
@@ -73,31 +75,31 @@ DEVICES = (
     Device(
         "mobile",
         "LuxTrust Mobile",
-        "Identifiant et mot de passe, puis validation dans l'application sur votre smartphone.",
+        N_("Identifiant et mot de passe, puis validation dans l'application sur votre smartphone."),
     ),
     Device(
         "scan",
         "LuxTrust Scan",
-        "Identifiant et mot de passe, puis code lu par votre lecteur LuxTrust Scan.",
+        N_("Identifiant et mot de passe, puis code lu par votre lecteur LuxTrust Scan."),
     ),
-    Device("smartcard", "SmartCard", "Carte à puce LuxTrust dans un lecteur, et code PIN."),
-    Device("signing_stick", "Signing Stick", "Clé USB LuxTrust, et code PIN."),
+    Device("smartcard", "SmartCard", N_("Carte à puce LuxTrust dans un lecteur, et code PIN.")),
+    Device("signing_stick", "Signing Stick", N_("Clé USB LuxTrust, et code PIN.")),
     Device(
         "eid",
-        "Carte d'identité électronique (eID)",
-        "Carte d'identité luxembourgeoise dans un lecteur, et code PIN.",
+        N_("Carte d'identité électronique (eID)"),
+        N_("Carte d'identité luxembourgeoise dans un lecteur, et code PIN."),
     ),
 )
 DEVICES_BY_KEY = {d.key: d for d in DEVICES}
 
 _KIND_LABELS = {
-    "identical": "identique",
-    "formatting": "mise en forme",
-    "subset": "prénoms en plus",
-    "swapped": "nom et prénom inversés",
-    "typo": "faute de frappe",
-    "different": "différent",
-    "missing": "donnée manquante",
+    "identical": N_("identique"),
+    "formatting": N_("mise en forme"),
+    "subset": N_("prénoms en plus"),
+    "swapped": N_("nom et prénom inversés"),
+    "typo": N_("faute de frappe"),
+    "different": N_("différent"),
+    "missing": N_("donnée manquante"),
 }
 
 
@@ -324,18 +326,32 @@ def _persona_groups() -> list[dict]:
         declared = secretaries.get(p.secretary)
         parts = []
         if declared is not None:
-            parts.append(f"déclaration de {declared.first_names} {declared.last_name}")
-        parts.append("cas : " + _KIND_LABELS.get(p.expected, p.expected))
+            parts.append(
+                _(
+                    "déclaration de {first_names} {last_name}",
+                    first_names=declared.first_names,
+                    last_name=declared.last_name,
+                )
+            )
+        kind = p.expected
+        parts.append(
+            _("cas : {kind}", kind=_(_KIND_LABELS[kind]) if kind in _KIND_LABELS else kind)
+        )
         secretary_items.append(
-            {"key": p.key, "label": p.label, "hint": " · ".join(parts), "claims": p.claims()}
+            {"key": p.key, "label": _(p.label), "hint": " · ".join(parts), "claims": p.claims()}
         )
     pro_items = [
-        {"key": p.key, "label": p.label, "hint": f"sujet {p.subject}", "claims": p.claims()}
+        {
+            "key": p.key,
+            "label": p.label,
+            "hint": _("sujet {subject}", subject=p.subject),
+            "claims": p.claims(),
+        }
         for p in professional_personas()
     ]
     return [
-        {"id": "secretaries", "legend": "Secrétaires (démo)", "items": secretary_items},
-        {"id": "professionals", "legend": "Professionnels de santé (démo)", "items": pro_items},
+        {"id": "secretaries", "legend": _("Secrétaires (démo)"), "items": secretary_items},
+        {"id": "professionals", "legend": _("Professionnels de santé (démo)"), "items": pro_items},
     ]
 
 
@@ -347,7 +363,7 @@ def _render_login(settings, request: dict, form: dict, errors: dict, status: int
         status,
         authz=blob,
         auth_request=request,
-        devices=DEVICES,
+        devices=[Device(d.key, _(d.label), _(d.hint)) for d in DEVICES],
         groups=_persona_groups(),
         form=form,
         errors=errors,
@@ -359,7 +375,7 @@ def _validate_choice(form: dict) -> tuple[dict | None, dict]:
     """(claims, errors) from the login form."""
     errors: dict[str, str] = {}
     if form["device"] not in DEVICES_BY_KEY:
-        errors["device"] = "Choisissez le dispositif LuxTrust à utiliser."
+        errors["device"] = _("Choisissez le dispositif LuxTrust à utiliser.")
     claims = None
     persona = form["persona"]
     if persona == CUSTOM:
@@ -368,14 +384,16 @@ def _validate_choice(form: dict) -> tuple[dict | None, dict]:
         birth = form["birthdate"].strip()
         matricule = re.sub(r"\s+", "", form["matricule"])
         if not family:
-            errors["family_name"] = "Indiquez le nom de famille."
+            errors["family_name"] = _("Indiquez le nom de famille.")
         elif len(family) > _MAX_NAME or not family.isprintable():
-            errors["family_name"] = f"Le nom doit compter au plus {_MAX_NAME} caractères visibles."
+            errors["family_name"] = _(
+                "Le nom doit compter au plus {n} caractères visibles.", n=_MAX_NAME
+            )
         if not given:
-            errors["given_name"] = "Indiquez le ou les prénoms."
+            errors["given_name"] = _("Indiquez le ou les prénoms.")
         elif len(given) > _MAX_NAME or not given.isprintable():
-            errors["given_name"] = (
-                f"Les prénoms doivent compter au plus {_MAX_NAME} caractères visibles."
+            errors["given_name"] = _(
+                "Les prénoms doivent compter au plus {n} caractères visibles.", n=_MAX_NAME
             )
         if birth:
             try:
@@ -383,18 +401,18 @@ def _validate_choice(form: dict) -> tuple[dict | None, dict]:
                     raise ValueError(birth)
                 birth = dt.date.fromisoformat(birth).isoformat()
             except ValueError:
-                errors["birthdate"] = (
+                errors["birthdate"] = _(
                     "Date de naissance invalide : écrivez-la sous la forme AAAA-MM-JJ, "
                     "par exemple 1985-04-12."
                 )
         if matricule and not re.fullmatch(r"\d{13}", matricule):
-            errors["matricule"] = "Le matricule compte 13 chiffres."
+            errors["matricule"] = _("Le matricule compte 13 chiffres.")
         if not errors:
             claims = custom_claims(family, given, birth or None, matricule or None)
     else:
         claims = resolve_persona(persona)
         if claims is None:
-            errors["persona"] = "Choisissez l'identité que LuxTrust doit renvoyer."
+            errors["persona"] = _("Choisissez l'identité que LuxTrust doit renvoyer.")
     return (None if errors else claims), errors
 
 
@@ -458,23 +476,28 @@ def init_app(server: flask.Flask, settings) -> None:
         args = flask.request.args
         for name in ("client_id", "redirect_uri"):
             if len(args.getlist(name)) > 1:
-                return _error_page(settings, f"Le paramètre {name} est répété.")
+                return _error_page(settings, _("Le paramètre {name} est répété.", name=name))
         client_id = args.get("client_id", "")
         if not client_id or not hmac.compare_digest(
             client_id.encode(), settings.oidc_client_id.encode()
         ):
             return _error_page(
                 settings,
-                "Application inconnue : le paramètre client_id ne correspond à aucune "
-                "application enregistrée.",
+                _(
+                    "Application inconnue : le paramètre client_id ne correspond à aucune "
+                    "application enregistrée."
+                ),
             )
         redirect_uri = args.get("redirect_uri", "")
         if not _redirect_allowed(settings, redirect_uri):
             return _error_page(
                 settings,
-                "Adresse de retour refusée : redirect_uri doit être une adresse de "
-                f"l'application, sous {settings.base_url}/. Par sécurité, vous n'y êtes pas "
-                "renvoyé.",
+                _(
+                    "Adresse de retour refusée : redirect_uri doit être une adresse de "
+                    "l'application, sous {base_url}/. Par sécurité, vous n'y êtes pas "
+                    "renvoyé.",
+                    base_url=settings.base_url,
+                ),
             )
         state = args.get("state")
 
@@ -530,18 +553,23 @@ def init_app(server: flask.Flask, settings) -> None:
         except BadData:
             return _error_page(
                 settings,
-                "Formulaire refusé : sa signature ne correspond pas. Recommencez la connexion "
-                "depuis l'application.",
+                _(
+                    "Formulaire refusé : sa signature ne correspond pas. Recommencez la "
+                    "connexion depuis l'application."
+                ),
             )
         if not isinstance(request, dict) or request.get("exp", 0) < _now():
             return _error_page(
                 settings,
-                "Cette page de connexion a expiré. Recommencez la connexion depuis l'application.",
+                _(
+                    "Cette page de connexion a expiré. Recommencez la connexion depuis "
+                    "l'application."
+                ),
             )
         if request.get("client_id") != settings.oidc_client_id or not _redirect_allowed(
             settings, request.get("redirect_uri", "")
         ):
-            return _error_page(settings, "Demande d'authentification invalide.")
+            return _error_page(settings, _("Demande d'authentification invalide."))
         redirect_uri, state = request["redirect_uri"], request.get("state")
         action = form.get("action", "submit")
         if action == "cancel":
@@ -561,7 +589,7 @@ def init_app(server: flask.Flask, settings) -> None:
                 iss=issuer,
             )
         if action != "submit":
-            return _error_page(settings, "Action inconnue.")
+            return _error_page(settings, _("Action inconnue."))
         values = {
             name: form.get(name, "")
             for name in ("device", "persona", "family_name", "given_name", "birthdate", "matricule")

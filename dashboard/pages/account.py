@@ -7,7 +7,7 @@ from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust.client import error_message
 
-dash.register_page(__name__, path="/mon-compte", title="Mon compte — eSanté")
+dash.register_page(__name__, path="/mon-compte", title=lambda **_kw: _("Mon compte — eSanté"))
 
 
 @auth.page(auth.PUBLIC)

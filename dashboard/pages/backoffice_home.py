@@ -7,7 +7,9 @@ from dashboard import auth
 from dashboard.callbacks import staff_admin as view
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/backoffice/accueil", title="Back-office — eSanté")
+dash.register_page(
+    __name__, path="/backoffice/accueil", title=lambda **_kw: _("Back-office — eSanté")
+)
 
 
 def _card(part: dict):

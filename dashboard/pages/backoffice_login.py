@@ -9,7 +9,9 @@ from dashboard.callbacks import staff_admin as view
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path="/backoffice/connexion", title="Connexion de l'équipe eSanté — eSanté"
+    __name__,
+    path="/backoffice/connexion",
+    title=lambda **_kw: _("Connexion de l'équipe eSanté — eSanté"),
 )
 
 

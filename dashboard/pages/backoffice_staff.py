@@ -9,7 +9,9 @@ from dashboard import auth, components
 from dashboard.callbacks import staff_admin as view
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/backoffice/personnel", title="Personnel — eSanté")
+dash.register_page(
+    __name__, path="/backoffice/personnel", title=lambda **_kw: _("Personnel — eSanté")
+)
 
 
 def _yes_no(yes: str, no: str) -> dict:

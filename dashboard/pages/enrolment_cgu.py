@@ -6,10 +6,13 @@ from dash import dcc, html
 from dashboard import auth, components
 from dashboard.callbacks import enrolment as view
 from dashboard.enrolment import cgu
+from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path="/enrolment/conditions", title="Conditions Générales d'Utilisation — eSanté"
+    __name__,
+    path="/enrolment/conditions",
+    title=lambda **_kw: _("Conditions Générales d'Utilisation — eSanté"),
 )
 
 
@@ -30,7 +33,7 @@ def layout(**_params):
             )
         ),
         html.Div(
-            dcc.Markdown(cgu.text(version)),
+            dcc.Markdown(cgu.text(version, current_language())),
             className="cgu-text",
             tabIndex="0",
             role="region",

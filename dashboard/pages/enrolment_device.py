@@ -7,7 +7,9 @@ from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path="/enrolment/appareil", title="Confirmation du dispositif — eSanté"
+    __name__,
+    path="/enrolment/appareil",
+    title=lambda **_kw: _("Confirmation du dispositif — eSanté"),
 )
 
 

@@ -2,8 +2,11 @@ import dash
 
 from dashboard import auth
 from dashboard.callbacks import enrolment as view
+from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/enrolment", title="Création de votre compte eSanté")
+dash.register_page(
+    __name__, path="/enrolment", title=lambda **_kw: _("Création de votre compte eSanté")
+)
 
 
 @auth.page(auth.PUBLIC)

@@ -7,7 +7,9 @@ from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust.client import error_message
 
-dash.register_page(__name__, path="/enrolment/luxtrust", title="Vérification LuxTrust — eSanté")
+dash.register_page(
+    __name__, path="/enrolment/luxtrust", title=lambda **_kw: _("Vérification LuxTrust — eSanté")
+)
 
 
 @auth.page(auth.PUBLIC)

@@ -7,7 +7,9 @@ from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path="/enrolment/matricule", title="Vérification du matricule — eSanté"
+    __name__,
+    path="/enrolment/matricule",
+    title=lambda **_kw: _("Vérification du matricule — eSanté"),
 )
 
 
@@ -33,7 +35,7 @@ def layout(**_params):
                 autocomplete="off",
                 maxlength=40,
                 className="matricule-input",
-                placeholder="AAAA MMJJ XXX XX",
+                placeholder=_("AAAA MMJJ XXX XX"),
             ),
             input_id="matricule-input",
             label=_("Veuillez entrer votre matricule CNS (13 chiffres)"),

@@ -7,7 +7,7 @@ from dashboard.callbacks import enrolment as view
 from dashboard.enrolment import lifecycle as lc
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/enrolment/resultat", title="Résultat — eSanté")
+dash.register_page(__name__, path="/enrolment/resultat", title=lambda **_kw: _("Résultat — eSanté"))
 
 
 @auth.page(auth.PUBLIC)

@@ -6,7 +6,9 @@ from dashboard import auth, components
 from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/enrolment/debut", title="Créer votre compte eSanté")
+dash.register_page(
+    __name__, path="/enrolment/debut", title=lambda **_kw: _("Créer votre compte eSanté")
+)
 
 
 @auth.page(auth.PUBLIC)

@@ -5,7 +5,7 @@ from dash import html
 from dashboard import auth
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/", title="Agence eSanté")
+dash.register_page(__name__, path="/", title=lambda **_kw: _("Agence eSanté"))
 
 
 @auth.page(auth.PUBLIC)

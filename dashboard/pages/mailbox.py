@@ -4,7 +4,9 @@ from dash import dcc, html
 from dashboard import auth
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/dev/mailbox", title="Boîte aux lettres de développement")
+dash.register_page(
+    __name__, path="/dev/mailbox", title=lambda **_kw: _("Boîte aux lettres de développement")
+)
 
 
 @auth.page(auth.DEVELOPER)

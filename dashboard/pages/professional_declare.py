@@ -7,7 +7,9 @@ from dashboard.callbacks import professional as view
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path="/professionnel/declarer", title="Déclarer une secrétaire — eSanté"
+    __name__,
+    path="/professionnel/declarer",
+    title=lambda **_kw: _("Déclarer une secrétaire — eSanté"),
 )
 
 

@@ -7,7 +7,9 @@ from flask_login import current_user
 from dashboard import auth, components
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/professionnel", title="Mes déclarations — eSanté")
+dash.register_page(
+    __name__, path="/professionnel", title=lambda **_kw: _("Mes déclarations — eSanté")
+)
 
 
 def _columns():

@@ -9,7 +9,7 @@ from dashboard.i18n import gettext as _
 dash.register_page(
     __name__,
     path="/professionnel/connexion",
-    title="Connexion des professionnels de santé — eSanté",
+    title=lambda **_kw: _("Connexion des professionnels de santé — eSanté"),
 )
 
 
