@@ -44,7 +44,7 @@ clean:
 # Translations (French source strings; German and English catalogues, read as .po at run
 # time). Extracts every _(), gettext() and N_() string of dashboard/ into the template,
 # merges it into each catalogue (existing translations are kept; a changed string comes back
-# fuzzy, with its previous msgid), then fills the entries that tools/translations.py knows.
+# fuzzy, with its previous msgid).
 # Translate whatever is still empty or fuzzy; tests/unit/test_catalogues.py checks it all.
 LOCALES := de en
 POT := dashboard/locale/messages.pot
@@ -57,4 +57,3 @@ messages: $(STAMP)
 		$(BIN)/pybabel update -i $(POT) -d dashboard/locale -l $$lang \
 			--init-missing --previous --ignore-obsolete || exit 1; \
 	done
-	$(BIN)/python tools/fill_translations.py

@@ -34,6 +34,7 @@ from dashboard.enrolment.services import (
     needs_second_reviewer,
 )
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import N_
 from dashboard.i18n import gettext as _
 
 LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
@@ -341,10 +342,10 @@ DEVICE_LABELS = {
     "eid": "eID",
 }
 REASON_LABELS = {
-    "identity_not_established": "Identité non établie",
-    "not_declared_person": "Pas la personne déclarée",
-    "suspected_fraud": "Suspicion de fraude",
-    "declaration_error": "Erreur de déclaration (nouvelle déclaration nécessaire)",
+    "identity_not_established": N_("Identité non établie"),
+    "not_declared_person": N_("Pas la personne déclarée"),
+    "suspected_fraud": N_("Suspicion de fraude"),
+    "declaration_error": N_("Erreur de déclaration (nouvelle déclaration nécessaire)"),
 }
 
 
@@ -437,32 +438,32 @@ def _actor_label(uow: UnitOfWork, actor_type: str, actor_id: str | None, names: 
 
 
 ACTION_LABELS = {
-    "declared": "Déclaration",
-    "invitation_resent": "Invitation renvoyée",
-    "link_opened": "Lien ouvert",
-    "cgu_accepted": "CGU acceptées",
-    "matricule_mismatch": "Matricule erroné",
-    "matricule_verified": "Matricule vérifié",
-    "identity_mismatch": "Identité LuxTrust différente",
-    "device_confirmed": "Dispositif personnel confirmé",
-    "device_not_confirmed": "Dispositif non confirmé (nouvel essai)",
-    "case_opened": "Dossier consulté",
-    "claimed": "Dossier pris en charge",
-    "assigned": "Dossier attribué",
-    "released": "Dossier libéré",
-    "note_added": "Note ajoutée",
-    "decision_proposed": "Décision proposée (seconde validation requise)",
-    "proposal_withdrawn": "Proposition écartée",
-    "approved": "Approuvé",
-    "rejected": "Refusé",
-    "account_created": "Compte créé automatiquement",
-    "account_opened": "Compte ouvert",
-    "account_linked": "Compte existant lié",
-    "cancelled": "Annulée",
-    "superseded": "Remplacée par une nouvelle déclaration",
-    "redeclared": "Nouvelle déclaration",
-    "expired": "Expirée",
-    "locked": "Bloquée",
+    "declared": N_("Déclaration"),
+    "invitation_resent": N_("Invitation renvoyée"),
+    "link_opened": N_("Lien ouvert"),
+    "cgu_accepted": N_("CGU acceptées"),
+    "matricule_mismatch": N_("Matricule erroné"),
+    "matricule_verified": N_("Matricule vérifié"),
+    "identity_mismatch": N_("Identité LuxTrust différente"),
+    "device_confirmed": N_("Dispositif personnel confirmé"),
+    "device_not_confirmed": N_("Dispositif non confirmé (nouvel essai)"),
+    "case_opened": N_("Dossier consulté"),
+    "claimed": N_("Dossier pris en charge"),
+    "assigned": N_("Dossier attribué"),
+    "released": N_("Dossier libéré"),
+    "note_added": N_("Note ajoutée"),
+    "decision_proposed": N_("Décision proposée (seconde validation requise)"),
+    "proposal_withdrawn": N_("Proposition écartée"),
+    "approved": N_("Approuvé"),
+    "rejected": N_("Refusé"),
+    "account_created": N_("Compte créé automatiquement"),
+    "account_opened": N_("Compte ouvert"),
+    "account_linked": N_("Compte existant lié"),
+    "cancelled": N_("Annulée"),
+    "superseded": N_("Remplacée par une nouvelle déclaration"),
+    "redeclared": N_("Nouvelle déclaration"),
+    "expired": N_("Expirée"),
+    "locked": N_("Bloquée"),
 }
 
 

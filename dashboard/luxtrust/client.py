@@ -19,7 +19,7 @@ from authlib.integrations.base_client.errors import MismatchingStateError, OAuth
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
 
-from dashboard import security
+from dashboard import i18n, security
 from dashboard.config import Settings
 from dashboard.luxtrust import simulator
 
@@ -71,7 +71,7 @@ def login():
         _check_discovery(_client().load_server_metadata())
         return _client().authorize_redirect(
             redirect_uri=f"{settings.base_url}/auth/luxtrust/callback",
-            ui_locales="fr",
+            ui_locales=i18n.current_language(),
         )
     except (requests.RequestException, ValueError, TypeError, KeyError, RuntimeError) as exc:
         # Unreachable, or answering something that is not a discovery document: do not keep

@@ -37,6 +37,7 @@ from itsdangerous import BadData, URLSafeSerializer
 from joserfc import jwt
 from joserfc.jwk import ECKey
 
+from dashboard import i18n
 from dashboard.config import ConfigurationError
 from dashboard.enrolment.personas import PERSONAS, PERSONAS_BY_KEY, SECRETARIES
 from dashboard.i18n import N_
@@ -430,6 +431,8 @@ def init_app(server: flask.Flask, settings) -> None:
     bp = flask.Blueprint(
         "luxtrust_simulator", __name__, url_prefix=ISSUER_PATH, template_folder="templates"
     )
+    # Its pages speak the app's languages (the same cookie and Accept-Language choose).
+    server.jinja_env.globals.update(_=i18n.gettext, current_language=i18n.current_language)
 
     @bp.get("/.well-known/openid-configuration")
     def discovery():
@@ -463,7 +466,7 @@ def init_app(server: flask.Flask, settings) -> None:
                 "request_parameter_supported": False,
                 "request_uri_parameter_supported": False,
                 "authorization_response_iss_parameter_supported": True,
-                "ui_locales_supported": ["fr"],
+                "ui_locales_supported": list(i18n.LANGUAGES),
             }
         )
 

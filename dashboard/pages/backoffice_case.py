@@ -8,7 +8,9 @@ from dashboard.case_layout import case_body
 from dashboard.i18n import gettext as _
 
 dash.register_page(
-    __name__, path_template="/backoffice/dossier/<case_id>", title="Dossier — eSanté"
+    __name__,
+    path_template="/backoffice/dossier/<case_id>",
+    title=lambda **_kw: _("Dossier — eSanté"),
 )
 
 

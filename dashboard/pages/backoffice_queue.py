@@ -6,7 +6,9 @@ from dash import dcc, html
 from dashboard import auth, components
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/backoffice", title="File des dossiers — eSanté")
+dash.register_page(
+    __name__, path="/backoffice", title=lambda **_kw: _("File des dossiers — eSanté")
+)
 
 
 def _columns():

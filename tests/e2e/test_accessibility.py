@@ -61,6 +61,7 @@ class Audit:
 
     def check(self, name: str) -> None:
         self.duo.wait_for_element("h1")
+        name = f"{name} [{self.duo.driver.execute_script('return document.documentElement.lang')}]"
         found = axe_violations(self.duo)
         by_impact: dict[str, int] = {}
         for v in found:
@@ -97,10 +98,14 @@ def _heading(duo) -> str:
     return duo.driver.execute_script(HEADING_JS)
 
 
-def test_every_secretary_page_and_error_state_passes_axe(site, audit, capsys):
+@pytest.mark.parametrize("language", ["fr", "de", "en"])
+def test_every_secretary_page_and_error_state_passes_axe(site, audit, capsys, language):
     duo = site.duo
     declare_marie(site)
+    duo.driver.get(site.url + "/healthz")
+    duo.driver.add_cookie({"name": "esante_lang", "value": language, "path": "/"})
     duo.driver.get(site.invitation_link(MARIE.email))
+    assert duo.driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
     audit.check("secretary: start")
     before = _heading(duo)
     duo.find_element("#start-button").click()

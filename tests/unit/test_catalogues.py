@@ -2,8 +2,7 @@
 
 The strings are extracted from dashboard/ exactly as `make messages` does (babel.cfg, keywords
 _, gettext and N_). A developer who adds or changes a user-facing string must run
-`make messages` and translate the new entries of dashboard/locale/{de,en}/.../messages.po
-(tools/translations.py fills those it knows).
+`make messages` and translate the new entries of dashboard/locale/{de,en}/.../messages.po.
 """
 
 from __future__ import annotations
