@@ -37,8 +37,23 @@ def step_indicator(current: int) -> html.Nav:
     )
 
 
+def error_summary() -> html.Div:
+    """At the top of a form page: the errors of its fields, each a link to its field
+    (filled by assets/a11y.js from the fields' own error texts, so it never disagrees)."""
+    return html.Div(
+        id="error-summary",
+        className="error-summary",
+        hidden=True,
+        **{"data-title": _("Corrigez les points suivants :")},
+    )
+
+
 def secretary_page(step: int, title: str, *children, nav_id: str | None = None) -> html.Div:
-    parts = [step_indicator(step), html.H1(title, id="page-heading", tabIndex="-1")]
+    parts = [
+        step_indicator(step),
+        html.H1(title, id="page-heading", tabIndex="-1"),
+        error_summary(),
+    ]
     parts.extend(children)
     if nav_id:
         parts.append(dcc.Location(id=nav_id, refresh="callback-nav"))

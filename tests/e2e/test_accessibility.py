@@ -274,3 +274,81 @@ def test_the_secretary_pages_work_on_a_phone(site):
     _wait_heading_change(duo, before)
     problems["result"] = phone_problems(duo)
     assert {page: found for page, found in problems.items() if found} == {}
+
+
+# --- errors tied, announced, summarised, focused; where she is; a title per step ----------------
+
+FORM_STATE_JS = """
+const field = document.getElementById(arguments[0]);
+const error = document.getElementById(arguments[0] + '-error');
+const summary = document.getElementById('error-summary');
+const links = summary ? [...summary.querySelectorAll('a')] : [];
+const current = document.querySelector('[aria-current="step"]');
+return {
+  describedby: (field.getAttribute('aria-describedby') || '').split(' '),
+  invalid: field.getAttribute('aria-invalid'),
+  focused: document.activeElement === field,
+  live: error.getAttribute('aria-live') || error.getAttribute('role'),
+  error: error.textContent.trim(),
+  summary_shown: !!summary && !summary.hidden,
+  summary_links: links.map(a => [a.getAttribute('href'), a.textContent.trim()]),
+  summary_before_field: !!summary && !!(summary.compareDocumentPosition(field)
+    & Node.DOCUMENT_POSITION_FOLLOWING),
+  step: current ? current.textContent : null,
+  title: document.title,
+};
+"""
+
+
+def form_state(duo, field_id: str) -> dict:
+    return duo.driver.execute_script(FORM_STATE_JS, field_id)
+
+
+def test_errors_are_tied_announced_summarised_and_focused(site):
+    duo = site.duo
+    declare_marie(site)
+    duo.driver.get(site.invitation_link(MARIE.email))
+    duo.wait_for_element("#start-button")
+    titles = [duo.driver.title]
+    before = _heading(duo)
+    duo.find_element("#start-button").click()
+    _wait_heading_change(duo, before)
+    titles.append(duo.driver.title)
+    duo.find_element("#cgu-submit").click()
+    duo.wait_for_contains_text("#cgu-accepted-error", " ")
+    WebDriverWait(duo.driver, 5).until(lambda d: form_state(duo, "cgu-accepted")["summary_shown"])
+    cgu = form_state(duo, "cgu-accepted")
+    assert "cgu-accepted-error" in cgu["describedby"] and cgu["invalid"] == "true"
+    assert cgu["focused"] and cgu["live"] in ("assertive", "alert")
+    assert cgu["summary_links"] == [["#cgu-accepted", cgu["error"]]]
+    assert cgu["summary_before_field"]
+    assert "1" in cgu["step"]  # "Conditions", the first step, is the current one
+    choose(duo, "cgu-accepted")
+    before = _heading(duo)
+    duo.find_element("#cgu-submit").click()
+    _wait_heading_change(duo, before)
+    titles.append(duo.driver.title)
+    assert form_state(duo, "matricule-input")["summary_shown"] is False  # no error yet
+    duo.find_element("#matricule-input").send_keys("123")
+    duo.find_element("#matricule-submit").click()
+    duo.wait_for_contains_text("#matricule-input-error", " ")
+    WebDriverWait(duo.driver, 5).until(
+        lambda d: form_state(duo, "matricule-input")["summary_links"]
+    )
+    state = form_state(duo, "matricule-input")
+    assert state["focused"] and state["invalid"] == "true"
+    assert "matricule-input-help" in state["describedby"]
+    assert state["summary_links"] == [["#matricule-input", state["error"]]]
+    assert "2" in state["step"]
+    # Each step its own title (the browser tab, and what a screen reader reads first).
+    assert len(set(titles)) == len(titles), titles
+    # Corrected: the error and its summary go away.
+    field = duo.find_element("#matricule-input")
+    duo.clear_input(field)
+    field.send_keys(MARIE.matricule)
+    before = _heading(duo)
+    duo.find_element("#matricule-submit").click()
+    _wait_heading_change(duo, before)
+    assert duo.driver.execute_script(
+        "const s = document.getElementById('error-summary'); return !s || s.hidden;"
+    )
