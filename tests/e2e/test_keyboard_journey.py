@@ -45,10 +45,10 @@ def press(duo, key: str) -> None:
 
 def wait_for_heading(duo, text: str) -> None:
     WebDriverWait(duo.driver, 15).until(
-        lambda d: d.execute_script(
-            "const h = document.querySelector('h1'); return h && h.textContent;"
-        )
-        == text,
+        lambda d: (
+            d.execute_script("const h = document.querySelector('h1'); return h && h.textContent;")
+            == text
+        ),
         f"never showed « {text} »",
     )
 
