@@ -14,6 +14,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
+from babel.dates import format_date
 from sqlalchemy import func, select
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -219,6 +220,10 @@ class Declared:
     superseded_id: int | None = None
 
 
+# Dates in emails as their readers write them: 31 mars 2026, 31. März 2026, 31 March 2026.
+DATE_LOCALES = {"fr": "fr_LU", "de": "de_LU", "en": "en_GB"}
+
+
 def _queue_invitation(uow: UnitOfWork, enrolment: Enrolment, token: str) -> None:
     prof = enrolment.professional
     mail.queue(
@@ -229,7 +234,11 @@ def _queue_invitation(uow: UnitOfWork, enrolment: Enrolment, token: str) -> None
             "first_names": enrolment.declared_first_names,
             "last_name": enrolment.declared_last_name,
             "professional": prof.display_name,
-            "expires_on": enrolment.expires_at.date().strftime("%d/%m/%Y"),
+            "expires_on": format_date(
+                enrolment.expires_at.date(),
+                format="long",
+                locale=DATE_LOCALES.get(enrolment.language, "fr_LU"),
+            ),
         },
         enrolment_id=enrolment.id,
         language=enrolment.language,

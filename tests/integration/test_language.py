@@ -178,3 +178,27 @@ def test_the_secretarys_emails_follow_the_language_of_her_last_step(app, sqlite_
         services.record_luxtrust_identity(uow, token_hash, f.identity_of())
     sent = _outbox(sqlite_backend)
     assert ("account_created", f.MARIE["email"], "en") in sent
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("fr", "valable jusqu'au 31 mars 2026"), ("de", "31. März 2026"), ("en", "31 March 2026")],
+)
+def test_the_invitation_date_is_written_as_its_reader_writes_dates(
+    sqlite_backend, clock, language, expected
+):
+    import datetime as dt
+
+    from dashboard.enrolment import mail, services
+    from dashboard.enrolment.model import OutboxEmail
+    from tests import factories as f
+
+    clock.now = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)  # + 30 days: 31 March
+    prof = f.professional(sqlite_backend)
+    with sqlite_backend.uow() as uow:
+        services.declare(uow, prof, language=language, **f.MARIE)
+    with sqlite_backend.uow() as uow:
+        from sqlalchemy import select
+
+        row = uow.session.scalars(select(OutboxEmail)).one()
+        assert expected in mail.render(row, uow.settings).text
