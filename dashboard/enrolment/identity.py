@@ -34,6 +34,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein
 
+from dashboard.i18n import N_
 from dashboard.i18n import gettext as _
 
 IDENTICAL = "identical"
@@ -442,33 +443,41 @@ def compare(declared: Identity, observed: Identity, policy: Policy | None = None
 # --- labels and highlighting for the back-office ----------------------------------------
 
 
+FIELD_LABELS = {
+    LAST_NAME: N_("nom"),
+    FIRST_NAMES: N_("prénom(s)"),
+    BIRTH_DATE: N_("date de naissance"),
+    MATRICULE: N_("matricule"),
+}
+KIND_LABELS = {
+    IDENTICAL: N_("identique"),
+    FORMATTING: N_("mise en forme différente"),
+    SUBSET: N_("prénoms partiels"),
+    SWAPPED: N_("nom et prénom inversés"),
+    TYPO: N_("faute de frappe"),
+}
+# Agreeing with the field: "date de naissance différente / absente".
+GENDERED_KIND_LABELS = {
+    (DIFFERENT, False): N_("différent"),
+    (DIFFERENT, True): N_("différente"),
+    (MISSING, False): N_("absent"),
+    (MISSING, True): N_("absente"),
+    (SWAPPED, LAST_NAME): N_("inversé avec le prénom"),
+    (SWAPPED, FIRST_NAMES): N_("inversé avec le nom"),
+}
+
+
 def field_label(field: str) -> str:
-    labels = {
-        LAST_NAME: _("nom"),
-        FIRST_NAMES: _("prénom(s)"),
-        BIRTH_DATE: _("date de naissance"),
-        MATRICULE: _("matricule"),
-    }
-    return labels.get(field, field)
+    return _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
 
 
 def kind_label(kind: str, field: str | None = None) -> str:
-    """French label of a kind; with ``field`` it agrees with it (date → "différente")."""
-    feminine = field == BIRTH_DATE
-    if kind == SWAPPED and field == LAST_NAME:
-        return _("inversé avec le prénom")
-    if kind == SWAPPED and field == FIRST_NAMES:
-        return _("inversé avec le nom")
-    labels = {
-        IDENTICAL: _("identique"),
-        FORMATTING: _("mise en forme différente"),
-        SUBSET: _("prénoms partiels"),
-        SWAPPED: _("nom et prénom inversés"),
-        TYPO: _("faute de frappe"),
-        DIFFERENT: _("différente") if feminine else _("différent"),
-        MISSING: _("absente") if feminine else _("absent"),
-    }
-    return labels.get(kind, kind)
+    """The label of a kind (translated); with ``field`` it agrees with it."""
+    if kind == SWAPPED and (kind, field) in GENDERED_KIND_LABELS:
+        return _(GENDERED_KIND_LABELS[(kind, field)])
+    if kind in (DIFFERENT, MISSING):
+        return _(GENDERED_KIND_LABELS[(kind, field == BIRTH_DATE)])
+    return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 
 Segments = list[tuple[str, bool]]

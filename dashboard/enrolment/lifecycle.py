@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dashboard.enrolment.errors import IllegalTransition
+from dashboard.i18n import N_
 from dashboard.i18n import gettext as _
 
 DECLARED = "declared"
@@ -79,18 +80,20 @@ def check(source: str, target: str) -> None:
         )
 
 
+STATE_LABELS = {
+    DECLARED: N_("Invitation envoyée"),
+    CGU_ACCEPTED: N_("Conditions acceptées"),
+    MATRICULE_VERIFIED: N_("Matricule vérifié"),
+    IDENTITY_MISMATCH: N_("Données LuxTrust différentes"),
+    PENDING_REVIEW: N_("Vérification manuelle en cours"),
+    ACCOUNT_CREATED: N_("Compte créé"),
+    REJECTED: N_("Refusée"),
+    LOCKED: N_("Bloquée"),
+    EXPIRED: N_("Expirée"),
+    CANCELLED: N_("Annulée"),
+}
+
+
 def state_label(state: str) -> str:
-    """Plain French for a state, as professionals and staff read it."""
-    labels = {
-        DECLARED: _("Invitation envoyée"),
-        CGU_ACCEPTED: _("Conditions acceptées"),
-        MATRICULE_VERIFIED: _("Matricule vérifié"),
-        IDENTITY_MISMATCH: _("Données LuxTrust différentes"),
-        PENDING_REVIEW: _("Vérification manuelle en cours"),
-        ACCOUNT_CREATED: _("Compte créé"),
-        REJECTED: _("Refusée"),
-        LOCKED: _("Bloquée"),
-        EXPIRED: _("Expirée"),
-        CANCELLED: _("Annulée"),
-    }
-    return labels.get(state, state)
+    """Plain words for a state, as professionals and staff read it (translated)."""
+    return _(STATE_LABELS[state]) if state in STATE_LABELS else state

@@ -311,13 +311,14 @@ def _summaries(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
     )
     kinds = [getattr(LuxTrustIdentity, f"{f}_kind") for f in identity_mod.FIELDS]
     rows = uow.session.execute(
-        select(LuxTrustIdentity.enrolment_id, LuxTrustIdentity.comparison, *kinds).where(
+        select(LuxTrustIdentity.id, LuxTrustIdentity.enrolment_id, *kinds).where(
             LuxTrustIdentity.id.in_(latest)
         )
     ).all()
     out = {}
-    for enrolment_id, comparison, *row_kinds in rows:
+    for identity_id, enrolment_id, *row_kinds in rows:
         if all(k is None for k in row_kinds):  # a row from before the kind columns
+            comparison = uow.session.get(LuxTrustIdentity, identity_id).comparison
             out[enrolment_id] = identity_mod.Comparison.from_dict(comparison).summary()
         else:
             out[enrolment_id] = _(" ; ").join(
