@@ -13,7 +13,6 @@ from dashboard.enrolment import schema
 from dashboard.enrolment.db import make_engine
 from dashboard.enrolment.model import Base
 
-
 # Expression indexes that exist on PostgreSQL only and that autogenerate cannot compare
 # (it sees them as unknown): checked by name and definition below instead.
 POSTGRESQL_ONLY_INDEXES = {"ix_enrolments_review_search"}
