@@ -244,9 +244,7 @@ def test_paging_is_done_in_sql_with_the_right_total(backend, clock, prof, alice)
     assert {total for _, total in pages} == {7}
     seen = [r.enrolment_id for rows, _ in pages for r in rows]
     assert seen == ids  # oldest confirmation first by default, no duplicate, none missing
-    pages_read = [
-        s for s in statements if "OFFSET" in s.upper() and "count(" not in s.lower()
-    ]
+    pages_read = [s for s in statements if "OFFSET" in s.upper() and "count(" not in s.lower()]
     assert len(pages_read) == 4  # the page's ids, by LIMIT/OFFSET in SQL
     counts = [s for s in statements if "count(" in s.lower()]
     assert len(counts) == 4
