@@ -15,7 +15,7 @@ import threading
 import time
 
 from dashboard.config import ConfigurationError, Settings
-from dashboard.enrolment import demo, mail, services
+from dashboard.enrolment import demo, mail, rollup, services
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.enrolment.professionals import add_professional
@@ -284,6 +284,18 @@ def cmd_purge(args, settings: Settings) -> int:
     return 0
 
 
+def cmd_metrics_refresh(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    with backend.uow() as uow:
+        done = rollup.refresh(uow, full=args.full)
+    days = "tous les jours" if done.days is None else f"{done.days} jour(s)"
+    print(
+        f"Indicateurs à jour jusqu'à l'événement {done.last_event_id} : {days} de déclaration "
+        "recalculé(s)."
+    )
+    return 0
+
+
 def _mail_loop(backend: Backend, interval: float) -> None:
     while True:
         try:
@@ -376,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="ancienneté minimale (défaut : RETENTION_DAYS, 90)",
     )
     pu.set_defaults(func=cmd_purge)
+
+    me = sub.add_parser("metrics").add_subparsers(dest="metrics", required=True)
+    mr = me.add_parser(
+        "refresh", help="mettre à jour les agrégats des indicateurs (à lancer chaque minute)"
+    )
+    mr.add_argument(
+        "--full", action="store_true", help="tout recalculer, pas seulement les jours modifiés"
+    )
+    mr.set_defaults(func=cmd_metrics_refresh)
     return parser
 
 

@@ -1,20 +1,59 @@
-"""The managers' metrics page: filters in, aggregates and figures out (no personal data)."""
+"""The managers' metrics page: filters in, aggregates and figures out (no personal data).
+
+The page's response is kept per process, keyed by the filter and the rollups' version
+(dashboard.enrolment.rollup), so a new event invalidates it; the minute is in the key
+too, because the backlog's ageing moves with the clock.
+"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import json
+import threading
+from collections import OrderedDict
 
 import dash_bootstrap_components as dbc
 import flask
 from dash import Dash, Input, Output, State, dcc, html
+from plotly.io.json import to_json_plotly
 
 from dashboard import auth, charts
-from dashboard.enrolment import metrics
+from dashboard.enrolment import metrics, rollup
+from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
 
 READERS = (auth.MANAGER,)
+CACHE_SIZE = 64
+
+
+class ResponseCache:
+    """The last CACHE_SIZE responses of the page, least recently used dropped first."""
+
+    def __init__(self, size: int = CACHE_SIZE):
+        self.size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+def _cache() -> ResponseCache:
+    # One per app (so per database), created on first use.
+    return flask.current_app.extensions.setdefault("esante_metrics_cache", ResponseCache())
 
 
 def _backend():
@@ -99,11 +138,19 @@ def kpi_cards(k: dict) -> list:
 
 @auth.require(*READERS)
 def refresh(start, end, specialty):
-    m = _compute(start, end, specialty)
+    f = _filter(start, end, specialty)
+    with _backend().uow() as uow:
+        version = rollup.ensure_fresh(uow)  # a new event: a new version, a new key
+        minute = uow.now().replace(second=0, microsecond=0)
+        key = (f, version, minute, current_language())
+        cached = _cache().get(key)
+        if cached is not None:
+            return cached
+        m = metrics.compute(uow, f)
     options = [{"label": _("Toutes les spécialités"), "value": ""}] + [
         {"label": sp, "value": sp} for sp in m.specialties
     ]
-    return (
+    response = (
         kpi_cards(m.kpis),
         charts.funnel(m),
         charts.trend(m),
@@ -112,6 +159,11 @@ def refresh(start, end, specialty):
         charts.reviewers(m),
         options,
     )
+    # Kept as plain JSON values (components as the renderer receives them): each hit is
+    # then encoded by the json module's C code, not component by component.
+    plain = tuple(json.loads(to_json_plotly(list(response))))
+    _cache().put(key, plain)
+    return plain
 
 
 @auth.require(*READERS)

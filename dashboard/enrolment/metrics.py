@@ -1,7 +1,10 @@
 """Onboarding metrics for managers: aggregates only, computed by the database.
 
-Every figure is a GROUP BY / COUNT / window query run in SQL (SQLite or PostgreSQL);
-Python only shapes the few aggregated rows. No name, email or matricule leaves here.
+`compute` reads the daily rollups (dashboard.enrolment.rollup), refreshed first when
+events arrived since; the live figures (backlog, overdue, ageing) read the pending cases
+through their partial index. `compute_from_rows` is the same page computed from the raw
+rows, every figure a GROUP BY / COUNT / window query: the reference `compute` is tested
+against. No name, email or matricule leaves here.
 Cohort: the enrolments declared within the chosen dates (and specialty, if any).
 """
 
@@ -11,20 +14,26 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, and_, case, cast, distinct, func, literal, select, union_all
+from sqlalchemy import Connection, case, distinct, func, literal, literal_column, select, union_all
 from sqlalchemy.sql import ColumnElement
 
 from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment import rollup
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
     Event,
     LuxTrustIdentity,
+    MetricsDaily,
+    MetricsDuration,
+    MetricsHandling,
+    MetricsMismatch,
     Professional,
     StaffUser,
 )
 from dashboard.enrolment.review import LUXEMBOURG, overdue_before
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -34,22 +43,15 @@ class MetricsFilter:
     specialty: str | None = None
 
 
-FUNNEL_STEPS = (
-    ("declared", "Déclarées"),
-    ("link_opened", "Lien ouvert"),
-    ("cgu_accepted", "CGU acceptées"),
-    ("matricule_verified", "Matricule vérifié"),
-    ("luxtrust_done", "LuxTrust effectué"),
-)
 OUTCOMES = (
-    ("auto", "Compte créé automatiquement"),
-    ("approved", "Compte créé après vérification"),
-    ("rejected", "Refusée"),
-    ("pending_review", "En vérification manuelle"),
-    ("in_progress", "En cours"),
-    ("expired", "Expirée"),
-    ("locked", "Bloquée"),
-    ("cancelled", "Annulée"),
+    ("auto", N_("Compte créé automatiquement")),
+    ("approved", N_("Compte créé après vérification")),
+    ("rejected", N_("Refusée")),
+    ("pending_review", N_("En vérification manuelle")),
+    ("in_progress", N_("En cours")),
+    ("expired", N_("Expirée")),
+    ("locked", N_("Bloquée")),
+    ("cancelled", N_("Annulée")),
 )
 AGEING_BUCKETS = (("0-1", 0, 1), ("1-2", 1, 2), ("2-5", 2, 5), (">5", 5, None))
 
@@ -91,38 +93,11 @@ def _cohort(f: MetricsFilter) -> list[ColumnElement]:
     return conditions
 
 
-def _seconds(dialect: str, later, earlier):
-    """Seconds between two timestamp columns, in the database's own dialect."""
-    if dialect == "postgresql":
-        return func.extract("epoch", later - earlier)
-    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
-
-
-def _local_week(dialect: str, column):
-    """The Monday of the Luxembourg-time week of `column`, computed by the database."""
-    if dialect == "postgresql":
-        return cast(func.date_trunc("week", func.timezone("Europe/Luxembourg", column)), Date)
-    # SQLite has no time zones: apply CET/CEST by the EU rule (last Sundays of March and
-    # October, 01:00 UTC), then take the Monday of that local date.
-    year = func.strftime("%Y", column)
-    summer_from = func.date(year.concat("-04-01"), "weekday 0", "-7 days").concat(" 01:00:00")
-    summer_to = func.date(year.concat("-11-01"), "weekday 0", "-7 days").concat(" 01:00:00")
-    shift = case(
-        (and_(column >= summer_from, column < summer_to), literal("+2 hours")),
-        else_=literal("+1 hour"),
-    )
-    return func.date(func.datetime(column, shift), "weekday 0", "-6 days")
-
-
-def _outcome():
-    return case(
-        (Enrolment.decision == "auto_match", literal("auto")),
-        (Enrolment.decision == "reviewer_approved", literal("approved")),
-        (Enrolment.state == lc.REJECTED, literal("rejected")),
-        (Enrolment.state == lc.PENDING_REVIEW, literal("pending_review")),
-        (Enrolment.state.in_([lc.EXPIRED, lc.LOCKED, lc.CANCELLED]), Enrolment.state),
-        else_=literal("in_progress"),
-    )
+# The SQL both ways share (kept under these names for the raw computation and its tests).
+_seconds = rollup.seconds
+_local_week = rollup.local_week
+_outcome = rollup.outcome
+_as_date = rollup.as_date
 
 
 def _percentile(uow: UnitOfWork, seconds, conditions, fraction: float) -> float | None:
@@ -142,7 +117,8 @@ def _percentile(uow: UnitOfWork, seconds, conditions, fraction: float) -> float 
     return round(float(value) / 86400.0, 2) if value is not None else None
 
 
-def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
+def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
+    """Every figure from the raw rows (seconds at 1,000,000 enrolments): the reference."""
     f = f or MetricsFilter()
     dialect = uow.session.get_bind().dialect.name
     cohort = _cohort(f)
@@ -248,7 +224,7 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
         select(week.label("week"), outcome.label("outcome"), func.count())
         .where(*cohort)
         .group_by(week, outcome)
-        .order_by(week)
+        .order_by(week, outcome)
     ).all()
     m.trend = [(_as_date(w), o, n) for w, o, n in rows]
 
@@ -351,16 +327,180 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     return m
 
 
+def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
+    """The page's figures from the daily rollups, refreshed first when behind the events.
+
+    Equal to compute_from_rows for every filter. It may commit the refresh: call it on a
+    unit of work with nothing else to write.
+    """
+    f = f or MetricsFilter()
+    rollup.ensure_fresh(uow)
+    dialect = uow.session.get_bind().dialect.name
+    s = uow.session.connection()  # Core rows: the ORM adds nothing to aggregates
+    m = Metrics()
+
+    def chosen(table, day=None) -> list[ColumnElement]:
+        day = table.day if day is None else day
+        conditions = []
+        if f.start:
+            conditions.append(day >= f.start)
+        if f.end:
+            conditions.append(day <= f.end)
+        if f.specialty:
+            conditions.append(table.specialty == f.specialty)
+        return conditions
+
+    # Outcomes, funnel and weekly trend: one row per week and outcome.
+    by_outcome: dict[str, int] = {}
+    reached = dict.fromkeys(rollup.FUNNEL_ACTIONS, 0)
+    luxtrust_done = 0
+    weeks: dict[tuple[dt.date, str], int] = {}
+    daily = MetricsDaily
+    week = rollup.monday(dialect, daily.day)
+    for monday, outcome, declared, link, cgu, verified, luxtrust, confirmed in s.execute(
+        select(
+            week,
+            daily.outcome,
+            func.sum(daily.declared),
+            func.sum(daily.link_opened),
+            func.sum(daily.cgu_accepted),
+            func.sum(daily.matricule_verified),
+            func.sum(daily.luxtrust_done),
+            func.sum(daily.device_confirmed),
+        )
+        .where(*chosen(daily))
+        .group_by(week, daily.outcome)
+    ):
+        by_outcome[outcome] = by_outcome.get(outcome, 0) + int(declared)
+        for action, n in zip(rollup.FUNNEL_ACTIONS, (link, cgu, verified, confirmed), strict=True):
+            reached[action] += int(n)
+        luxtrust_done += int(luxtrust)
+        weeks[_as_date(monday), outcome] = int(declared)
+    declared = sum(by_outcome.values())
+    auto = by_outcome.get("auto", 0)
+    approved = by_outcome.get("approved", 0)
+    rejected = by_outcome.get("rejected", 0)
+    manual = reached["device_confirmed"]
+    m.funnel = [
+        ("declared", declared),
+        ("link_opened", reached["link_opened"]),
+        ("cgu_accepted", reached["cgu_accepted"]),
+        ("matricule_verified", reached["matricule_verified"]),
+        ("luxtrust_done", luxtrust_done),
+        ("auto", auto),
+        ("manual", manual),
+        ("approved", approved),
+        ("rejected", rejected),
+    ]
+    m.endings = [(k, by_outcome.get(k, 0)) for k in ("expired", "locked", "cancelled")]
+
+    # Declaration → account: nearest-rank percentiles of the histograms.
+    took = MetricsDuration
+    durations = rollup.unpack(s.scalars(select(took.histogram).where(*chosen(took))).all())
+
+    def percentile(decision: str, fraction: float) -> float | None:
+        histogram = durations.get(rollup.ACCOUNT_DECISIONS.index(decision))
+        total = int(histogram[1].sum()) if histogram else 0
+        if not total:
+            return None
+        rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
+        return rollup.as_days(rollup.nth(histogram, rank), dialect)
+
+    backlog, overdue, ageing = _live_queue(uow, s)
+    m.kpis = {
+        "declarations": declared,
+        "accounts": auto + approved,
+        "accounts_auto": auto,
+        "accounts_manual": approved,
+        "auto_match_rate": _rate(auto, luxtrust_done),
+        "manual_review_rate": _rate(manual, luxtrust_done),
+        "approval_rate": _rate(approved, approved + rejected),
+        "median_days_auto": percentile("auto_match", 0.5),
+        "p90_days_auto": percentile("auto_match", 0.9),
+        "median_days_manual": percentile("reviewer_approved", 0.5),
+        "p90_days_manual": percentile("reviewer_approved", 0.9),
+        "backlog": backlog,
+        "overdue": overdue,
+    }
+    m.trend = [(w, o, n) for (w, o), n in sorted(weeks.items())]
+    m.ageing = ageing
+
+    mismatch = MetricsMismatch
+    m.mismatches = [
+        (fld, kind, int(n))
+        for fld, kind, n in s.execute(
+            select(mismatch.field, mismatch.kind, func.sum(mismatch.n))
+            .where(*chosen(mismatch))
+            .group_by(mismatch.field, mismatch.kind)
+            .order_by(mismatch.field, mismatch.kind)
+        )
+    ]
+    m.reviewers = _reviewers(s, dialect, chosen(MetricsHandling, MetricsHandling.decided_on))
+    m.specialties = _specialties(s)
+    return m
+
+
+def _live_queue(uow: UnitOfWork, conn: Connection) -> tuple[int, int, list[tuple[str, int]]]:
+    """Backlog, overdue and ageing of today's queue, in one pass over its partial index."""
+    now = uow.now()
+    confirmed = Enrolment.device_confirmed_at
+    cutoff = overdue_before(now, uow.settings.review_sla_working_days)
+    # Confirmed at or after overdue_before(now, k) ⇔ waiting at most k working days; the
+    # edges go back in time as k grows, so the buckets are differences of these counts.
+    edges = [overdue_before(now, k) for k in (1, 2, 5)]
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    # A constant, not a parameter: the planner must see the partial index's own predicate.
+    pending = Enrolment.state == literal_column(f"'{lc.PENDING_REVIEW}'")
+    total, late, *within = conn.execute(
+        select(
+            func.count(),
+            count(confirmed < cutoff),
+            *(count(confirmed >= edge) for edge in edges),
+        ).where(pending)
+    ).one()
+    total, late, (one, two, five) = int(total), int(late), (int(n) for n in within)
+    counts = (one, two - one, five - two, total - five)
+    return total, late, [(name, n) for (name, *_), n in zip(AGEING_BUCKETS, counts, strict=True)]
+
+
+def _reviewers(conn: Connection, dialect: str, conditions) -> list[tuple[str, int, float | None]]:
+    """Decisions per reviewer and the lower median of their handling times."""
+    histograms = rollup.unpack(
+        conn.scalars(select(MetricsHandling.histogram).where(*conditions)).all()
+    )
+    if not histograms:
+        return []
+    rows = []
+    # Names in the database's own collation, as compute_from_rows orders them.
+    for staff_id, name in conn.execute(
+        select(StaffUser.id, StaffUser.display_name)
+        .where(StaffUser.id.in_(list(histograms)))
+        .order_by(StaffUser.display_name)
+    ):
+        histogram = histograms[staff_id]
+        total = int(histogram[1].sum())
+        # The lower median, as compute_from_rows' row_number() = (n + 1) // 2.
+        median = rollup.nth(histogram, (total + 1) // 2 - 1)
+        rows.append((name, total, rollup.as_days(median, dialect)))
+    return sorted(rows, key=lambda row: -row[1])  # stable: by name among equals
+
+
+def _specialties(conn: Connection) -> list[str]:
+    return list(
+        conn.scalars(
+            select(Professional.specialty)
+            .where(Professional.specialty.is_not(None))
+            .distinct()
+            .order_by(Professional.specialty)
+        )
+    )
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def as_rows(m: Metrics) -> list[dict]:
