@@ -39,6 +39,7 @@
     summary.appendChild(list);
   }
   function tie(root) {
+    var focused = false;  // focus goes to the first field in error, not the last
     root.querySelectorAll('[data-input]').forEach(function (wrapper) {
       var input = document.getElementById(wrapper.getAttribute('data-input'));
       if (!input) { return; }
@@ -49,7 +50,7 @@
       else { input.removeAttribute('aria-invalid'); }
       if (invalid && error.getAttribute('data-focused') !== error.textContent) {
         error.setAttribute('data-focused', error.textContent);
-        input.focus();
+        if (!focused) { input.focus(); focused = true; }
       }
     });
   }

@@ -29,6 +29,7 @@ def layout(corriger=None, **_params):
         [
             dcc.Link(_("← Mes déclarations"), href="/professionnel"),
             html.H1(title, id="page-heading", tabIndex="-1"),
+            components.error_summary(),
             dbc.Alert(
                 _(
                     "La nouvelle déclaration remplacera l'ancienne ; le lien déjà envoyé ne "

@@ -86,4 +86,7 @@ def pytest_setup_options():
     options = Options()
     options.add_argument("--lang=fr-FR")
     options.add_argument("--accept-lang=fr-FR,fr")
+    # Bootstrap scrolls smoothly unless motion is reduced; WebDriver's scroll-then-click
+    # would otherwise click mid-animation, where the element is not yet.
+    options.add_argument("--force-prefers-reduced-motion")
     return options

@@ -177,6 +177,13 @@ def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys)
     audit.check("professional: declare")
     duo.find_element("#decl-submit").click()
     duo.wait_for_contains_text("#decl-summary", " ")
+    # Summarised at the top: each field's error, a link to the field; focus on the first.
+    WebDriverWait(duo.driver, 5).until(
+        lambda d: len(form_state(duo, "decl-last-name")["summary_links"]) >= 4
+    )
+    state = form_state(duo, "decl-last-name")
+    assert state["summary_links"][0] == ["#decl-last-name", state["error"]]
+    assert state["focused"] and state["summary_before_field"]
     audit.check("professional: declare, every field missing")
     audit.report(capsys)
     assert audit.blocking == {}
