@@ -202,21 +202,11 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         )
         or 0
     )
-    m.kpis = {
-        "declarations": declared,
-        "accounts": auto + approved,
-        "accounts_auto": auto,
-        "accounts_manual": approved,
-        "auto_match_rate": _rate(auto, luxtrust_done),
-        "manual_review_rate": _rate(manual, luxtrust_done),
-        "approval_rate": _rate(approved, approved + rejected),
-        "median_days_auto": _percentile(uow, seconds, auto_c, 0.5),
-        "p90_days_auto": _percentile(uow, seconds, auto_c, 0.9),
-        "median_days_manual": _percentile(uow, seconds, manual_c, 0.5),
-        "p90_days_manual": _percentile(uow, seconds, manual_c, 0.9),
-        "backlog": backlog,
-        "overdue": overdue,
-    }
+    conditions = {"auto_match": auto_c, "reviewer_approved": manual_c}
+    m.kpis = _kpis(
+        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue,
+        lambda decision, fraction: _percentile(uow, seconds, conditions[decision], fraction),
+    )  # fmt: skip
 
     # Trend by week of declaration (Monday, Luxembourg time), stacked by outcome.
     week = _local_week(dialect, Enrolment.created_at)
@@ -407,21 +397,9 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
         return rollup.as_days(rollup.nth(histogram, rank), dialect)
 
     backlog, overdue, ageing = _live_queue(uow, s)
-    m.kpis = {
-        "declarations": declared,
-        "accounts": auto + approved,
-        "accounts_auto": auto,
-        "accounts_manual": approved,
-        "auto_match_rate": _rate(auto, luxtrust_done),
-        "manual_review_rate": _rate(manual, luxtrust_done),
-        "approval_rate": _rate(approved, approved + rejected),
-        "median_days_auto": percentile("auto_match", 0.5),
-        "p90_days_auto": percentile("auto_match", 0.9),
-        "median_days_manual": percentile("reviewer_approved", 0.5),
-        "p90_days_manual": percentile("reviewer_approved", 0.9),
-        "backlog": backlog,
-        "overdue": overdue,
-    }
+    m.kpis = _kpis(
+        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile
+    )
     m.trend = [(w, o, n) for (w, o), n in sorted(weeks.items())]
     m.ageing = ageing
 
@@ -497,6 +475,26 @@ def _specialties(conn: Connection) -> list[str]:
             .order_by(Professional.specialty)
         )
     )
+
+
+def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile):
+    """The KPI cards, whichever way the counts were read; `percentile(decision, fraction)`
+    gives the days from declaration to account for that decision."""
+    return {
+        "declarations": declared,
+        "accounts": auto + approved,
+        "accounts_auto": auto,
+        "accounts_manual": approved,
+        "auto_match_rate": _rate(auto, luxtrust_done),
+        "manual_review_rate": _rate(manual, luxtrust_done),
+        "approval_rate": _rate(approved, approved + rejected),
+        "median_days_auto": percentile("auto_match", 0.5),
+        "p90_days_auto": percentile("auto_match", 0.9),
+        "median_days_manual": percentile("reviewer_approved", 0.5),
+        "p90_days_manual": percentile("reviewer_approved", 0.9),
+        "backlog": backlog,
+        "overdue": overdue,
+    }
 
 
 def _rate(part: int, whole: int) -> float | None:
