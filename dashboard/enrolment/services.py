@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from babel.dates import format_date
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from dashboard.enrolment import identity as identity_mod
@@ -1027,8 +1028,13 @@ def _create_or_link_account(
 # --- identity-vigilance review ------------------------------------------------------------------
 
 
+def staff_member(uow: UnitOfWork, staff_id: int) -> StaffUser | None:
+    """A staff member with their roles, in one statement (read on every staff request)."""
+    return uow.session.get(StaffUser, staff_id, options=[joinedload(StaffUser.roles)])
+
+
 def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> StaffUser:
-    user = uow.session.get(StaffUser, staff_id)
+    user = staff_member(uow, staff_id)
     if user is None or not user.active or role not in user.role_names:
         raise Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
     return user

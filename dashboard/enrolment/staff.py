@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
 from dashboard.enrolment.model import Event, StaffRole, StaffUser
-from dashboard.enrolment.services import clean_email
+from dashboard.enrolment.services import clean_email, staff_member
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
@@ -151,7 +151,7 @@ def _audit(uow: UnitOfWork, action: str, staff_id: int, **data) -> None:
 
 def principal_data(uow: UnitOfWork, staff_id: int) -> LoginResult | None:
     """Who this staff member is now (None when disabled): roles are re-read each request."""
-    user = uow.session.get(StaffUser, staff_id)
+    user = staff_member(uow, staff_id)
     if user is None or not user.active:
         return None
     return LoginResult(user.id, user.role_names, user.display_name)
@@ -197,7 +197,7 @@ def reviewers(uow: UnitOfWork) -> list[tuple[int, str]]:
 
 
 def _admin_guard(uow: UnitOfWork, actor_id: int) -> StaffUser:
-    actor = uow.session.get(StaffUser, actor_id)
+    actor = staff_member(uow, actor_id)
     if actor is None or not actor.active or "admin" not in actor.role_names:
         raise Forbidden(_("Action réservée aux administrateurs."))
     return actor
