@@ -13,6 +13,8 @@ translated where it is shown: ``_(LABELS[code])``).
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
@@ -50,9 +52,32 @@ def _catalogue(language: str) -> dict[str, str]:
     return table
 
 
+_memos: list[dict] = []
+
+
+def per_language(fn: Callable[..., str]) -> Callable[..., str]:
+    """Cache a pure function of its (hashable) arguments and the current language: labels
+    built from a few codes, asked for once per row of every page."""
+    memo: dict = {}
+    _memos.append(memo)
+
+    @functools.wraps(fn)
+    def cached(*args) -> str:
+        key = (_current.get(), args)
+        try:
+            return memo[key]
+        except KeyError:
+            value = memo[key] = fn(*args)
+            return value
+
+    return cached
+
+
 def reload_catalogues() -> None:
     """Forget the cached catalogues (after the .po files changed)."""
     _catalogue.cache_clear()
+    for memo in _memos:
+        memo.clear()
 
 
 def set_language(language: str | None) -> None:

@@ -34,7 +34,7 @@ from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein
 
-from dashboard.i18n import N_
+from dashboard.i18n import N_, per_language
 from dashboard.i18n import gettext as _
 
 IDENTICAL = "identical"
@@ -140,10 +140,7 @@ class Comparison:
 
     def summary(self) -> str:
         """``"nom : faute de frappe ; date de naissance : différente"`` ("" if all identical)."""
-        return _(" ; ").join(
-            _("{field} : {kind}", field=field_label(f.field), kind=kind_label(f.kind, f.field))
-            for f in self.differences
-        )
+        return summary_of(tuple((f.field, f.kind) for f in self.differences))
 
     def to_dict(self) -> dict[str, Any]:
         blocking = {f.field for f in self.blocking}
@@ -469,6 +466,15 @@ GENDERED_KIND_LABELS = {
 
 def field_label(field: str) -> str:
     return _(FIELD_LABELS[field]) if field in FIELD_LABELS else field
+
+
+@per_language
+def summary_of(differences: tuple[tuple[str, str], ...]) -> str:
+    """The summary of (field, kind) differences, as in `Comparison.summary`: the queue
+    shows one per row, from a few hundred possible combinations."""
+    return _(" ; ").join(
+        _("{field} : {kind}", field=field_label(f), kind=kind_label(k, f)) for f, k in differences
+    )
 
 
 def kind_label(kind: str, field: str | None = None) -> str:
