@@ -233,6 +233,9 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                     html.Strong(t.action),
                     f" — {t.actor}",
                     f" ({t.before} → {t.after})" if t.before and t.before != t.after else "",
+                    _(" ({times} fois, dernière le {when})", times=t.times, when=_when(t.last_at))
+                    if t.times > 1
+                    else "",
                 ]
             )
             for t in view.timeline

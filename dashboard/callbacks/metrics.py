@@ -11,15 +11,13 @@ import csv
 import datetime as dt
 import io
 import json
-import threading
-from collections import OrderedDict
 
 import dash_bootstrap_components as dbc
 import flask
 from dash import Dash, Input, Output, State, dcc, html
 from plotly.io.json import to_json_plotly
 
-from dashboard import auth, charts
+from dashboard import auth, charts, response_cache
 from dashboard.enrolment import metrics, rollup
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
@@ -28,32 +26,8 @@ READERS = (auth.MANAGER,)
 CACHE_SIZE = 64
 
 
-class ResponseCache:
-    """The last CACHE_SIZE responses of the page, least recently used dropped first."""
-
-    def __init__(self, size: int = CACHE_SIZE):
-        self.size = size
-        self._entries: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
-                return self._entries[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._entries[key] = value
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-
-def _cache() -> ResponseCache:
-    # One per app (so per database), created on first use.
-    return flask.current_app.extensions.setdefault("esante_metrics_cache", ResponseCache())
+def _cache():
+    return response_cache.of_app("metrics", CACHE_SIZE)
 
 
 def _backend():

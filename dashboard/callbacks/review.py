@@ -10,11 +10,11 @@ import flask
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
-from dashboard import auth
+from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import items, mapping, record_id, row_count
 from dashboard.enrolment import review, services
 from dashboard.enrolment.errors import DomainError
-from dashboard.enrolment.staff import reviewers
+from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
 
 SORT_COLUMNS = {
@@ -88,8 +88,22 @@ def _due_text(row) -> str:
 @auth.require(auth.REVIEWER)
 def queue_rows(request, quick, search):
     query = queue_query(request, quick, search)
+    me = _me()
     with _backend().uow() as uow:
-        rows, total = review.queue_page(uow, query, _me())
+        # Reviewers scroll and refresh the same pages between two changes: a page is kept
+        # until the next event, or the next minute (waiting times and "overdue" move with
+        # the clock). Only "mine" depends on who asks.
+        key = (
+            query,
+            me if "mine" in query.quick else None,
+            review.queue_version(uow),
+            uow.now().replace(second=0, microsecond=0),
+            current_language(),
+        )
+        cached = _queue_cache().get(key)
+        if cached is not None:
+            return cached
+        rows, total = review.queue_page(uow, query, me)
     data = [
         {
             "id": r.enrolment_id,
@@ -106,7 +120,13 @@ def queue_rows(request, quick, search):
     ]
     if total is None:  # more than the count cap: "unknown" unless this block is the last
         total = query.start + len(data) if len(data) < query.end - query.start else -1
-    return {"rowData": data, "rowCount": total}
+    response = {"rowData": data, "rowCount": total}
+    _queue_cache().put(key, response)
+    return response
+
+
+def _queue_cache():
+    return response_cache.of_app("queue", 256)
 
 
 # --- the case file --------------------------------------------------------------------------
@@ -123,8 +143,7 @@ def load_case(case_id, *, audit: bool):
             view = (review.open_case if audit else review.case_view)(uow, enrolment_id, me)
         except DomainError as exc:
             return None, exc.message
-        colleagues = reviewers(uow)
-    return (view, colleagues, me), None
+    return (view, view.colleagues, me), None
 
 
 @auth.require(auth.REVIEWER)

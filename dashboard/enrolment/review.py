@@ -6,6 +6,7 @@ Opening a case shows personal data, so `open_case` records who opened it and whe
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -17,7 +18,7 @@ from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
 from dashboard.enrolment import text as typed
-from dashboard.enrolment.errors import NotFound
+from dashboard.enrolment.errors import Forbidden, NotFound
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -25,6 +26,7 @@ from dashboard.enrolment.model import (
     LuxTrustIdentity,
     Professional,
     ReviewNote,
+    StaffRole,
     StaffUser,
 )
 from dashboard.enrolment.services import (
@@ -164,6 +166,10 @@ SEARCH_TEXT_SQL = (
 SEARCH_TEXT = literal_column(SEARCH_TEXT_SQL)
 
 
+def _search_text(query: QueueQuery) -> str:
+    return " ".join(typed.searchable(query.search).split())
+
+
 def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assignee):
     conditions = [Enrolment.state == lc.PENDING_REVIEW]
     if "mine" in query.quick:
@@ -175,7 +181,7 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
         conditions.append(Enrolment.device_confirmed_at < cutoff)
     if "second" in query.quick:
         conditions.append(_awaiting_second())
-    text = " ".join(typed.searchable(query.search).split())
+    text = _search_text(query)
     if text:
         like = _contains(text)
         digits = "".join(c for c in text if c.isdigit())
@@ -195,6 +201,12 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
 
 
 COUNT_CAP = 10_000  # beyond this the grid is told "more" and keeps scrolling
+
+
+def queue_version(uow: UnitOfWork) -> int:
+    """The latest event: every change to a case in the queue (its state, assignee or
+    proposal) adds one, so a queue page read at this version is still right."""
+    return uow.session.scalar(select(func.max(Event.id))) or 0
 
 
 def queue_page(
@@ -238,57 +250,76 @@ def queue_page(
         return stmt
 
     size = max(1, min(query.end - query.start, 500))
-    ids = list(
-        uow.session.scalars(
-            joined(select(Enrolment.id))
-            .where(and_(*conditions))
-            .order_by(*order)
-            .offset(max(0, query.start))
-            .limit(size)
+    # A typed search or column filter matches few cases, all of which must be read to be
+    # sorted anyway: they are counted in the same pass (a window count), not read again.
+    selective = bool(_search_text(query) or query.professional or query.assignee)
+    page = (
+        joined(
+            select(Enrolment.id, func.count().over().label("matching"))
+            if selective
+            else select(Enrolment.id)
         )
+        .where(and_(*conditions))
+        .order_by(*order)
+        .offset(max(0, query.start))
+        .limit(size)
+        .subquery("page")
     )
-    shown = {}
-    if ids:
-        shown = {
-            r.id: r
-            for r in uow.session.execute(
-                select(
-                    Enrolment.id,
-                    Enrolment.declared_first_names,
-                    Enrolment.declared_last_name,
-                    Enrolment.device_confirmed_at,
-                    Enrolment.assignee_id,
-                    Enrolment.state,
-                    Professional.first_names.label("p_first"),
-                    Professional.last_name.label("p_last"),
-                    assignee.display_name.label("assignee_name"),
-                    second.label("second"),
-                )
-                .join(Professional, Professional.id == Enrolment.professional_id)
-                .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
-                .where(Enrolment.id.in_(ids))
-            )
-        }
-    counted = joined(select(Enrolment.id)).where(and_(*conditions)).limit(COUNT_CAP + 1)
-    total = uow.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
-    summaries = _summaries(uow, ids)
+    # The shown columns of the page's cases, with their latest identity's per-field kinds,
+    # in the same statement: a single round trip, and no IN list of 100 parameters.
+    latest_identity = (
+        select(func.max(LuxTrustIdentity.id))
+        .where(LuxTrustIdentity.enrolment_id == Enrolment.id)
+        .correlate(Enrolment)
+        .scalar_subquery()
+    )
+    kinds = [getattr(LuxTrustIdentity, f"{f}_kind") for f in identity_mod.FIELDS]
+    rows = uow.session.execute(
+        select(
+            Enrolment.id,
+            Enrolment.declared_first_names,
+            Enrolment.declared_last_name,
+            Enrolment.device_confirmed_at,
+            Enrolment.assignee_id,
+            Enrolment.state,
+            Professional.first_names.label("p_first"),
+            Professional.last_name.label("p_last"),
+            assignee.display_name.label("assignee_name"),
+            second.label("second"),
+            LuxTrustIdentity.id.label("identity_id"),
+            (page.c.matching if selective else literal(None)).label("matching"),
+            *kinds,
+        )
+        .select_from(page)
+        .join(Enrolment, Enrolment.id == page.c.id)
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+        .outerjoin(LuxTrustIdentity, LuxTrustIdentity.id == latest_identity)
+        .order_by(*order)
+    ).all()
+    if rows and selective:
+        total = rows[0].matching
+    else:  # the whole queue, or a page past the end: counted, up to the cap
+        counted = joined(select(Enrolment.id)).where(and_(*conditions)).limit(COUNT_CAP + 1)
+        total = uow.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
     now = uow.now()
-    days = uow.settings.review_sla_working_days
+    now_us = _working_us(now)
+    sla_us = uow.settings.review_sla_working_days * _DAY_US
     result = []
-    for eid in ids:
-        r = shown[eid]
+    for r in rows:
         confirmed = r.device_confirmed_at
-        due = due_at(confirmed, days) if confirmed else None
+        confirmed_us = _working_us(confirmed) if confirmed else now_us
+        due = _from_working_us(confirmed_us + sla_us) if confirmed else None
         result.append(
             QueueRow(
-                enrolment_id=eid,
+                enrolment_id=r.id,
                 secretary=f"{r.declared_first_names} {r.declared_last_name}",
                 professional=f"Dr {r.p_first} {r.p_last}",  # as Professional.display_name
                 confirmed_at=confirmed,
-                waiting_days=round(working_days_between(confirmed, now), 1) if confirmed else 0,
+                waiting_days=round(max(0, now_us - confirmed_us) / _DAY_US, 1),
                 due_at=due,
                 overdue=bool(due and due < now),
-                summary=summaries.get(eid, ""),
+                summary=_summary(uow, r.identity_id, r[-len(kinds) :]),
                 assignee=r.assignee_name or "",
                 assignee_id=r.assignee_id,
                 awaiting_second=bool(r.second),
@@ -300,37 +331,20 @@ def queue_page(
     return result, (total if total <= COUNT_CAP else None)
 
 
-def _summaries(uow: UnitOfWork, ids: list[int]) -> dict[int, str]:
+def _summary(uow: UnitOfWork, identity_id: int | None, kinds) -> str:
     """The "differences" column, from the latest identity's per-field kinds."""
-    if not ids:
-        return {}
-    latest = (
-        select(func.max(LuxTrustIdentity.id))
-        .where(LuxTrustIdentity.enrolment_id.in_(ids))
-        .group_by(LuxTrustIdentity.enrolment_id)
-    )
-    kinds = [getattr(LuxTrustIdentity, f"{f}_kind") for f in identity_mod.FIELDS]
-    rows = uow.session.execute(
-        select(LuxTrustIdentity.id, LuxTrustIdentity.enrolment_id, *kinds).where(
-            LuxTrustIdentity.id.in_(latest)
+    if identity_id is None:
+        return ""
+    if all(k is None for k in kinds):  # a row from before the kind columns
+        comparison = uow.session.get(LuxTrustIdentity, identity_id).comparison
+        return identity_mod.Comparison.from_dict(comparison).summary()
+    return identity_mod.summary_of(
+        tuple(
+            (f, k)
+            for f, k in zip(identity_mod.FIELDS, kinds, strict=True)
+            if k is not None and k != identity_mod.IDENTICAL  # None: not compared
         )
-    ).all()
-    out = {}
-    for identity_id, enrolment_id, *row_kinds in rows:
-        if all(k is None for k in row_kinds):  # a row from before the kind columns
-            comparison = uow.session.get(LuxTrustIdentity, identity_id).comparison
-            out[enrolment_id] = identity_mod.Comparison.from_dict(comparison).summary()
-        else:
-            out[enrolment_id] = _(" ; ").join(
-                _(
-                    "{field} : {kind}",
-                    field=identity_mod.field_label(f),
-                    kind=identity_mod.kind_label(k, f),
-                )
-                for f, k in zip(identity_mod.FIELDS, row_kinds, strict=True)
-                if k is not None and k != identity_mod.IDENTICAL  # None: not compared
-            )
-    return out
+    )
 
 
 # --- the case file ----------------------------------------------------------------------------
@@ -374,6 +388,8 @@ class TimelineEntry:
     actor: str
     before: str
     after: str
+    times: int = 1  # consecutive consultations by the same person, shown as one line
+    last_at: dt.datetime | None = None  # the latest of them
 
 
 @dataclass(frozen=True)
@@ -413,6 +429,7 @@ class CaseView:
     proposal: dict | None
     needs_second: bool
     decision: dict | None
+    colleagues: list[tuple[int, str]]  # active reviewers, to hand the case over
 
 
 def _value(value) -> str:
@@ -468,19 +485,44 @@ ACTION_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class StaffDirectory:
+    """Every staff member's name, and the active reviewers: one statement per case page
+    (the staff table holds tens of rows), for the check, the names and the assign list."""
+
+    names: dict[int, str]
+    reviewers: list[tuple[int, str]]  # active, by name
+
+    @classmethod
+    def read(cls, uow: UnitOfWork) -> StaffDirectory:
+        rows = uow.session.execute(
+            select(StaffUser.id, StaffUser.display_name, StaffUser.active, StaffRole.role)
+            .outerjoin(StaffRole, StaffRole.user_id == StaffUser.id)
+            .order_by(StaffUser.display_name, StaffUser.id)
+        ).all()
+        reviewers = [(r.id, r.display_name) for r in rows if r.active and r.role == "reviewer"]
+        return cls({r.id: r.display_name for r in rows}, reviewers)
+
+    def check_reviewer(self, staff_id: int) -> None:
+        if not any(i == staff_id for i, _name in self.reviewers):
+            raise Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+
+
 def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file for a reviewer; the opening itself is audited."""
-    _staff(uow, staff_id)
+    staff = StaffDirectory.read(uow)
+    staff.check_reviewer(staff_id)
     enrolment = _case_enrolment(uow, enrolment_id)
     _record(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
     uow.commit()
-    return _case_view(uow, enrolment)
+    return _case_view(uow, enrolment, staff)
 
 
 def case_view(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     """The case file again after an action by the same reviewer (already audited)."""
-    _staff(uow, staff_id)
-    return _case_view(uow, _case_enrolment(uow, enrolment_id))
+    staff = StaffDirectory.read(uow)
+    staff.check_reviewer(staff_id)
+    return _case_view(uow, _case_enrolment(uow, enrolment_id), staff)
 
 
 def _case_enrolment(uow: UnitOfWork, enrolment_id: int) -> Enrolment:
@@ -499,7 +541,7 @@ def _case_enrolment(uow: UnitOfWork, enrolment_id: int) -> Enrolment:
     return enrolment
 
 
-def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
+def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> CaseView:
     observed = enrolment.latest_identity
     # A related enrolment may not have reached LuxTrust yet: no comparison to show.
     comparison = (
@@ -528,20 +570,29 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
                 list(segments[1]),
             )
         )
-    names = dict(uow.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+    names = staff.names
     events = uow.session.scalars(
         select(Event).where(Event.enrolment_id == enrolment.id).order_by(Event.id)
     ).all()
-    timeline = [
-        TimelineEntry(
-            e.created_at,
-            _(ACTION_LABELS.get(e.action, e.action)),
-            _actor_label(uow, e.actor_type, e.actor_id, names),
-            lc.state_label(e.state_before) if e.state_before else "",
-            lc.state_label(e.state_after) if e.state_after else "",
+    timeline: list[TimelineEntry] = []
+    previous = None
+    for e in events:
+        actor = _actor_label(uow, e.actor_type, e.actor_id, names)
+        if e.action == "case_opened" and previous == (e.action, e.actor_type, e.actor_id):
+            # Every opening is audited; a reviewer coming back to the case reads as one line.
+            last = timeline[-1]
+            timeline[-1] = dataclasses.replace(last, times=last.times + 1, last_at=e.created_at)
+            continue
+        previous = (e.action, e.actor_type, e.actor_id)
+        timeline.append(
+            TimelineEntry(
+                e.created_at,
+                _(ACTION_LABELS.get(e.action, e.action)),
+                actor,
+                lc.state_label(e.state_before) if e.state_before else "",
+                lc.state_label(e.state_after) if e.state_after else "",
+            )
         )
-        for e in events
-    ]
     related_rows = uow.session.execute(
         select(Enrolment, Professional)
         .join(Professional, Professional.id == Enrolment.professional_id)
@@ -643,4 +694,5 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment) -> CaseView:
         }
         if final
         else None,
+        colleagues=staff.reviewers,
     )

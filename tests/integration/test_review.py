@@ -14,8 +14,10 @@ import threading
 import time
 
 import pytest
+from plotly.io.json import to_json_plotly
 from sqlalchemy import event, select, text
 
+from dashboard import case_layout
 from dashboard.app import create_app
 from dashboard.config import Settings
 from dashboard.enrolment import lifecycle as lc
@@ -248,6 +250,31 @@ def test_paging_is_done_in_sql_with_the_right_total(backend, clock, prof, alice)
     assert len(pages_read) == 4  # the page's ids, by LIMIT/OFFSET in SQL
     counts = [s for s in statements if "count(" in s.lower()]
     assert len(counts) == 4
+
+
+def test_a_search_is_counted_in_the_same_statement_as_its_page(backend, clock, prof, alice):
+    ids = _seven_cases(backend, clock, prof)
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append(" ".join(statement.split()))
+
+    event.listen(backend.engine, "before_cursor_execute", remember)
+    try:
+        pages = [
+            queue(backend, alice, start=s, end=s + 3, search="example.lu") for s in (0, 3, 6, 9)
+        ]
+    finally:
+        event.remove(backend.engine, "before_cursor_execute", remember)
+    assert [len(rows) for rows, _ in pages] == [3, 3, 1, 0]
+    assert {total for _, total in pages} == {7}
+    assert [r.enrolment_id for rows, _ in pages for r in rows] == ids
+    enrolment_reads = [s for s in statements if "FROM enrolments" in s or "enrolments.id" in s]
+    assert len([s for s in enrolment_reads if "OVER" in s.upper()]) == 4
+    # Counted apart only for the page past the end, which has no row to carry the count.
+    assert len([s for s in statements if s.upper().startswith("SELECT COUNT(")]) == 1
+    assert queue(backend, alice, search="kieffer")[1] == 1
+    assert queue(backend, alice, search="nobody")[1] == 0
 
 
 def test_the_count_stops_at_its_cap_and_says_so(backend, clock, prof, alice, monkeypatch):
@@ -735,6 +762,23 @@ def test_case_view_timeline_tells_who_did_what(backend, clock, prof, alice):
         "Vérification manuelle en cours",
     )
     assert view.assignee == "alice" and view.assignee_id == alice
+
+
+def test_repeated_consultations_are_all_audited_and_read_as_one_line(
+    backend, clock, prof, alice, bob
+):
+    case = pending(backend, prof)
+    for who in (alice, alice, alice, bob, alice):
+        clock.advance(minutes=5)
+        with backend.uow() as uow:
+            view = review.open_case(uow, case, who)
+    assert actions(backend, case).count("case_opened") == 5
+    consulted = [(t.actor, t.times) for t in view.timeline if t.action == "Dossier consulté"]
+    assert consulted == [("alice", 3), ("bob", 1), ("alice", 1)]
+    first = next(t for t in view.timeline if t.action == "Dossier consulté")
+    assert first.last_at - first.at == dt.timedelta(minutes=10)
+    shown = to_json_plotly(case_layout.case_body(view, view.colleagues, alice))
+    assert shown.count("Dossier consult") == 3 and "(3 fois, derni" in shown
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -1455,6 +1499,53 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     late = next(r for r in grid["rowData"] if r["id"] == first)
     assert late["overdue"] is True
     assert "En retard" in late["due"] and late["due"].endswith("04/03/2026 10:00")
+
+
+def test_a_queue_page_is_kept_until_the_next_event_or_minute(backend, clock, app, prof, alice, bob):
+    first = pending(backend, prof, "marie")
+    pending(backend, prof, "laura")
+    reads = []
+
+    def count_reads(conn, cursor, statement, *args):
+        if "FROM enrolments" in statement:
+            reads.append(statement)
+
+    event.listen(backend.engine, "before_cursor_execute", count_reads)
+    try:
+        client = client_for(app, alice)
+
+        def grid(who=client, **kw):
+            return dc.values(get_rows(who, **kw))[("queue-grid", "getRowsResponse")]
+
+        before = grid()
+        assert before["rowCount"] == 2 and len(reads) > 0
+        reads.clear()
+        assert grid() == before and reads == []  # nothing changed: not read again
+
+        with backend.uow() as uow:  # a colleague's claim is an event: the page is read anew
+            services.claim(uow, first, bob)
+        after = grid()
+        assert reads
+        assert next(r for r in after["rowData"] if r["id"] == first)["assignee"] != (
+            "— non attribué —"
+        )
+        # "Mine" depends on who asks, within the same version and minute.
+        assert grid(quick=["mine"])["rowCount"] == 0
+        assert grid(client_for(app, bob), quick=["mine"])["rowCount"] == 1
+
+        reads.clear()
+        grid()
+        assert reads == []
+        clock.advance(minutes=1)  # waiting times move with the clock
+        grid()
+        assert reads
+
+        german = client_for(app, alice)
+        german.set_cookie("esante_lang", "de")
+        row = grid(german)["rowData"][0]
+        assert row["summary"] != before["rowData"][0]["summary"]  # not the French page
+    finally:
+        event.remove(backend.engine, "before_cursor_execute", count_reads)
 
 
 @pytest.mark.parametrize("who", ["manager", "anonymous"])
