@@ -278,9 +278,9 @@ def declare(
         language=language,
         if_open=if_open,
         actor=actor,
+        # He declared in this language (not an import or a colleague's declaration).
+        remember_language=actor is None or actor.kind == "professional",
     )
-    if actor is None or actor.kind == "professional":  # he declared in this language
-        _remember_language(uow.session.get(Professional, professional_id), language)
     uow.commit()
     return result
 
@@ -315,6 +315,7 @@ def _declare(
     language: str | None,
     if_open: str,
     actor: Actor | None,
+    remember_language: bool = False,
 ) -> Declared:
     data = validate_declaration(
         row.get("last_name"),
@@ -328,6 +329,8 @@ def _declare(
     prof = uow.session.get(Professional, professional_id, with_for_update=True)
     if prof is None or not prof.active:
         raise NotFound(_("Professionnel de santé inconnu ou inactif."))
+    if remember_language:
+        _remember_language(prof, language)
     # The invitation goes out in the declaring professional's language.
     language = language if language in LANGUAGES else prof.language
     actor = actor or Actor("professional", str(professional_id))
