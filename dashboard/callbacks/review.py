@@ -26,6 +26,7 @@ SORT_COLUMNS = {
     "state": "state",
 }
 PAGE = 100  # the grid's block size
+QUEUE_CACHE_SIZE = 256  # pages kept per process
 MAX_PAGE = 1000
 MAX_ROW = 10_000_000  # beyond any queue; keeps OFFSET within the database's integers
 
@@ -126,7 +127,7 @@ def queue_rows(request, quick, search):
 
 
 def _queue_cache():
-    return response_cache.of_app("queue", 256)
+    return response_cache.of_app("queue", QUEUE_CACHE_SIZE)
 
 
 # --- the case file --------------------------------------------------------------------------
