@@ -542,8 +542,7 @@ class HttpBench:
             # blocks than the cache holds: every one is built from the database.
             starts = range(0, max(1, min(fx.pending - 100, 1000)))
             blocks = [
-                queue(dict(DEFAULT_GRID_REQUEST, startRow=s, endRow=s + 100))(0)[0]
-                for s in starts
+                queue(dict(DEFAULT_GRID_REQUEST, startRow=s, endRow=s + 100))(0)[0] for s in starts
             ]
             self.measure(
                 "queue_page_uncached",
