@@ -23,6 +23,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def default_url(n: int) -> str:
+    RESULTS.mkdir(exist_ok=True)  # ignored by git: absent from a fresh clone
     return f"sqlite:///{RESULTS / f'bench-{n}.sqlite3'}"
 
 

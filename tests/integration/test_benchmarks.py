@@ -155,3 +155,12 @@ def test_runner_over_http_with_gunicorn(bench_db, capsys):
     for name in ("queue_first_page", "case_open", "metrics_cold", "declaration"):
         assert by_name[name]["ratio_to_floor"] > 0
     assert by_name["server_peak_rss_mb"]["value"] > 20
+
+
+def test_the_default_sqlite_database_has_a_folder_in_a_fresh_clone(tmp_path, monkeypatch):
+    import benchmarks.__main__ as cli
+
+    monkeypatch.setattr(cli, "RESULTS", tmp_path / "results")  # ignored by git: not there
+    url = cli.default_url(10_000)
+    assert (tmp_path / "results").is_dir()
+    assert url == f"sqlite:///{tmp_path / 'results' / 'bench-10000.sqlite3'}"
