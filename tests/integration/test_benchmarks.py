@@ -142,6 +142,7 @@ def test_runner_over_http_with_gunicorn(bench_db, capsys):
         "queue_first_page",
         "queue_filtered_name",
         "queue_sorted_waiting",
+        "queue_page_uncached",
         "case_open",
         "metrics_warm",
         "metrics_cold",
