@@ -15,7 +15,7 @@ import time
 
 import pytest
 from plotly.io.json import to_json_plotly
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select, text, update
 
 from dashboard import case_layout
 from dashboard.app import create_app
@@ -35,6 +35,7 @@ from dashboard.enrolment.model import (
     Decision,
     Enrolment,
     Event,
+    LuxTrustIdentity,
     OutboxEmail,
     ReviewNote,
     SecretaryAccount,
@@ -219,6 +220,35 @@ def test_rows_carry_the_french_summary_and_who_declared(backend, prof, alice):
     assert first.secretary == "Marie Schmit"
     assert first.professional == "Dr Jean Hoffmann1"
     assert by_id[birth].summary == "date de naissance : différente"
+
+
+def test_the_summary_is_the_latest_identitys_even_from_before_the_kind_columns(
+    backend, prof, alice
+):
+    data = person("marie")
+    th = services.hash_token(f.declare(backend, prof, **data).token)
+    with backend.uow() as uow:
+        services.accept_cgu(uow, th, uow.settings.cgu_version)
+    with backend.uow() as uow:
+        services.verify_matricule(uow, th, data["matricule"])
+    with backend.uow() as uow:  # first try: another birth date; not her own device
+        services.record_luxtrust_identity(uow, th, f.identity_of(data, **OTHER_BIRTH))
+    with backend.uow() as uow:
+        services.confirm_personal_device(uow, th, False)
+    with backend.uow() as uow:  # second try, on her own device: a typo in the name
+        services.record_luxtrust_identity(uow, th, f.identity_of(data, last_name="Schmitt"))
+    with backend.uow() as uow:
+        assert services.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
+    [row] = queue(backend, alice)[0]
+    assert row.summary == "nom : faute de frappe"
+
+    # Identities stored before migration 0002 have no per-field kind: read from the JSON.
+    kinds = {f"{name}_kind": None for name in ("last_name", "first_names", "birth_date")}
+    with backend.uow() as uow:
+        uow.session.execute(update(LuxTrustIdentity).values(matricule_kind=None, **kinds))
+        uow.commit()
+    [row] = queue(backend, alice)[0]
+    assert row.summary == "nom : faute de frappe"
 
 
 def _seven_cases(backend, clock, prof) -> list[int]:
