@@ -38,4 +38,8 @@ class ResponseCache:
 
 def of_app(name: str, size: int = 64) -> ResponseCache:
     """The app's cache called `name` (one per app, so per database), made on first use."""
-    return flask.current_app.extensions.setdefault(f"esante_cache_{name}", ResponseCache(size))
+    extensions = flask.current_app.extensions
+    cache = extensions.get(f"esante_cache_{name}")
+    if cache is None:
+        cache = extensions.setdefault(f"esante_cache_{name}", ResponseCache(size))
+    return cache
