@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +23,14 @@ def _fold(value):
     return fold_text(value) if isinstance(value, str) else value
 
 
+class _SQLiteCompiler(SQLiteCompiler):
+    """Writes `Select.with_hint(table, "INDEXED BY …", "sqlite")` into the FROM clause
+    (SQLAlchemy's SQLite dialect leaves table hints out)."""
+
+    def get_from_hint_text(self, table, text):
+        return text
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     url = normalise_url(url)
     parsed = make_url(url)
@@ -29,6 +38,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine.dialect.statement_compiler = _SQLiteCompiler
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection, _record):

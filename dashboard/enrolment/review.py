@@ -171,7 +171,9 @@ def _search_text(query: QueueQuery) -> str:
 
 
 def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assignee):
-    conditions = [Enrolment.state == lc.PENDING_REVIEW]
+    # A constant, not a parameter: the planners must see that it implies the partial
+    # indexes' condition (state = 'pending_review') to use them.
+    conditions = [Enrolment.state == literal_column(f"'{lc.PENDING_REVIEW}'")]
     if "mine" in query.quick:
         conditions.append(Enrolment.assignee_id == staff_id)
     if "unassigned" in query.quick:
@@ -263,6 +265,10 @@ def queue_page(
         .order_by(*order)
         .offset(max(0, query.start))
         .limit(size)
+        # SQLite prefers the plain index on state (an equality) and then sorts every
+        # pending case; the partial index walks them in the queue's order (80 ms → 0.3 ms
+        # at 1M). PostgreSQL chooses it by itself.
+        .with_hint(Enrolment, "INDEXED BY ix_enrolments_review_queue", "sqlite")
         .subquery("page")
     )
     # The shown columns of the page's cases, with their latest identity's per-field kinds,

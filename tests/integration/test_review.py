@@ -307,6 +307,36 @@ def test_a_search_is_counted_in_the_same_statement_as_its_page(backend, clock, p
     assert queue(backend, alice, search="nobody")[1] == 0
 
 
+@pytest.mark.parametrize(
+    ("sort", "search"), [([], ""), ([("professional", "asc")], ""), ([], "schmit")]
+)
+def test_on_sqlite_the_page_walks_the_queue_index(sqlite_backend, clock, sort, search):
+    """Left to itself SQLite takes the plain index on `state` (an equality) and sorts every
+    pending case (80 ms for the first page at 1M instead of 0.3 ms)."""
+    prof = f.professional(sqlite_backend)
+    reviewer = f.reviewer(sqlite_backend, "alice@esante.lu")
+    for key in ("marie", "laura"):
+        pending(sqlite_backend, prof, key)
+        clock.advance(hours=1)
+    statements = []
+
+    def remember(conn, cursor, statement, parameters, context, executemany):
+        statements.append((statement, parameters))
+
+    event.listen(sqlite_backend.engine, "before_cursor_execute", remember)
+    try:
+        rows, total = queue(sqlite_backend, reviewer, sort=tuple(sort), search=search)
+    finally:
+        event.remove(sqlite_backend.engine, "before_cursor_execute", remember)
+    assert total == (1 if search else 2) and len(rows) == total
+    [(page, parameters)] = [(s, p) for s, p in statements if "AS page" in s]
+    with sqlite_backend.engine.connect() as conn:
+        plan = " | ".join(
+            row[3] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {page}", parameters).all()
+        )
+    assert "INDEX ix_enrolments_review_queue" in plan, plan
+
+
 def test_the_count_stops_at_its_cap_and_says_so(backend, clock, prof, alice, monkeypatch):
     """The count must not grow with the queue: beyond the cap the total is unknown (None),
     and the grid is told to keep scrolling until a block comes back short."""
