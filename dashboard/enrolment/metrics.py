@@ -166,19 +166,7 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         )
         or 0
     )
-    manual = reached.get("device_confirmed", 0)
-    m.funnel = [
-        ("declared", declared),
-        ("link_opened", reached.get("link_opened", 0)),
-        ("cgu_accepted", reached.get("cgu_accepted", 0)),
-        ("matricule_verified", reached.get("matricule_verified", 0)),
-        ("luxtrust_done", luxtrust_done),
-        ("auto", auto),
-        ("manual", manual),
-        ("approved", approved),
-        ("rejected", rejected),
-    ]
-    m.endings = [(k, by_outcome.get(k, 0)) for k in ("expired", "locked", "cancelled")]
+    manual = _funnel(m, declared, reached, luxtrust_done, by_outcome)
 
     # Time from declaration to account, automatic and manual separately.
     seconds = _seconds(dialect, Enrolment.decided_at, Enrolment.created_at)
@@ -370,19 +358,7 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     auto = by_outcome.get("auto", 0)
     approved = by_outcome.get("approved", 0)
     rejected = by_outcome.get("rejected", 0)
-    manual = reached["device_confirmed"]
-    m.funnel = [
-        ("declared", declared),
-        ("link_opened", reached["link_opened"]),
-        ("cgu_accepted", reached["cgu_accepted"]),
-        ("matricule_verified", reached["matricule_verified"]),
-        ("luxtrust_done", luxtrust_done),
-        ("auto", auto),
-        ("manual", manual),
-        ("approved", approved),
-        ("rejected", rejected),
-    ]
-    m.endings = [(k, by_outcome.get(k, 0)) for k in ("expired", "locked", "cancelled")]
+    manual = _funnel(m, declared, reached, luxtrust_done, by_outcome)
 
     # Declaration → account: nearest-rank percentiles of the histograms.
     took = MetricsDuration
@@ -475,6 +451,25 @@ def _specialties(conn: Connection) -> list[str]:
             .order_by(Professional.specialty)
         )
     )
+
+
+def _funnel(m, declared, reached, luxtrust_done, by_outcome) -> int:
+    """The funnel and the endings, whichever way the counts were read; returns how many
+    went to manual review."""
+    manual = reached.get("device_confirmed", 0)
+    m.funnel = [
+        ("declared", declared),
+        ("link_opened", reached.get("link_opened", 0)),
+        ("cgu_accepted", reached.get("cgu_accepted", 0)),
+        ("matricule_verified", reached.get("matricule_verified", 0)),
+        ("luxtrust_done", luxtrust_done),
+        ("auto", by_outcome.get("auto", 0)),
+        ("manual", manual),
+        ("approved", by_outcome.get("approved", 0)),
+        ("rejected", by_outcome.get("rejected", 0)),
+    ]
+    m.endings = [(k, by_outcome.get(k, 0)) for k in ("expired", "locked", "cancelled")]
+    return manual
 
 
 def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile):
