@@ -453,14 +453,16 @@ KIND_LABELS = {
     SWAPPED: N_("nom et prénom inversés"),
     TYPO: N_("faute de frappe"),
 }
-# Agreeing with the field: "date de naissance différente / absente".
-GENDERED_KIND_LABELS = {
+# Agreeing with the field (feminine: "date de naissance différente / absente").
+AGREEING_KIND_LABELS = {
     (DIFFERENT, False): N_("différent"),
     (DIFFERENT, True): N_("différente"),
     (MISSING, False): N_("absent"),
     (MISSING, True): N_("absente"),
-    (SWAPPED, LAST_NAME): N_("inversé avec le prénom"),
-    (SWAPPED, FIRST_NAMES): N_("inversé avec le nom"),
+}
+SWAPPED_LABELS = {  # said of one field
+    LAST_NAME: N_("inversé avec le prénom"),
+    FIRST_NAMES: N_("inversé avec le nom"),
 }
 
 
@@ -479,10 +481,10 @@ def summary_of(differences: tuple[tuple[str, str], ...]) -> str:
 
 def kind_label(kind: str, field: str | None = None) -> str:
     """The label of a kind (translated); with ``field`` it agrees with it."""
-    if kind == SWAPPED and (kind, field) in GENDERED_KIND_LABELS:
-        return _(GENDERED_KIND_LABELS[(kind, field)])
+    if kind == SWAPPED and field in SWAPPED_LABELS:
+        return _(SWAPPED_LABELS[field])
     if kind in (DIFFERENT, MISSING):
-        return _(GENDERED_KIND_LABELS[(kind, field == BIRTH_DATE)])
+        return _(AGREEING_KIND_LABELS[(kind, field == BIRTH_DATE)])
     return _(KIND_LABELS[kind]) if kind in KIND_LABELS else kind
 
 

@@ -18,7 +18,7 @@ from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
 from dashboard.enrolment import text as typed
-from dashboard.enrolment.errors import Forbidden, NotFound
+from dashboard.enrolment.errors import NotFound
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -34,6 +34,7 @@ from dashboard.enrolment.services import (
     _record,
     _staff,
     needs_second_reviewer,
+    reviewers_only,
 )
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import N_
@@ -511,7 +512,7 @@ class StaffDirectory:
 
     def check_reviewer(self, staff_id: int) -> None:
         if not any(i == staff_id for i, _name in self.reviewers):
-            raise Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+            raise reviewers_only()
 
 
 def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:

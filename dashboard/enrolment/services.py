@@ -1036,10 +1036,14 @@ def staff_member(uow: UnitOfWork, staff_id: int) -> StaffUser | None:
     return uow.session.get(StaffUser, staff_id, options=[joinedload(StaffUser.roles)])
 
 
+def reviewers_only() -> Forbidden:
+    return Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+
+
 def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> StaffUser:
     user = staff_member(uow, staff_id)
     if user is None or not user.active or role not in user.role_names:
-        raise Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+        raise reviewers_only()
     return user
 
 

@@ -185,17 +185,6 @@ def list_staff(uow: UnitOfWork) -> list[StaffRow]:
     ]
 
 
-def reviewers(uow: UnitOfWork) -> list[tuple[int, str]]:
-    """Active reviewers, for assigning a case to a colleague."""
-    rows = uow.session.execute(
-        select(StaffUser.id, StaffUser.display_name)
-        .join(StaffRole)
-        .where(StaffRole.role == "reviewer", StaffUser.active.is_(True))
-        .order_by(StaffUser.display_name)
-    ).all()
-    return [(r.id, r.display_name) for r in rows]
-
-
 def _admin_guard(uow: UnitOfWork, actor_id: int) -> StaffUser:
     actor = staff_member(uow, actor_id)
     if actor is None or not actor.active or "admin" not in actor.role_names:
