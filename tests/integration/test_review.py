@@ -1609,6 +1609,17 @@ def test_a_queue_page_is_kept_until_the_next_event_or_minute(backend, clock, app
 
 
 @pytest.mark.parametrize("who", ["manager", "anonymous"])
+def test_a_kept_queue_page_is_still_refused_to_others(backend, app, prof, alice, manager, who):
+    pending(backend, prof)
+    assert get_rows(client_for(app, alice)).status_code == 200  # the page is now kept
+    response = get_rows(client_for(app, manager if who == "manager" else None))
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    for value in PERSONAL:
+        assert value not in body
+
+
+@pytest.mark.parametrize("who", ["manager", "anonymous"])
 def test_queue_rows_callback_refuses_others(backend, app, prof, manager, who):
     pending(backend, prof)
     client = client_for(app, manager if who == "manager" else None)
