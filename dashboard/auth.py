@@ -74,6 +74,9 @@ def require(*roles: str) -> Callable:
 
 
 STAFF_IDLE_MINUTES = 30
+# last_seen moves in steps of a minute: within a step the session is unchanged, so it is
+# not signed and sent again on every request (the idle limit is kept to the minute).
+LAST_SEEN_STEP_SECONDS = 60
 
 
 def expire_idle_staff():
@@ -91,7 +94,8 @@ def expire_idle_staff():
         fresh_session()
         flask.session["expired"] = True
         return None
-    flask.session["last_seen"] = now
+    if now - last >= LAST_SEEN_STEP_SECONDS or "last_seen" not in flask.session:
+        flask.session["last_seen"] = now
     return None
 
 

@@ -265,6 +265,24 @@ def test_twenty_nine_minutes_idle_is_still_logged_in(client, people):
     assert _find(_page(client, "/backoffice/personnel"), "staff-grid") is not None
 
 
+def test_last_seen_moves_by_the_minute_so_the_session_is_not_re_sent_each_request(client, people):
+    _login(client, "admin@esante.lu")
+    _page(client, "/backoffice/accueil")
+    with client.session_transaction() as session:
+        session["last_seen"] -= 20  # seen 20 s ago: same minute step
+        seen = session["last_seen"]
+    response = dc.render_page(client, "/backoffice/personnel")
+    assert response.status_code == 200
+    assert "esante_session=" not in " ".join(response.headers.getlist("Set-Cookie"))
+    with client.session_transaction() as session:
+        assert session["last_seen"] == seen
+        session["last_seen"] -= 61  # a minute later: moved, and the cookie re-sent
+    response = dc.render_page(client, "/backoffice/personnel")
+    assert "esante_session=" in " ".join(response.headers.getlist("Set-Cookie"))
+    with client.session_transaction() as session:
+        assert session["last_seen"] > seen
+
+
 def test_logout_ends_the_session(client, people):
     _login(client, "admin@esante.lu")
     assert _find(_page(client, "/backoffice/accueil"), "part-staff") is not None
