@@ -13,9 +13,8 @@ from dash import Dash
 
 from dashboard import auth, language, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
-from dashboard.enrolment import staff
+from dashboard.enrolment import professionals, staff
 from dashboard.enrolment.bootstrap import Backend
-from dashboard.enrolment.model import Professional
 from dashboard.luxtrust import client as luxtrust_client
 from dashboard.luxtrust import simulator
 
@@ -34,11 +33,9 @@ def _load_user(user_id: str) -> auth.Principal | None:
         return None
     with backend().uow() as uow:
         if kind == "professional":
-            prof = uow.session.get(Professional, int(raw_id))
-            if prof is not None and prof.active:
-                return auth.Principal(
-                    "professional", prof.id, {auth.PROFESSIONAL}, prof.display_name
-                )
+            name = professionals.active_name(uow, int(raw_id))
+            if name is not None:
+                return auth.Principal("professional", int(raw_id), {auth.PROFESSIONAL}, name)
         elif kind == "staff":
             who = staff.principal_data(uow, int(raw_id))
             if who is not None:

@@ -80,7 +80,11 @@ class Professional(Base):
 
     @property
     def display_name(self) -> str:
-        return f"Dr {self.first_names} {self.last_name}"
+        return self.name_of(self.first_names, self.last_name)
+
+    @staticmethod
+    def name_of(first_names: str, last_name: str) -> str:
+        return f"Dr {first_names} {last_name}"
 
 
 class SecretaryAccount(Base):
