@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from dashboard.__main__ import main
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, metrics, services
+from dashboard.enrolment import matricule, metrics, review, services
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -124,3 +124,18 @@ def test_purge_from_the_command_line(backend, clock, capsys):
     assert main(["purge", "--older-than-days", "0"], settings=backend.settings) == 0
     assert "Données personnelles effacées : 3" in capsys.readouterr().out
     assert main(["purge", "--older-than-days", "-1"], settings=backend.settings) == 1
+
+
+def test_a_purged_case_is_not_related_to_every_other_purged_case(backend, clock):
+    ids = _world(backend, clock)
+    clock.advance(days=31)
+    with backend.uow() as uow:
+        services.expire_stale(uow)
+    clock.advance(days=91)
+    with backend.uow() as uow:
+        assert services.purge_personal_data(uow) == 3
+    reviewer = f.reviewer(backend, email="second@esante.lu")
+    with backend.uow() as uow:
+        view = review.case_view(uow, ids["rejected"], reviewer)
+    # Erased matricules and emails are unknown, not equal: nothing links these enrolments.
+    assert view.related == []

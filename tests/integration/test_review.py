@@ -1734,3 +1734,23 @@ def test_the_case_page_layout_is_for_reviewers_only(backend, app, prof, alice, m
         for value in PERSONAL:
             assert value not in page
     assert actions(backend, case).count("case_opened") == opened_before + 1
+
+
+def test_an_opening_is_recorded_with_the_file_it_showed_or_not_at_all(
+    backend, prof, alice, monkeypatch
+):
+    case = pending(backend, prof)
+    with backend.uow() as uow:
+        view = review.open_case(uow, case, alice)
+    # The opening and the file are one transaction: the file shown includes this opening.
+    assert [t.action for t in view.timeline].count("Dossier consulté") == 1
+    assert actions(backend, case).count("case_opened") == 1
+
+    def broken(*_args):
+        raise RuntimeError("the file could not be read")
+
+    monkeypatch.setattr(review, "_case_view", broken)
+    with pytest.raises(RuntimeError), backend.uow() as uow:
+        review.open_case(uow, case, alice)
+    # Nothing was shown, so no opening is recorded.
+    assert actions(backend, case).count("case_opened") == 1
