@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from babel.dates import format_date
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -307,6 +307,18 @@ def declare_many(
     return results
 
 
+# The professional's open declarations for a matricule, locked (built once: hot path).
+_OPEN_DECLARATIONS = (
+    select(Enrolment)
+    .where(
+        Enrolment.professional_id == bindparam("professional_id"),
+        Enrolment.declared_matricule == bindparam("matricule"),
+        Enrolment.state.in_(lc.OPEN),
+    )
+    .with_for_update()
+)
+
+
 def _declare(
     uow: UnitOfWork,
     professional_id: int,
@@ -336,13 +348,7 @@ def _declare(
     actor = actor or Actor("professional", str(professional_id))
     now = uow.now()
     open_ones = uow.session.scalars(
-        select(Enrolment)
-        .where(
-            Enrolment.professional_id == professional_id,
-            Enrolment.declared_matricule == data["matricule"],
-            Enrolment.state.in_(lc.OPEN),
-        )
-        .with_for_update()
+        _OPEN_DECLARATIONS, {"professional_id": professional_id, "matricule": data["matricule"]}
     ).all()
     if open_ones and if_open == "refuse":
         raise DuplicateDeclaration(
@@ -632,8 +638,12 @@ class LinkStatus:
     expires_at: dt.datetime
 
 
+# Read on every request of a secretary: built once (building cost more than running it).
+_BY_TOKEN_HASH = select(Enrolment).where(Enrolment.token_hash == bindparam("token_hash"))
+
+
 def _resolve_link(uow: UnitOfWork, token_hash: str) -> Enrolment:
-    enrolment = uow.session.scalar(select(Enrolment).where(Enrolment.token_hash == token_hash))
+    enrolment = uow.session.scalar(_BY_TOKEN_HASH, {"token_hash": token_hash})
     if enrolment is None:
         raise InvalidLink(_link_message("unknown"), "unknown")
     if enrolment.state == lc.CANCELLED and enrolment.superseded_by_id:
