@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 
 from babel.dates import format_date
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from dashboard.enrolment import identity as identity_mod
@@ -43,6 +42,7 @@ from dashboard.enrolment.model import (
     Professional,
     ReviewNote,
     SecretaryAccount,
+    StaffRole,
     StaffUser,
 )
 from dashboard.enrolment.uow import UnitOfWork
@@ -1041,20 +1041,36 @@ def _create_or_link_account(
 # --- identity-vigilance review ------------------------------------------------------------------
 
 
-def staff_member(uow: UnitOfWork, staff_id: int) -> StaffUser | None:
-    """A staff member with their roles, in one statement (read on every staff request)."""
-    return uow.session.get(StaffUser, staff_id, options=[joinedload(StaffUser.roles)])
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+    roles: frozenset[str]
+
+
+# One row per role; built once (read on every staff request and before every staff action).
+_ACTIVE_STAFF_MEMBER = (
+    select(StaffUser.display_name, StaffRole.role)
+    .outerjoin(StaffRole, StaffRole.user_id == StaffUser.id)
+    .where(StaffUser.id == bindparam("staff_id"), StaffUser.active.is_(True))
+)
+
+
+def staff_member(uow: UnitOfWork, staff_id: int) -> StaffMember | None:
+    """Who this staff member is now — name and roles — or None when unknown or disabled."""
+    rows = uow.session.execute(_ACTIVE_STAFF_MEMBER, {"staff_id": staff_id}).all()
+    if not rows:
+        return None
+    return StaffMember(rows[0].display_name, frozenset(r.role for r in rows if r.role))
 
 
 def reviewers_only() -> Forbidden:
     return Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
 
 
-def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> StaffUser:
+def _staff(uow: UnitOfWork, staff_id: int, role: str = "reviewer") -> None:
     user = staff_member(uow, staff_id)
-    if user is None or not user.active or role not in user.role_names:
+    if user is None or role not in user.roles:
         raise reviewers_only()
-    return user
 
 
 def _pending(uow: UnitOfWork, enrolment_id: int, expected_version: int | None) -> Enrolment:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 
 from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
@@ -149,22 +149,10 @@ def _audit(uow: UnitOfWork, action: str, staff_id: int, **data) -> None:
     )
 
 
-_PRINCIPAL = (
-    select(StaffUser.display_name, StaffRole.role)
-    .outerjoin(StaffRole, StaffRole.user_id == StaffUser.id)
-    .where(StaffUser.id == bindparam("staff_id"), StaffUser.active.is_(True))
-)
-
-
 def principal_data(uow: UnitOfWork, staff_id: int) -> LoginResult | None:
-    """Who this staff member is now (None when disabled): roles are re-read each request.
-
-    Read as columns, one row per role, by a statement built once: on every staff request,
-    building the statement and loading entities cost more than running it."""
-    rows = uow.session.execute(_PRINCIPAL, {"staff_id": staff_id}).all()
-    if not rows:
-        return None
-    return LoginResult(staff_id, frozenset(r.role for r in rows if r.role), rows[0].display_name)
+    """Who this staff member is now (None when disabled): roles are re-read each request."""
+    who = staff_member(uow, staff_id)
+    return LoginResult(staff_id, who.roles, who.name) if who is not None else None
 
 
 @dataclass(frozen=True)
@@ -195,11 +183,10 @@ def list_staff(uow: UnitOfWork) -> list[StaffRow]:
     ]
 
 
-def _admin_guard(uow: UnitOfWork, actor_id: int) -> StaffUser:
+def _admin_guard(uow: UnitOfWork, actor_id: int) -> None:
     actor = staff_member(uow, actor_id)
-    if actor is None or not actor.active or "admin" not in actor.role_names:
+    if actor is None or "admin" not in actor.roles:
         raise Forbidden(_("Action réservée aux administrateurs."))
-    return actor
 
 
 def _active_admins(uow: UnitOfWork) -> set[int]:
