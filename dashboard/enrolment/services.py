@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from babel.dates import format_date
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm.attributes import flag_modified
 
 from dashboard.enrolment import identity as identity_mod
@@ -98,6 +98,11 @@ def invitation_link(uow: UnitOfWork, token: str) -> str:
 # --- helpers --------------------------------------------------------------------------------
 
 
+# Events are append-only and never used as objects once written: a plain insert, built once,
+# written at once (no unit-of-work bookkeeping for the commonest write of every service).
+_INSERT_EVENT = insert(Event.__table__)
+
+
 def _record(
     uow: UnitOfWork,
     enrolment: Enrolment | None,
@@ -109,17 +114,18 @@ def _record(
     data: dict | None = None,
 ) -> None:
     state = enrolment.state if enrolment is not None else None
-    uow.session.add(
-        Event(
-            enrolment_id=enrolment.id if enrolment is not None else None,
-            action=action,
-            actor_type=actor.kind,
-            actor_id=actor.id,
-            state_before=before if before is not None else state,
-            state_after=after if after is not None else state,
-            data=data,
-            created_at=uow.now(),
-        )
+    uow.session.execute(
+        _INSERT_EVENT,
+        {
+            "enrolment_id": enrolment.id if enrolment is not None else None,
+            "action": action,
+            "actor_type": actor.kind,
+            "actor_id": actor.id,
+            "state_before": before if before is not None else state,
+            "state_after": after if after is not None else state,
+            "data": data,
+            "created_at": uow.now(),
+        },
     )
 
 
