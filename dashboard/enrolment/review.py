@@ -509,6 +509,8 @@ _CASE_EVENTS = (
     select(Event).where(Event.enrolment_id == bindparam("enrolment_id")).order_by(Event.id)
 )
 # Other enrolments with the same matricule or email: only the columns the page shows.
+# Bound parameters compare with `=`: an erased (NULL) matricule or email matches nothing,
+# where `== None` would compile to IS NULL and relate every purged case to every other.
 _CASE_RELATED = (
     select(
         Enrolment.id,
