@@ -63,3 +63,28 @@ def call_by_input(client, input_id: str, inputs, state=(), triggered=None):
     parts = key.strip(".").split("...") if key.startswith("..") else [key]
     outputs = [tuple(p.rsplit(".", 1)) for p in parts]
     return call(client, outputs, inputs, state, triggered)
+
+
+def components(tree):
+    """Every component (type, props) in a rendered layout or callback response."""
+    if isinstance(tree, dict):
+        if "type" in tree and isinstance(tree.get("props"), dict):
+            yield tree
+        for value in tree.values():
+            yield from components(value)
+    elif isinstance(tree, list):
+        for value in tree:
+            yield from components(value)
+
+
+def submit_form(client, page_path: str, action: str, **fields):
+    """Submit the plain form of the page at `page_path` whose action is `action` (a logout,
+    the staff login), with the CSRF token that form carries, as the browser does."""
+    page = render_page(client, page_path).get_json()
+    form = next(
+        c for c in components(page) if c["type"] == "Form" and c["props"].get("action") == action
+    )
+    token = next(
+        c["props"]["value"] for c in components(form) if c["props"].get("name") == "csrf_token"
+    )
+    return client.post(action, data={"csrf_token": token, **fields})

@@ -46,3 +46,18 @@ def mapping(value) -> dict:
 
 def items(value) -> list:
     return value if isinstance(value, list) else []
+
+
+def text(value) -> str | None:
+    """A text field's value: a string, a number as typed, or None for anything else (a
+    forged list or object is answered like an empty field, never with a 500)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def choices(value) -> list[str]:
+    """A multiple choice (checklist, multi-select): the strings in it, nothing else."""
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []

@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, no_update
 from flask_limiter import RateLimitExceeded
 
 from dashboard import auth, components, i18n, security
+from dashboard.callbacks.browser_input import text
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import DomainError, InvalidLink
@@ -131,7 +132,7 @@ def accept_cgu(n_clicks, accepted, version):
         )
     with _backend().uow() as uow:
         try:
-            services.accept_cgu(uow, _session_hash(), version, i18n.current_language())
+            services.accept_cgu(uow, _session_hash(), text(version) or "", i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
         except DomainError as exc:
@@ -150,7 +151,7 @@ def check_matricule(n_clicks, n_submit, typed):
     with _backend().uow() as uow:
         try:
             result = services.verify_matricule(
-                uow, _session_hash(), typed or "", i18n.current_language()
+                uow, _session_hash(), text(typed) or "", i18n.current_language()
             )
         except matricule.InvalidMatricule as exc:
             return no_update, str(exc), True

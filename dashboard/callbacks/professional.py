@@ -12,7 +12,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user
 
 from dashboard import auth, i18n, security
-from dashboard.callbacks.browser_input import first_row, record_id
+from dashboard.callbacks.browser_input import first_row, record_id, text
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
 from dashboard.enrolment.review import LUXEMBOURG
@@ -82,6 +82,9 @@ def submit_declaration(
     if not n_clicks:
         return (no_update,) * (2 + 2 * len(FIELDS))
     me = _me()
+    last_name, first_names, matricule, email, email_confirm, phone = (
+        text(v) for v in (last_name, first_names, matricule, email, email_confirm, phone)
+    )
     errors: dict[str, str] = {}
     try:
         services.validate_declaration(last_name, first_names, matricule, email, phone)

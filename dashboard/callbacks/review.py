@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth, response_cache
-from dashboard.callbacks.browser_input import items, mapping, record_id, row_count
+from dashboard.callbacks.browser_input import items, mapping, record_id, row_count, text
 from dashboard.enrolment import review, services
 from dashboard.enrolment.errors import DomainError
 from dashboard.i18n import current_language
@@ -196,6 +196,7 @@ def act_on_case(
                     else _("Identité approuvée : le compte est créé et les emails envoyés.")
                 )
             elif action == "case-reject":
+                reason = text(reason)
                 if not reason:
                     raise services.ValidationFailed(
                         {"reason_code": _("Choisissez un motif de refus.")}
@@ -205,7 +206,7 @@ def act_on_case(
                     enrolment_id,
                     me,
                     reason_code=reason,
-                    note=reject_note or "",
+                    note=text(reject_note) or "",
                     expected_version=version,
                 )
                 message = (
@@ -217,7 +218,8 @@ def act_on_case(
                 services.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
                 message = _("La proposition a été écartée ; le dossier revient dans la file.")
         except DomainError as exc:
-            message, color = exc.message, "danger"
+            # Nothing changed: the page stays as it is, with the note and reason typed.
+            return no_update, exc.message, "danger"
     loaded, problem = load_case(enrolment_id, audit=False)
     if loaded is None:
         return html.P(problem), message, color
@@ -237,7 +239,7 @@ def add_note_to_case(n_clicks, case_id, note):
         return no_update, _("Dossier introuvable."), "danger"
     with _backend().uow() as uow:
         try:
-            services.add_note(uow, enrolment_id, me, note or "")
+            services.add_note(uow, enrolment_id, me, text(note) or "")
             message, color = _("Note ajoutée."), "success"
         except DomainError as exc:
             return no_update, exc.message, "danger"

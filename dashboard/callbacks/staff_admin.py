@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth
-from dashboard.callbacks.browser_input import first_row, record_id
+from dashboard.callbacks.browser_input import choices, first_row, record_id, text
 from dashboard.enrolment import staff
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import gettext as _
@@ -200,7 +200,7 @@ def act(save_clicks, toggle_clicks, add_clicks, selected, roles, new_email, new_
     with _backend().uow() as uow:
         try:
             if trigger == "staff-save-roles":
-                staff.set_roles(uow, me, user_id, roles or [])
+                staff.set_roles(uow, me, user_id, choices(roles))
                 message = _("Les rôles ont été enregistrés.")
             else:
                 # The direction is what the button offered; the service decides if allowed.
@@ -227,7 +227,11 @@ def _add(me: int, email, name, roles):
     with _backend().uow() as uow:
         try:
             user, password = staff.admin_add_user(
-                uow, me, (email or "").strip(), roles or [], (name or "").strip() or None
+                uow,
+                me,
+                (text(email) or "").strip(),
+                choices(roles),
+                (text(name) or "").strip() or None,
             )
             created_email = user.email
         except ValidationFailed as exc:

@@ -180,4 +180,5 @@ def error_message(code: str | None) -> str | None:
             "faire votre demande, attendez l'email de confirmation."
         ),
     }
-    return messages.get(code or "")
+    # A repeated ?erreur= arrives as a list: not one of ours, so no message.
+    return messages.get(code) if isinstance(code, str) else None

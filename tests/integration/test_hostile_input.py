@@ -95,17 +95,6 @@ def _table_counts(backend) -> dict[str, int]:
 # --- what "rendered safely" means ----------------------------------------------------------------
 
 
-def _components(tree):
-    if isinstance(tree, dict):
-        if "type" in tree and isinstance(tree.get("props"), dict):
-            yield tree
-        for value in tree.values():
-            yield from _components(value)
-    elif isinstance(tree, list):
-        for value in tree:
-            yield from _components(value)
-
-
 def _strings(tree):
     if isinstance(tree, str):
         yield tree
@@ -123,7 +112,7 @@ def unsafe_renderings(payload, value: str) -> list[str]:
     needle = value.strip()
     if len(needle) < 3:
         return problems
-    for comp in _components(payload):
+    for comp in dc.components(payload):
         props = comp["props"]
         if props.get("dangerously_allow_html") or props.get("dangerously_allow_code"):
             problems.append(f"{comp['type']} with dangerously_allow_*")
@@ -410,7 +399,7 @@ def _plan(spec):
             yield target, readers or triggers, None
 
 
-def sweep(world: World, corpus: dict[str, str]):
+def sweep(world: World, corpus: dict):
     """Post every hostile value into every input/state of every server callback, as every
     role allowed to call it. Returns (results, {(callback, role)})."""
     limiter = world.app.server.extensions["esante_limiter"]
@@ -457,7 +446,7 @@ def sweep(world: World, corpus: dict[str, str]):
                                     "value": name,
                                     "status": response.status_code,
                                     "unsafe": unsafe_renderings(payload, hostile)
-                                    if response.status_code == 200
+                                    if response.status_code == 200 and isinstance(hostile, str)
                                     else [],
                                 }
                             )
@@ -561,6 +550,49 @@ def test_every_callback_survives_every_hostile_value(world, capsys):
     errors = [r for r in results if r["status"] == 500]
     assert errors == []
     assert {r["status"] for r in results} <= {200, 204}  # never 403 to allowed roles
+
+
+# JSON values of another type than the field's: a browser's text field always sends a
+# string (or null), a forged request may send anything.
+WRONG_TYPES = {
+    "list": ["Marie", "Anne"],
+    "object": {"value": "Marie"},
+    "number": 1985041212393,
+    "float": 1.5,
+    "true": True,
+    "nested": [[["x"]]],
+}
+
+
+def test_every_callback_survives_values_of_the_wrong_type(sqlite_world):
+    results, pairs = sweep(sqlite_world, WRONG_TYPES)
+    assert len({key for key, _role in pairs}) >= 14 and len(results) > 250
+    errors = sorted(
+        {(r["callback"], r["target"], r["value"]) for r in results if r["status"] == 500}
+    )
+    assert errors == []
+    assert {r["status"] for r in results} <= {200, 204}
+
+
+def test_every_page_survives_repeated_query_parameters(sqlite_world):
+    """Dash hands a repeated `?erreur=` to the layout as a list: every page, every role."""
+    import dash
+
+    world = sqlite_world
+    search = "?erreur=annule&erreur=jeton&corriger=1&corriger=x&case_id=1&case_id=2"
+    paths = sorted({page["path_template"] or page["path"] for page in dash.page_registry.values()})
+    assert "/professionnel/connexion" in paths and "/mon-compte" in paths
+    statuses = {}
+    for template in paths:
+        path = template.replace("<case_id>", str(world.pending_case()))
+        for role in ROLES:
+            response = dc.call(
+                world.client(role),
+                [("_pages_content", "children"), ("_pages_store", "data")],
+                [("_pages_location", "pathname", path), ("_pages_location", "search", search)],
+            )
+            statuses[(path, role)] = response.status_code
+    assert {k: v for k, v in statuses.items() if v != 200} == {}
 
 
 # --- 1b. the defects the sweep found, each on its own --------------------------------------------
@@ -1013,7 +1045,7 @@ def test_hostile_staff_login_fields(world, request, name):
         page = dc.render_page(client, "/backoffice/connexion").get_json()
         texts = list(_strings(page))
         assert "Adresse email ou mot de passe incorrect." in texts
-        [field] = [c["props"] for c in _components(page) if c["props"].get("id") == "staff-email"]
+        [field] = [c["props"] for c in dc.components(page) if c["props"].get("id") == "staff-email"]
         if name != "lone-surrogate":  # (its bytes come back percent-escaped: harmless text)
             assert field["value"] == email[:320]  # given back as the input's value, as text
         assert unsafe_renderings(page, value) == []

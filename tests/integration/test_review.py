@@ -1668,6 +1668,8 @@ def test_act_on_case_reject_without_reason_says_so(backend, app, prof, alice):
     out = dc.values(act(client, "case-reject", case, enrolment(backend, case).version))
     assert out[("case-message", "children")] == "Choisissez un motif de refus."
     assert out[("case-message", "color")] == "danger"
+    # The case is not redrawn: the note and the other fields keep what the reviewer typed.
+    assert ("case-body", "children") not in out
     out = dc.values(
         act(
             client,
@@ -1691,6 +1693,7 @@ def test_act_on_case_after_a_colleague_decided_says_already_handled(backend, app
     )
     assert out[("case-message", "color")] == "danger"
     assert out[("case-message", "children")] == "Ce dossier a déjà été traité (Compte créé)."
+    assert ("case-body", "children") not in out  # what she typed stays on the page
     assert enrolment(backend, case).state == lc.ACCOUNT_CREATED
 
 
