@@ -15,6 +15,12 @@ MARIE = {
 }
 
 
+def wrong_matricule(n: int, birth: str = "19591231") -> str:
+    """The n-th of distinct well-formed matricules that are no test person's: a repeated
+    wrong value costs one attempt only, so locking takes five different ones."""
+    return matricule.make(birth, f"{900 + n:03d}")
+
+
 def professional(backend, n: int = 1, **kw) -> int:
     with backend.uow() as uow:
         return add_professional(

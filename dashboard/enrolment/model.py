@@ -132,6 +132,8 @@ class Enrolment(Base):
     language: Mapped[str] = mapped_column(String(5), default="fr")
     state: Mapped[str] = mapped_column(String(24), index=True)
     wrong_matricule_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Keyed digest of the last wrong matricule typed: the same value again costs no attempt.
+    last_wrong_matricule: Mapped[str | None] = mapped_column(String(64))
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     token_issued_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

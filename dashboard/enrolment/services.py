@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import re
 import secrets
 from dataclasses import dataclass, field
@@ -766,7 +767,9 @@ def verify_matricule(
     """Compare the typed matricule with the declared one.
 
     A badly formed matricule raises InvalidMatricule and costs no attempt; a well-formed
-    but different one costs an attempt, and the last one locks the enrolment.
+    but different one costs an attempt, and the last one locks the enrolment. The same
+    wrong value sent again (a double click, a replayed request) gets the same answer and
+    costs nothing more: it tells her, or anyone guessing, nothing new.
     """
     value = matricule.validate(typed)
     enrolment, actor = _secretary_enrolment(uow, token_hash, language)
@@ -780,6 +783,12 @@ def verify_matricule(
         _move(uow, enrolment, lc.MATRICULE_VERIFIED, "matricule_verified", actor)
         uow.commit()
         return MatriculeResult(True, max_attempts - enrolment.wrong_matricule_count)
+    digest = _wrong_matricule_digest(uow, value)
+    if enrolment.last_wrong_matricule and hmac.compare_digest(
+        digest, enrolment.last_wrong_matricule
+    ):
+        return _mismatch(max_attempts - enrolment.wrong_matricule_count)
+    enrolment.last_wrong_matricule = digest
     enrolment.wrong_matricule_count += 1
     left = max_attempts - enrolment.wrong_matricule_count
     if left <= 0:
@@ -803,6 +812,10 @@ def verify_matricule(
     )
     enrolment.updated_at = uow.now()
     uow.commit()
+    return _mismatch(left)
+
+
+def _mismatch(left: int) -> MatriculeResult:
     return MatriculeResult(
         False,
         left,
@@ -814,6 +827,12 @@ def verify_matricule(
             left=left,
         ),
     )
+
+
+def _wrong_matricule_digest(uow: UnitOfWork, value: str) -> str:
+    # Keyed: thirteen digits of which eight are a birth date are easily enumerated.
+    key = uow.settings.secret_key.encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 def _queue_locked(uow: UnitOfWork, enrolment: Enrolment) -> None:
@@ -1523,7 +1542,7 @@ def purge_personal_data(
         ids = [e.id for e in enrolments]
         for e in enrolments:
             e.declared_last_name = e.declared_first_names = e.declared_matricule = None
-            e.email = e.phone = e.token_hash = None
+            e.email = e.phone = e.token_hash = e.last_wrong_matricule = None
             e.purged_at = uow.now()
             _record(uow, e, "personal_data_purged", SYSTEM)
         for row in uow.session.scalars(

@@ -294,6 +294,18 @@ def test_five_wrong_matricules_lock_the_request_and_warn_both(site):
     assert "Tentatives" not in message
     assert enrolment_row(site, enrolment_id)["wrong_matricule_count"] == 0
 
+    # A double click (and Enter) on one wrong value: one attempt, not three.
+    field = duo.find_element("#matricule-input")
+    duo.clear_input(field)
+    field.send_keys(matricule.make("19900101", "001"), Keys.ENTER)
+    ActionChains(duo.driver).double_click(duo.find_element("#matricule-submit")).perform()
+    duo.wait_for_contains_text("#matricule-input-error", "Tentatives restantes : 4")
+    WebDriverWait(duo.driver, 5).until(
+        lambda d: d.find_element(By.ID, "matricule-submit").is_enabled()
+    )
+    assert enrolment_row(site, enrolment_id)["wrong_matricule_count"] == 1
+
+    # The loop starts by typing that same value again: still 4 left, still one attempt.
     for attempt, left in enumerate((4, 3, 2, 1), start=1):
         type_matricule(duo, matricule.make("19900101", f"{attempt:03d}"))
         duo.wait_for_contains_text("#matricule-input-error", f"Tentatives restantes : {left}")

@@ -23,7 +23,6 @@ from tests import factories as f
 from tests.conftest import Inbox, SmtpServer, free_port
 
 SECRETARY = f.MARIE["email"]
-WRONG_MATRICULE = matricule.make("19850412", "124")
 
 # The first line of each French template, as the reader must see it.
 FRENCH_SUBJECTS = {
@@ -92,9 +91,9 @@ def _message_ids(messages) -> list[str]:
 def _lock(backend, prof_id: int, **declare_overrides) -> int:
     """Declare, accept the CGU, then type a wrong matricule until the enrolment locks."""
     eid, th = f.walk_to(backend, prof_id, "cgu_accepted", **declare_overrides)
-    for _ in range(backend.settings.max_matricule_attempts):
+    for attempt in range(backend.settings.max_matricule_attempts):
         with backend.uow() as uow:
-            result = services.verify_matricule(uow, th, WRONG_MATRICULE)
+            result = services.verify_matricule(uow, th, f.wrong_matricule(attempt))
     assert result.locked
     return eid
 

@@ -232,7 +232,9 @@ def _do(w: World, label: str, action: str, *args) -> None:
         elif action == "matricule":
             assert services.verify_matricule(uow, th, person(label)["matricule"]).verified
         elif action == "wrong_matricule":
-            wrong = matricule.make(PEOPLE[label][3], "998")
+            # A different wrong value each time: the same one again costs no attempt.
+            tried = uow.session.get(Enrolment, w.ids[label]).wrong_matricule_count
+            wrong = matricule.make(PEOPLE[label][3], f"{990 + tried:03d}")
             assert not services.verify_matricule(uow, th, wrong).verified
         elif action == "luxtrust":
             result = services.record_luxtrust_identity(uow, th, observed(label), device="mobile")

@@ -318,7 +318,8 @@ def _run(sim: Sim, step: tuple) -> None:
             services.verify_matricule(uow, th, data["matricule"])
         elif action == "wrong_matricule":
             if state == lc.CGU_ACCEPTED:
-                services.verify_matricule(uow, th, matricule.make("19591231", "998"))
+                attempt = uow.session.get(Enrolment, eid).wrong_matricule_count
+                services.verify_matricule(uow, th, f.wrong_matricule(attempt))
         elif action == "luxtrust":
             observed = f.identity_of(data) if args[0] is None else _observed(data, args[0])
             services.record_luxtrust_identity(uow, th, observed, device="mobile")

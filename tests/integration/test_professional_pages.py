@@ -276,10 +276,9 @@ def _deactivate(backend, prof_id: int) -> None:
 
 def _walk_to_locked(backend, prof_id, **declare_overrides):
     enrolment_id, th = f.walk_to(backend, prof_id, lc.CGU_ACCEPTED, **declare_overrides)
-    typed = f.MARIE["matricule"] if declare_overrides.get("matricule") else WRONG_MATRICULE
-    for _ in range(backend.settings.max_matricule_attempts):
+    for attempt in range(backend.settings.max_matricule_attempts):
         with backend.uow() as uow:
-            services.verify_matricule(uow, th, typed)
+            services.verify_matricule(uow, th, f.wrong_matricule(attempt))
     assert _enrolment(backend, enrolment_id).state == lc.LOCKED
     return enrolment_id, th
 

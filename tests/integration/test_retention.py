@@ -48,9 +48,17 @@ def _world(backend, clock):
     ).enrolment_id
     with backend.uow() as uow:
         services.cancel(uow, ids["cancelled"], services.Actor("professional", str(prof)), prof)
-    ids["open"] = f.declare(
+    still_open = f.declare(
         backend, prof, matricule=matricule.make("19810101", "011"), email="o@example.lu"
-    ).enrolment_id
+    )
+    ids["open"] = still_open.enrolment_id
+    th = services.hash_token(still_open.token)
+    with backend.uow() as uow:
+        services.accept_cgu(uow, th, uow.settings.cgu_version)
+    with backend.uow() as uow:  # a wrong matricule: its digest is kept until the purge
+        services.verify_matricule(uow, th, f.wrong_matricule(0))
+    with backend.uow() as uow:
+        assert uow.session.get(Enrolment, ids["open"]).last_wrong_matricule
     return ids
 
 
@@ -79,7 +87,8 @@ def test_purge_erases_personal_data_and_keeps_the_metrics(backend, clock):
                 e.email,
                 e.phone,
                 e.token_hash,
-            ) == (None,) * 6
+                e.last_wrong_matricule,
+            ) == (None,) * 7
             assert e.purged_at is not None
         assert rows[ids["created"]].declared_last_name == "Schmit"
         identity = uow.session.scalars(

@@ -157,9 +157,9 @@ def test_five_wrong_matricules_lock_and_show_the_guide_message(backend, client):
     client.get(f"/enrolment/invitation/{declared.token}")
     _start(client)
     _accept(client)
-    for _ in range(4):
-        _matricule(client, matricule.make("19900101", "001"))
-    last = dc.values(_matricule(client, matricule.make("19900101", "001")))
+    for attempt in range(4):
+        _matricule(client, f.wrong_matricule(attempt))
+    last = dc.values(_matricule(client, f.wrong_matricule(4)))
     assert last[("matricule-nav", "href")] == "/enrolment/resultat"
     assert _state(backend, declared.enrolment_id) == lc.LOCKED
     text = _page_text(client, "/enrolment/resultat")

@@ -159,11 +159,10 @@ def test_wrong_matricules_count_down_then_lock_and_mail_the_professional(backend
     th = services.hash_token(declared.token)
     with backend.uow() as uow:
         services.accept_cgu(uow, th, uow.settings.cgu_version)
-    other = matricule.make("19900101", "001")
     lefts = []
-    for _ in range(5):
+    for attempt in range(5):
         with backend.uow() as uow:
-            result = services.verify_matricule(uow, th, other)
+            result = services.verify_matricule(uow, th, f.wrong_matricule(attempt))
         lefts.append(result.attempts_left)
     assert lefts == [4, 3, 2, 1, 0]
     assert result.locked
@@ -173,6 +172,26 @@ def test_wrong_matricules_count_down_then_lock_and_mail_the_professional(backend
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
         services.verify_matricule(uow, th, f.MARIE["matricule"])
     assert err.value.reason == lc.LOCKED
+
+
+def test_the_same_wrong_matricule_again_costs_no_further_attempt(backend):
+    enrolment_id, th = f.walk_to(backend, f.professional(backend), lc.CGU_ACCEPTED)
+    typed = [f.wrong_matricule(0)] * 3 + [f.wrong_matricule(1)] * 2 + [f.wrong_matricule(0)]
+    results = []
+    for value in typed:
+        with backend.uow() as uow:
+            results.append(services.verify_matricule(uow, th, value))
+    # A double click or a replay gets the same answer; a new value, or going back to an
+    # earlier one, is a new attempt.
+    assert [r.attempts_left for r in results] == [4, 4, 4, 3, 3, 2]
+    assert results[1].message == results[0].message and not results[1].verified
+    e = _enrolment(backend, enrolment_id)
+    assert (e.state, e.wrong_matricule_count) == (lc.CGU_ACCEPTED, 3)
+    assert e.last_wrong_matricule and f.wrong_matricule(0) not in e.last_wrong_matricule
+    mismatches = [a for a, *_ in _events(backend, enrolment_id) if a == "matricule_mismatch"]
+    assert len(mismatches) == 3
+    with backend.uow() as uow:
+        assert services.verify_matricule(uow, th, f.MARIE["matricule"]).verified
 
 
 def test_malformed_matricule_costs_no_attempt(backend):
