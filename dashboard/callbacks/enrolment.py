@@ -191,6 +191,7 @@ def register(app: Dash) -> None:
         Output("start-error", "children"),
         Input("start-button", "n_clicks"),
         prevent_initial_call=True,
+        running=[(Output("start-button", "disabled"), True, False)],
     )(start)
     app.callback(
         Output("cgu-nav", "href"),
@@ -199,6 +200,7 @@ def register(app: Dash) -> None:
         State("cgu-accepted", "value"),
         State("cgu-version", "data"),
         prevent_initial_call=True,
+        running=[(Output("cgu-submit", "disabled"), True, False)],
     )(accept_cgu)
     app.callback(
         Output("matricule-nav", "href"),
@@ -208,6 +210,8 @@ def register(app: Dash) -> None:
         Input("matricule-input", "n_submit"),
         State("matricule-input", "value"),
         prevent_initial_call=True,
+        # One check per click (the service also charges a repeated wrong value only once).
+        running=[(Output("matricule-submit", "disabled"), True, False)],
     )(check_matricule)
     app.callback(
         Output("device-nav", "href"),
@@ -215,6 +219,10 @@ def register(app: Dash) -> None:
         Input("device-yes", "n_clicks"),
         Input("device-no", "n_clicks"),
         prevent_initial_call=True,
+        running=[
+            (Output("device-yes", "disabled"), True, False),
+            (Output("device-no", "disabled"), True, False),
+        ],
     )(confirm_device)
 
 

@@ -172,4 +172,5 @@ def register(app: Dash) -> None:
         Input("metrics-export", "n_clicks"),
         *[State(i.component_id, i.component_property) for i in filters],
         prevent_initial_call=True,
+        running=[(Output("metrics-export", "disabled"), True, False)],
     )(export)

@@ -228,6 +228,9 @@ def register(app: Dash) -> None:
         *[State(FIELD_IDS[n], "value") for n in FIELDS],
         State("decl-correcting", "data"),
         prevent_initial_call=True,
+        # One declaration per click: a second click while it is stored would be refused
+        # as a duplicate and hide the confirmation.
+        running=[(Output("decl-submit", "disabled"), True, False)],
     )(submit_declaration)
     app.callback(
         Output("declarations-grid", "rowData"),
@@ -253,4 +256,6 @@ def register(app: Dash) -> None:
         Input("decl-cancel-confirm", "submit_n_clicks"),
         State("declarations-grid", "selectedRows"),
         prevent_initial_call=True,
+        # A second click would send a second invitation (and kill the first link).
+        running=[(Output("decl-actions", "disabled"), True, False)],
     )(act_on_declaration)

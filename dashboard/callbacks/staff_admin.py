@@ -286,4 +286,6 @@ def register(app: Dash) -> None:
         State("staff-new-name", "value"),
         State("staff-new-roles", "value"),
         prevent_initial_call=True,
+        # A second click on "Créer" would be refused and hide the one-time password.
+        running=[(Output("staff-add", "disabled"), True, False)],
     )(act)

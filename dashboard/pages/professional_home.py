@@ -65,7 +65,7 @@ def layout(**_params):
                 color="info",
                 className="empty-hidden",
             ),
-            html.Div(
+            html.Fieldset(
                 [
                     dbc.Button(
                         _("Renvoyer l'invitation"),
@@ -92,7 +92,7 @@ def layout(**_params):
                     ),
                 ],
                 **{"aria-label": _("Actions sur la déclaration sélectionnée")},
-                role="group",
+                id="decl-actions",
             ),
             dcc.ConfirmDialog(
                 id="decl-cancel-confirm",
