@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from flask_wtf.csrf import generate_csrf
 
 from dashboard.i18n import gettext as _
 
@@ -154,11 +155,27 @@ def backoffice_header(title: str) -> html.Div:
         [
             html.H1(title, className="h3 me-auto"),
             dcc.Link(_("Accueil"), href="/backoffice/accueil", className="me-3"),
-            html.A(
-                _("Se déconnecter"),
-                href="/backoffice/deconnexion",
-                className="btn btn-outline-secondary btn-sm",
-            ),
+            logout_button("/backoffice/deconnexion", small=True),
         ],
         className="d-flex align-items-center flex-wrap gap-2 mb-3",
+    )
+
+
+def logout_button(
+    action: str, *, button_id: str | None = None, small: bool = False, className: str = ""
+) -> html.Form:
+    """The logout button, as a POST carrying the form's CSRF token: a link or an image on
+    another site cannot end anyone's session."""
+    size = " btn-sm" if small else ""
+    button = html.Button(
+        _("Se déconnecter"),
+        type="submit",
+        className=f"btn btn-outline-secondary{size}",
+        **({"id": button_id} if button_id else {}),
+    )
+    return html.Form(
+        [dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()), button],
+        action=action,
+        method="post",
+        className=f"d-inline {className}".strip(),
     )

@@ -82,15 +82,15 @@ def health():
 
 def init_app(server: flask.Flask) -> None:
     server.add_url_rule("/enrolment/invitation/<token>", view_func=invitation)
-    server.add_url_rule("/enrolment/quitter", view_func=leave_enrolment, methods=["POST", "GET"])
-    server.add_url_rule("/mon-compte/deconnexion", view_func=leave_account, methods=["POST", "GET"])
+    server.add_url_rule("/enrolment/quitter", view_func=leave_enrolment, methods=["POST"])
+    server.add_url_rule("/mon-compte/deconnexion", view_func=leave_account, methods=["POST"])
     server.add_url_rule(
-        "/professionnel/deconnexion", view_func=leave_professional, methods=["POST", "GET"]
+        "/professionnel/deconnexion", view_func=leave_professional, methods=["POST"]
     )
     server.add_url_rule(
         "/backoffice/login",
         view_func=security.limited("staff_login")(staff_login),
         methods=["POST"],
     )
-    server.add_url_rule("/backoffice/deconnexion", view_func=staff_logout, methods=["POST", "GET"])
+    server.add_url_rule("/backoffice/deconnexion", view_func=staff_logout, methods=["POST"])
     server.add_url_rule("/healthz", view_func=health)

@@ -2,7 +2,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import html
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.callbacks import enrolment as view
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust.client import error_message
@@ -56,10 +56,8 @@ def layout(erreur=None, **_params):
                     ]
                 )
             ),
-            html.A(
-                _("Se déconnecter"),
-                href="/mon-compte/deconnexion",
-                className="btn btn-outline-secondary mt-3",
+            components.logout_button(
+                "/mon-compte/deconnexion", button_id="account-logout", className="mt-3 d-block"
             ),
         ],
         className="secretary-page",

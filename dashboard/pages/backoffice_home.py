@@ -3,7 +3,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.callbacks import staff_admin as view
 from dashboard.i18n import gettext as _
 
@@ -47,11 +47,8 @@ def layout(**_params):
                         className="me-auto",
                     ),
                     html.Span(current_user.name, id="staff-name", className="me-3 text-muted"),
-                    html.A(
-                        _("Se déconnecter"),
-                        href="/backoffice/deconnexion",
-                        id="staff-logout",
-                        className="btn btn-outline-secondary btn-sm",
+                    components.logout_button(
+                        "/backoffice/deconnexion", button_id="staff-logout", small=True
                     ),
                 ],
                 className="d-flex align-items-center flex-wrap gap-2",

@@ -4,7 +4,7 @@ from dash import dcc, html
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from dashboard import auth
+from dashboard import auth, components
 from dashboard.callbacks import staff_admin as view
 from dashboard.i18n import gettext as _
 
@@ -25,12 +25,7 @@ def _already_in():
             html.H1(_("Connexion de l'équipe eSanté"), id="page-heading", tabIndex="-1"),
             html.P(_("Vous êtes connecté(e) en tant que {name}.", name=current_user.name)),
             html.Div(links, id="staff-already-links"),
-            html.A(
-                _("Se déconnecter"),
-                href="/backoffice/deconnexion",
-                id="staff-logout",
-                className="btn btn-outline-secondary",
-            ),
+            components.logout_button("/backoffice/deconnexion", button_id="staff-logout"),
         ],
         className="secretary-page",
     )

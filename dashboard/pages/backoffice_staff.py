@@ -154,11 +154,8 @@ def layout(**_params):
                         className="me-auto",
                     ),
                     dcc.Link(_("← Accueil du back-office"), href="/backoffice/accueil"),
-                    html.A(
-                        _("Se déconnecter"),
-                        href="/backoffice/deconnexion",
-                        id="staff-logout",
-                        className="btn btn-outline-secondary btn-sm",
+                    components.logout_button(
+                        "/backoffice/deconnexion", button_id="staff-logout", small=True
                     ),
                 ],
                 className="d-flex align-items-center flex-wrap gap-3",

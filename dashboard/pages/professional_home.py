@@ -39,10 +39,8 @@ def layout(**_params):
                 [
                     html.H1(_("Mes déclarations"), className="me-auto"),
                     html.Span(current_user.name, className="me-3 text-muted"),
-                    html.A(
-                        _("Se déconnecter"),
-                        href="/professionnel/deconnexion",
-                        className="btn btn-outline-secondary btn-sm",
+                    components.logout_button(
+                        "/professionnel/deconnexion", button_id="pro-logout", small=True
                     ),
                 ],
                 className="d-flex align-items-center flex-wrap gap-2",

@@ -221,7 +221,7 @@ def test_logout_ends_his_session(site):
     f.declare(site.backend, prof, **SECRETARY)
     log_in_and_reach_the_list(site)
     grid_cell(duo, "Isabelle Kremer")
-    duo.find_element("a[href='/professionnel/deconnexion']").click()
+    duo.find_element("#pro-logout").click()
     wait_for_path(duo, "/professionnel/connexion")
     duo.wait_for_element("#pro-login")
     duo.driver.get(site.url + "/professionnel")

@@ -488,3 +488,9 @@ def test_my_account_after_the_match_path(site):
         account = uow.session.scalar(select(SecretaryAccount))
         assert (account.status, account.matricule) == ("active", MARIE.matricule)
     assert subjects(site, MARIE.email, total=3) == [INVITATION_SUBJECT, ACCOUNT_SUBJECT]
+
+    # "Se déconnecter" (a POST with its token) ends her account session.
+    duo.find_element("#account-logout").click()
+    wait_for_path(duo, "/")
+    duo.driver.get(site.url + "/mon-compte")
+    duo.wait_for_element("#account-login")

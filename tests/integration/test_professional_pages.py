@@ -366,7 +366,11 @@ def test_logout_ends_the_session(sqlite_backend, app):
     f.declare(sqlite_backend, prof)
     client = _as_professional(app, prof)
     assert len(_rows(client)) == 1
-    response = client.get("/professionnel/deconnexion")
+    # Not by a link: a GET (an image or link on another site) changes nothing.
+    client.get("/professionnel/deconnexion")
+    with client.session_transaction() as s:
+        assert s["_user_id"] == f"professional:{prof}"
+    response = dc.submit_form(client, "/professionnel", "/professionnel/deconnexion")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/professionnel/connexion")
     assert response.headers["Cache-Control"] == "no-store"

@@ -134,7 +134,7 @@ def test_right_password_lands_on_their_page(client, people, who, target):
     }[who]
     for part in ("part-queue", "part-indicators", "part-staff"):
         assert (_find(home, part) is not None) == (part in parts), part
-    assert _find(home, "staff-logout")["props"]["href"] == "/backoffice/deconnexion"
+    assert _find(home, "staff-logout")["props"]["type"] == "submit"  # a POST form, not a link
     # The login page now offers her pages instead of the form.
     login_page = _page(client, "/backoffice/connexion")
     assert _find(login_page, "staff-already-links") is not None
@@ -286,7 +286,9 @@ def test_last_seen_moves_by_the_minute_so_the_session_is_not_re_sent_each_reques
 def test_logout_ends_the_session(client, people):
     _login(client, "admin@esante.lu")
     assert _find(_page(client, "/backoffice/accueil"), "part-staff") is not None
-    response = client.get("/backoffice/deconnexion")
+    client.get("/backoffice/deconnexion")  # a link (or an image elsewhere) changes nothing
+    assert _find(_page(client, "/backoffice/accueil"), "part-staff") is not None
+    response = dc.submit_form(client, "/backoffice/accueil", "/backoffice/deconnexion")
     assert _location(response) == "/backoffice/connexion"
     assert _find(_page(client, "/backoffice/accueil"), "access-denied") is not None
 
@@ -462,7 +464,7 @@ def test_the_admin_adds_an_account_and_sees_its_password_once(admin, people, sql
     again = dc.values(_act(admin, "staff-save-roles", selected=[], roles=["reviewer"]))
     assert again[("staff-new-password", "children")] is None
     # The new account logs in with it.
-    admin.get("/backoffice/deconnexion")
+    dc.submit_form(admin, "/backoffice/personnel", "/backoffice/deconnexion")
     assert _location(_login(admin, "nina@esante.lu", password)) == "/backoffice"
 
 
