@@ -18,6 +18,12 @@ def _yes_no(yes: str, no: str) -> dict:
     return {"function": f"params.value ? {json.dumps(yes)} : {json.dumps(no)}"}
 
 
+def _rule(expression: str) -> dict:
+    # Parsed by dash-ag-grid itself: AG Grid would compile a bare string with new Function(),
+    # which the Content-Security-Policy forbids.
+    return {"function": expression}
+
+
 def _columns():
     return [
         {"field": "email", "headerName": _("Email"), "flex": 2, "filter": True},
@@ -29,7 +35,7 @@ def _columns():
             "flex": 1,
             "cellDataType": False,
             "valueFormatter": _yes_no(_("Actif"), _("Désactivé")),
-            "cellClassRules": {"state-attention": "!data.active"},
+            "cellClassRules": {"state-attention": _rule("!params.data.active")},
         },
         {
             "field": "locked",
@@ -37,7 +43,7 @@ def _columns():
             "flex": 1,
             "cellDataType": False,
             "valueFormatter": _yes_no(_("Bloqué"), ""),
-            "cellClassRules": {"state-attention": "data.locked"},
+            "cellClassRules": {"state-attention": _rule("params.data.locked")},
         },
         {"field": "created", "headerName": _("Créé le"), "flex": 1, "minWidth": 150},
     ]

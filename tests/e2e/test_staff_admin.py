@@ -101,6 +101,11 @@ def test_admin_adds_a_reviewer_who_then_logs_in(site):
     duo.wait_for_contains_text("#staff-message", "Le compte a été désactivé")
     duo.wait_for_text_to_equal("#staff-toggle-active", "Réactiver")
     duo.wait_for_contains_text("#staff-grid", "Désactivé")
+    # The disabled state stands out (a class rule the Content-Security-Policy lets run).
+    cell = duo.driver.find_element(
+        By.XPATH, "//*[@id='staff-grid']//div[@role='gridcell'][normalize-space()='Désactivé']"
+    )
+    assert "state-attention" in cell.get_attribute("class").split()
     duo.find_element("#staff-toggle-active").click()
     duo.wait_for_text_to_equal("#staff-message", "Le compte a été réactivé.")
     duo.wait_for_text_to_equal("#staff-toggle-active", "Désactiver")
