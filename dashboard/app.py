@@ -15,6 +15,7 @@ from dashboard import auth, language, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import professionals, staff
 from dashboard.enrolment.bootstrap import Backend
+from dashboard.i18n import gettext as _
 from dashboard.luxtrust import client as luxtrust_client
 from dashboard.luxtrust import simulator
 
@@ -101,6 +102,24 @@ def _shell():
                     language.language_switch(),
                 ],
                 className="site-header",
+            ),
+            # Filled and shown by assets/refused.js when an action is refused (403) or the
+            # service cannot answer: the renderer itself shows nothing then.
+            dash.html.Div(
+                id="request-refused",
+                role="alert",
+                hidden=True,
+                className="alert alert-warning",
+                **{
+                    "data-refused": _(
+                        "Cette action n'a pas abouti : votre session a expiré ou cette page "
+                        "ne vous est plus accessible. Rechargez la page pour continuer."
+                    ),
+                    "data-unavailable": _(
+                        "Le service est momentanément indisponible ou très sollicité. "
+                        "Réessayez dans quelques instants."
+                    ),
+                },
             ),
             dash.html.Main(dash.page_container, id="main"),
         ],

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dash
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dashboard.enrolment import staff
 from dashboard.enrolment.model import StaffUser
@@ -131,3 +131,28 @@ def test_admin_adds_a_reviewer_who_then_logs_in(site):
     # And the staff page is not hers.
     duo.driver.get(site.url + "/backoffice/personnel")
     duo.wait_for_element("#access-denied")
+
+
+def test_an_action_refused_by_the_server_says_so(site):
+    """Refused on the server (here the account was disabled meanwhile; the same as a session
+    expired after 30 idle minutes), a click must not seem to do nothing."""
+    duo = site.duo
+    with site.backend.uow() as uow:
+        staff.add_user(uow, ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"], display_name="Anne Admin")
+    log_in(site, ADMIN_EMAIL, ADMIN_PASSWORD)
+    wait_for_path(duo, "/backoffice/accueil")
+    duo.driver.get(site.url + "/backoffice/personnel")
+    duo.wait_for_contains_text("#staff-grid", ADMIN_EMAIL)
+    banner = duo.find_element("#request-refused")
+    assert not banner.is_displayed()
+
+    with site.backend.uow() as uow:
+        uow.session.execute(update(StaffUser).values(active=False))
+        uow.commit()
+    duo.find_element("#staff-new-email").send_keys(NEW_EMAIL)
+    duo.find_element("#staff-add").click()
+    duo.wait_for_contains_text("#request-refused", "Rechargez la page")
+    assert banner.is_displayed()
+    assert banner.get_attribute("role") == "alert"
+    with site.backend.uow() as uow:  # and nothing was done
+        assert uow.session.scalar(select(StaffUser).where(StaffUser.email == NEW_EMAIL)) is None
