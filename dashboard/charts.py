@@ -9,10 +9,67 @@ plotly's validation.
 from __future__ import annotations
 
 import plotly.io as pio
+from babel.dates import get_day_names, get_month_names
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from plotly.colors import make_colorscale, sequential
 
 from dashboard.enrolment.metrics import OUTCOMES, Metrics
+from dashboard.enrolment.services import DATE_LOCALES
+from dashboard.i18n import N_, current_language
 from dashboard.i18n import gettext as _
+
+# Plotly's own texts (the toolbar's tooltips, hints) are English: these are shown instead.
+PLOTLY_TEXTS = {
+    "Download plot as a PNG": N_("Télécharger le graphique (PNG)"),
+    "Download plot as a png": N_("Télécharger le graphique (PNG)"),  # plotly.js before v4
+    "Download plot": N_("Télécharger le graphique"),
+    "Zoom": N_("Zoomer"),
+    "Pan": N_("Déplacer"),
+    "Box Select": N_("Sélection rectangulaire"),
+    "Lasso Select": N_("Sélection au lasso"),
+    "Zoom in": N_("Zoom avant"),
+    "Zoom out": N_("Zoom arrière"),
+    "Autoscale": N_("Échelle automatique"),
+    "Reset axes": N_("Réinitialiser les axes"),
+    "Reset view": N_("Réinitialiser la vue"),
+    "Toggle Spike Lines": N_("Lignes de repère"),
+    "Show closest data on hover": N_("Au survol : la donnée la plus proche"),
+    "Compare data on hover": N_("Au survol : comparer les données"),
+    "Double-click to zoom back out": N_("Double-cliquez pour revenir au zoom initial"),
+}
+
+
+def graph_config() -> dict:
+    """dcc.Graph's config in the page's language: toolbar texts, month and day names on
+    the date axes, decimal and thousands separators (from Babel's locale data)."""
+    language = current_language()
+    locale = DATE_LOCALES.get(language, "fr_LU")
+    days = get_day_names("wide", locale=locale)  # 0 is Monday; Plotly starts on Sunday
+    short_days = get_day_names("abbreviated", locale=locale)
+    return {
+        "displaylogo": False,
+        # No "Share chart…" button: the figures would leave for Plotly's cloud.
+        "showSendToCloud": False,
+        "showEditInChartStudio": False,
+        "locale": language,
+        "locales": {
+            language: {
+                "dictionary": {english: _(text) for english, text in PLOTLY_TEXTS.items()},
+                "format": {
+                    "days": [days[(i + 6) % 7] for i in range(7)],
+                    "shortDays": [short_days[(i + 6) % 7] for i in range(7)],
+                    "months": [get_month_names("wide", locale=locale)[m] for m in range(1, 13)],
+                    "shortMonths": [
+                        get_month_names("abbreviated", locale=locale)[m] for m in range(1, 13)
+                    ],
+                    "date": "%d/%m/%Y",
+                    "decimal": get_decimal_symbol(locale),
+                    "thousands": get_group_symbol(locale),
+                },
+            }
+        },
+    }
+
 
 COLORS = {
     "auto": "#1e7e34",

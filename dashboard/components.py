@@ -179,3 +179,16 @@ def logout_button(
         method="post",
         className=f"d-inline {className}".strip(),
     )
+
+
+def dropdown_labels() -> dict:
+    """dcc.Dropdown's own texts (English by default) in the page's language."""
+    return {
+        "select_all": _("Tout sélectionner"),
+        "deselect_all": _("Tout désélectionner"),
+        "selected_count": _("{num_selected} sélectionné(s)"),  # filled in by the browser
+        "search": _("Rechercher"),
+        "clear_search": _("Effacer la recherche"),
+        "clear_selection": _("Effacer la sélection"),
+        "no_options_found": _("Aucun choix ne correspond"),
+    }

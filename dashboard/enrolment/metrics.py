@@ -4,7 +4,8 @@
 events arrived since; the live figures (backlog, overdue, ageing) read the pending cases
 through their partial index. `compute_from_rows` is the same page computed from the raw
 rows, every figure a GROUP BY / COUNT / window query: the reference `compute` is tested
-against. No name, email or matricule leaves here.
+against. No secretary's or professional's name, email or matricule leaves here; the
+team's own work is shown per reviewer, by the display name (the throughput managers follow).
 Cohort: the enrolments declared within the chosen dates (and specialty, if any).
 """
 

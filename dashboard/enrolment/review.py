@@ -489,6 +489,7 @@ ACTION_LABELS = {
     "redeclared": N_("Nouvelle déclaration"),
     "expired": N_("Expirée"),
     "locked": N_("Bloquée"),
+    "personal_data_purged": N_("Données personnelles effacées (fin de la durée de conservation)"),
 }
 
 

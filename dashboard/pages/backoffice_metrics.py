@@ -4,11 +4,13 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import auth, components
+from dashboard import auth, charts, components
 from dashboard.callbacks.metrics import READERS
 from dashboard.i18n import gettext as _
 
-dash.register_page(__name__, path="/backoffice/indicateurs", title="Indicateurs — eSanté")
+dash.register_page(
+    __name__, path="/backoffice/indicateurs", title=lambda **_kw: _("Indicateurs — eSanté")
+)
 
 
 def _graph(graph_id: str, description: str):
@@ -16,7 +18,7 @@ def _graph(graph_id: str, description: str):
     return dbc.Col(
         html.Figure(
             [
-                dcc.Loading(dcc.Graph(id=graph_id, config={"displaylogo": False})),
+                dcc.Loading(dcc.Graph(id=graph_id, config=charts.graph_config())),
                 html.Figcaption(description, className="visually-hidden"),
             ],
             **{"aria-label": description},
@@ -44,6 +46,8 @@ def layout(**_params):
                                     end_date=today.isoformat(),
                                     display_format="DD/MM/YYYY",
                                     first_day_of_week=1,
+                                    start_date_placeholder_text=_("Début"),
+                                    end_date_placeholder_text=_("Fin"),
                                 )
                             ),
                         ],
@@ -55,7 +59,11 @@ def layout(**_params):
                                 _("Spécialité du professionnel"), html_for="metrics-specialty"
                             ),
                             dcc.Dropdown(
-                                id="metrics-specialty", options=[], value="", clearable=False
+                                id="metrics-specialty",
+                                options=[],
+                                value="",
+                                clearable=False,
+                                labels=components.dropdown_labels(),
                             ),
                         ],
                         md=4,
@@ -88,8 +96,9 @@ def layout(**_params):
             ),
             html.P(
                 _(
-                    "Les indicateurs ne contiennent aucune donnée personnelle : uniquement des "
-                    "comptages et des durées agrégées."
+                    "Les indicateurs ne contiennent aucune donnée sur les secrétaires ni sur les "
+                    "professionnels de santé : uniquement des comptages et des durées agrégées. "
+                    "Seule l'activité de l'équipe de vérification est présentée par relecteur."
                 ),
                 className="text-muted small",
             ),

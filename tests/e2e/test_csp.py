@@ -123,8 +123,17 @@ def test_dash_pages_run_under_the_policy_without_any_violation(served, browser):
         time.sleep(1)
         seen["back-office queue"] = _console(browser)
 
+        browser.get(f"{live.url}/langue/fr")  # the browser asks for English: choose French
         browser.get(f"{live.url}/backoffice/indicateurs")
         _wait(browser, "#metrics-funnel .main-svg")
+        # Plotly's toolbar speaks the page's language (its texts come with the figure), and
+        # offers no "Share chart…" to Plotly's cloud.
+        titles = [
+            b.get_attribute("data-title")
+            for b in browser.find_elements(By.CSS_SELECTOR, "#metrics-funnel .modebar-btn")
+        ]
+        assert {"Télécharger le graphique (PNG)", "Zoomer"} <= set(titles), titles
+        assert not [t for t in titles if "Share" in t or "Cloud" in t], titles
         seen["metrics"] = _console(browser)
     violations = {page: _csp_errors(entries) for page, entries in seen.items()}
     assert violations == {page: [] for page in seen}

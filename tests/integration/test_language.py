@@ -202,3 +202,27 @@ def test_the_invitation_date_is_written_as_its_reader_writes_dates(
 
         row = uow.session.scalars(select(OutboxEmail)).one()
         assert expected in mail.render(row, uow.settings).text
+
+
+@pytest.mark.parametrize(
+    ("lang", "zoom", "january", "sunday"),
+    [("fr", "Zoomer", "janvier", "dimanche"), ("de", "Zoomen", "Januar", "Sonntag")],
+)
+def test_the_charts_speak_the_page_language(app, sqlite_backend, lang, zoom, january, sunday):
+    """Plotly's toolbar and date axes are English unless told: the metrics page tells them."""
+    from tests import factories as f
+
+    manager = f.reviewer(sqlite_backend, "manager@esante.lu", roles=("manager",))
+    client = app.server.test_client()
+    client.set_cookie("esante_lang", lang)
+    with client.session_transaction() as s:
+        s["_user_id"] = f"staff:{manager}"
+    page = dc.render_page(client, "/backoffice/indicateurs").get_json()
+    configs = [c["props"]["config"] for c in dc.components(page) if c["type"] == "Graph"]
+    assert len(configs) == 5
+    for config in configs:
+        assert config["locale"] == lang and config["displaylogo"] is False
+        texts = config["locales"][lang]
+        assert texts["dictionary"]["Zoom"] == zoom
+        assert texts["format"]["months"][0] == january
+        assert texts["format"]["days"][0] == sunday  # Plotly's weeks start on Sunday
