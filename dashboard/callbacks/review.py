@@ -13,7 +13,7 @@ from flask_login import current_user
 from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import items, mapping, record_id, row_count, text
 from dashboard.enrolment import review, services
-from dashboard.enrolment.errors import DomainError
+from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
 
@@ -217,9 +217,12 @@ def act_on_case(
             elif action == "case-withdraw":
                 services.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
                 message = _("La proposition a été écartée ; le dossier revient dans la file.")
-        except DomainError as exc:
-            # Nothing changed: the page stays as it is, with the note and reason typed.
+        except ValidationFailed as exc:
+            # Something to correct: the page stays as it is, with the note and reason typed.
             return no_update, exc.message, "danger"
+        except DomainError as exc:
+            # The case changed under her (a colleague decided, claimed, …): show it as it is.
+            message, color = exc.message, "danger"
     loaded, problem = load_case(enrolment_id, audit=False)
     if loaded is None:
         return html.P(problem), message, color
