@@ -103,8 +103,8 @@ def _shell():
                 ],
                 className="site-header",
             ),
-            # Filled and shown by assets/refused.js when an action is refused (403) or the
-            # service cannot answer: the renderer itself shows nothing then.
+            # Filled and shown by assets/refused.js when an action is refused (400, 401, 403)
+            # or the service cannot answer (429, 5xx): the renderer itself shows nothing then.
             dash.html.Div(
                 id="request-refused",
                 role="alert",
