@@ -14,8 +14,7 @@ from babel.numbers import get_decimal_symbol, get_group_symbol
 from plotly.colors import make_colorscale, sequential
 
 from dashboard.enrolment.metrics import OUTCOMES, Metrics
-from dashboard.enrolment.services import DATE_LOCALES
-from dashboard.i18n import N_, current_language
+from dashboard.i18n import DATE_LOCALES, N_, current_language
 from dashboard.i18n import gettext as _
 
 # Plotly's own texts (the toolbar's tooltips, hints) are English: these are shown instead.

@@ -161,6 +161,12 @@ def backoffice_header(title: str) -> html.Div:
     )
 
 
+def csrf_field() -> dcc.Input:
+    """Flask-WTF's token for a plain form POST (Dash's own requests use the cookie/header
+    pair instead)."""
+    return dcc.Input(type="hidden", name="csrf_token", value=generate_csrf())
+
+
 def logout_button(
     action: str, *, button_id: str | None = None, small: bool = False, className: str = ""
 ) -> html.Form:
@@ -174,7 +180,7 @@ def logout_button(
         **({"id": button_id} if button_id else {}),
     )
     return html.Form(
-        [dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()), button],
+        [csrf_field(), button],
         action=action,
         method="post",
         className=f"d-inline {className}".strip(),

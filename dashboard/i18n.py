@@ -25,6 +25,9 @@ LOCALE_DIR = Path(__file__).with_name("locale")
 DOMAIN = "messages"
 LANGUAGES = ("fr", "de", "en")
 DEFAULT_LANGUAGE = "fr"
+# Babel's locale for each language: dates and numbers as their readers write them
+# (31 mars 2026, 31. März 2026, 31 March 2026).
+DATE_LOCALES = {"fr": "fr_LU", "de": "de_LU", "en": "en_GB"}
 
 _current: ContextVar[str] = ContextVar("language", default=DEFAULT_LANGUAGE)
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from dash import Dash
+from dash import Dash, Output
+
+
+def disabled_while_running(*component_ids: str) -> list:
+    """Dash `running=` for one request per click: the controls are disabled until it returns."""
+    return [(Output(i, "disabled"), True, False) for i in component_ids]
 
 
 def register_all(app: Dash) -> None:

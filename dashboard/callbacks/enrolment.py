@@ -14,6 +14,7 @@ from dash import Dash, Input, Output, State, no_update
 from flask_limiter import RateLimitExceeded
 
 from dashboard import auth, components, i18n, security
+from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import text
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule, services
@@ -191,7 +192,7 @@ def register(app: Dash) -> None:
         Output("start-error", "children"),
         Input("start-button", "n_clicks"),
         prevent_initial_call=True,
-        running=[(Output("start-button", "disabled"), True, False)],
+        running=disabled_while_running("start-button"),
     )(start)
     app.callback(
         Output("cgu-nav", "href"),
@@ -200,7 +201,7 @@ def register(app: Dash) -> None:
         State("cgu-accepted", "value"),
         State("cgu-version", "data"),
         prevent_initial_call=True,
-        running=[(Output("cgu-submit", "disabled"), True, False)],
+        running=disabled_while_running("cgu-submit"),
     )(accept_cgu)
     app.callback(
         Output("matricule-nav", "href"),
@@ -211,7 +212,7 @@ def register(app: Dash) -> None:
         State("matricule-input", "value"),
         prevent_initial_call=True,
         # One check per click (the service also charges a repeated wrong value only once).
-        running=[(Output("matricule-submit", "disabled"), True, False)],
+        running=disabled_while_running("matricule-submit"),
     )(check_matricule)
     app.callback(
         Output("device-nav", "href"),
@@ -219,10 +220,7 @@ def register(app: Dash) -> None:
         Input("device-yes", "n_clicks"),
         Input("device-no", "n_clicks"),
         prevent_initial_call=True,
-        running=[
-            (Output("device-yes", "disabled"), True, False),
-            (Output("device-no", "disabled"), True, False),
-        ],
+        running=disabled_while_running("device-yes", "device-no"),
     )(confirm_device)
 
 

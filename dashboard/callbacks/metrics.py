@@ -18,6 +18,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from plotly.io.json import to_json_plotly
 
 from dashboard import auth, charts, response_cache
+from dashboard.callbacks import disabled_while_running
 from dashboard.enrolment import metrics, rollup
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
@@ -172,5 +173,5 @@ def register(app: Dash) -> None:
         Input("metrics-export", "n_clicks"),
         *[State(i.component_id, i.component_property) for i in filters],
         prevent_initial_call=True,
-        running=[(Output("metrics-export", "disabled"), True, False)],
+        running=disabled_while_running("metrics-export"),
     )(export)

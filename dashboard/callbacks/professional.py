@@ -12,6 +12,7 @@ from flask_limiter import RateLimitExceeded
 from flask_login import current_user, login_user
 
 from dashboard import auth, i18n, security
+from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import first_row, record_id, text
 from dashboard.enrolment import services
 from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
@@ -230,7 +231,7 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
         # One declaration per click: a second click while it is stored would be refused
         # as a duplicate and hide the confirmation.
-        running=[(Output("decl-submit", "disabled"), True, False)],
+        running=disabled_while_running("decl-submit"),
     )(submit_declaration)
     app.callback(
         Output("declarations-grid", "rowData"),
@@ -257,5 +258,5 @@ def register(app: Dash) -> None:
         State("declarations-grid", "selectedRows"),
         prevent_initial_call=True,
         # A second click would send a second invitation (and kill the first link).
-        running=[(Output("decl-actions", "disabled"), True, False)],
+        running=disabled_while_running("decl-actions"),
     )(act_on_declaration)

@@ -11,7 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth, response_cache
-from dashboard.callbacks.browser_input import items, mapping, record_id, row_count, text
+from dashboard.callbacks.browser_input import choices, items, mapping, record_id, row_count, text
 from dashboard.enrolment import review, services
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import current_language
@@ -70,9 +70,7 @@ def queue_query(request: dict | None, quick, search) -> review.QueueQuery:
         start=start,
         end=end,
         sort=sort,
-        quick=frozenset(
-            q for q in items(quick) if isinstance(q, str) and q in review.QUICK_FILTERS
-        ),
+        quick=frozenset(q for q in choices(quick) if q in review.QUICK_FILTERS),
         search=search[:200] if isinstance(search, str) else "",
         professional=_text_filter(filters, "professional"),
         assignee=_text_filter(filters, "assignee"),

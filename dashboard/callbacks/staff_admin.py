@@ -11,6 +11,7 @@ from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth
+from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import choices, first_row, record_id, text
 from dashboard.enrolment import staff
 from dashboard.enrolment.errors import DomainError, ValidationFailed
@@ -287,5 +288,5 @@ def register(app: Dash) -> None:
         State("staff-new-roles", "value"),
         prevent_initial_call=True,
         # A second click on "Créer" would be refused and hide the one-time password.
-        running=[(Output("staff-add", "disabled"), True, False)],
+        running=disabled_while_running("staff-add"),
     )(act)

@@ -31,9 +31,9 @@ from dashboard.enrolment.model import (
 )
 from dashboard.enrolment.services import (
     Actor,
-    _record,
     _staff,
     needs_second_reviewer,
+    record_event,
     reviewers_only,
 )
 from dashboard.enrolment.uow import UnitOfWork
@@ -576,7 +576,7 @@ def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
     staff = StaffDirectory.read(uow)
     staff.check_reviewer(staff_id)
     enrolment = _case_enrolment(uow, enrolment_id)
-    _record(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
+    record_event(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
     view = _case_view(uow, enrolment, staff)
     uow.commit()
     return view

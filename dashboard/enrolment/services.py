@@ -47,7 +47,7 @@ from dashboard.enrolment.model import (
     StaffUser,
 )
 from dashboard.enrolment.uow import UnitOfWork
-from dashboard.i18n import LANGUAGES
+from dashboard.i18n import DATE_LOCALES, LANGUAGES
 from dashboard.i18n import gettext as _
 
 REJECTION_REASONS = (
@@ -104,7 +104,7 @@ def invitation_link(uow: UnitOfWork, token: str) -> str:
 _INSERT_EVENT = insert(Event.__table__)
 
 
-def _record(
+def record_event(
     uow: UnitOfWork,
     enrolment: Enrolment | None,
     action: str,
@@ -146,7 +146,7 @@ def _move(
     # Write now: a colleague's concurrent change surfaces here as ConcurrentUpdate (the
     # optimistic version check), whatever the database's locking.
     uow.flush()
-    _record(uow, enrolment, action, actor, before=source, after=target, data=data)
+    record_event(uow, enrolment, action, actor, before=source, after=target, data=data)
 
 
 def _get(uow: UnitOfWork, enrolment_id: int, *, for_update: bool = False) -> Enrolment:
@@ -226,10 +226,6 @@ class Declared:
     enrolment_id: int
     token: str
     superseded_id: int | None = None
-
-
-# Dates in emails as their readers write them: 31 mars 2026, 31. März 2026, 31 March 2026.
-DATE_LOCALES = {"fr": "fr_LU", "de": "de_LU", "en": "en_GB"}
 
 
 def _queue_invitation(uow: UnitOfWork, enrolment: Enrolment, token: str) -> None:
@@ -394,7 +390,7 @@ def _declare(
     )
     uow.session.add(enrolment)
     uow.session.flush()
-    _record(uow, enrolment, "declared", actor, before="", after=lc.DECLARED)
+    record_event(uow, enrolment, "declared", actor, before="", after=lc.DECLARED)
     superseded_id = None
     for old in open_ones:
         old.superseded_by_id = enrolment.id
@@ -454,7 +450,7 @@ def redeclare(
         _move(uow, old, lc.CANCELLED, "superseded", actor, {"superseded_by": result.enrolment_id})
     # Locked, expired or rejected ones keep their state but point to their correction.
     old.superseded_by_id = result.enrolment_id
-    _record(uow, old, "redeclared", actor, data={"new_enrolment": result.enrolment_id})
+    record_event(uow, old, "redeclared", actor, data={"new_enrolment": result.enrolment_id})
     uow.commit()
     return Declared(result.enrolment_id, result.token, enrolment_id)
 
@@ -573,7 +569,7 @@ def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) 
     enrolment.token_issued_at = now
     enrolment.expires_at = now + dt.timedelta(days=uow.settings.invitation_days)
     enrolment.updated_at = now
-    _record(uow, enrolment, "invitation_resent", Actor("professional", str(professional_id)))
+    record_event(uow, enrolment, "invitation_resent", Actor("professional", str(professional_id)))
     _queue_invitation(uow, enrolment, token)
     uow.commit()
     return token
@@ -706,7 +702,7 @@ def open_invitation(uow: UnitOfWork, token_hash: str, language: str | None = Non
         )
     )
     if not opened:
-        _record(uow, enrolment, "link_opened", actor)
+        record_event(uow, enrolment, "link_opened", actor)
     if changed or not opened:
         uow.commit()
     return LinkStatus(
@@ -803,7 +799,7 @@ def verify_matricule(
         _queue_locked(uow, enrolment)
         uow.commit()
         return MatriculeResult(False, 0, locked=True, message=_link_message(lc.LOCKED))
-    _record(
+    record_event(
         uow,
         enrolment,
         "matricule_mismatch",
@@ -1035,7 +1031,7 @@ def _create_or_link_account(
             )
         )
 
-    _record(
+    record_event(
         uow,
         enrolment,
         "account_linked" if not created else "account_opened",
@@ -1125,7 +1121,7 @@ def claim(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
         raise IllegalTransition(_("Ce dossier est déjà pris en charge par un(e) collègue."))
     enrolment.assignee_id = reviewer_id
     enrolment.updated_at = uow.now()
-    _record(uow, enrolment, "claimed", Actor("staff", str(reviewer_id)))
+    record_event(uow, enrolment, "claimed", Actor("staff", str(reviewer_id)))
     uow.commit()
 
 
@@ -1137,7 +1133,7 @@ def assign(uow: UnitOfWork, enrolment_id: int, assignee_id: int, actor_id: int) 
         return
     enrolment.assignee_id = assignee_id
     enrolment.updated_at = uow.now()
-    _record(
+    record_event(
         uow, enrolment, "assigned", Actor("staff", str(actor_id)), data={"assignee_id": assignee_id}
     )
     uow.commit()
@@ -1150,7 +1146,7 @@ def release(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
         return
     enrolment.assignee_id = None
     enrolment.updated_at = uow.now()
-    _record(uow, enrolment, "released", Actor("staff", str(reviewer_id)))
+    record_event(uow, enrolment, "released", Actor("staff", str(reviewer_id)))
     uow.commit()
 
 
@@ -1180,7 +1176,7 @@ def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> N
     uow.session.add(
         ReviewNote(enrolment_id=enrolment.id, author_id=author_id, text=text, created_at=uow.now())
     )
-    _record(uow, enrolment, "note_added", Actor("staff", str(author_id)))
+    record_event(uow, enrolment, "note_added", Actor("staff", str(author_id)))
     uow.commit()
 
 
@@ -1255,7 +1251,7 @@ def _propose(uow, enrolment, reviewer_id, outcome, reason_code=None, note=None) 
     enrolment.updated_at = uow.now()
     flag_modified(enrolment, "updated_at")  # always an UPDATE, so the version moves on
     uow.flush()
-    _record(
+    record_event(
         uow,
         enrolment,
         "decision_proposed",
@@ -1419,7 +1415,7 @@ def withdraw_proposal(
     enrolment.updated_at = uow.now()
     flag_modified(enrolment, "updated_at")
     uow.flush()
-    _record(
+    record_event(
         uow,
         enrolment,
         "proposal_withdrawn",
@@ -1544,7 +1540,7 @@ def purge_personal_data(
             e.declared_last_name = e.declared_first_names = e.declared_matricule = None
             e.email = e.phone = e.token_hash = e.last_wrong_matricule = None
             e.purged_at = uow.now()
-            _record(uow, e, "personal_data_purged", SYSTEM)
+            record_event(uow, e, "personal_data_purged", SYSTEM)
         for row in uow.session.scalars(
             select(LuxTrustIdentity).where(LuxTrustIdentity.enrolment_id.in_(ids))
         ):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
 from dashboard.enrolment.model import StaffRole, StaffUser
-from dashboard.enrolment.services import Actor, _record, clean_email, staff_member
+from dashboard.enrolment.services import Actor, clean_email, record_event, staff_member
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
@@ -137,7 +137,7 @@ def login(uow: UnitOfWork, email: str, password: str) -> LoginResult:
 
 
 def _audit(uow: UnitOfWork, action: str, staff_id: int, **data) -> None:
-    _record(uow, None, action, Actor("staff", str(staff_id)), data=data or None)
+    record_event(uow, None, action, Actor("staff", str(staff_id)), data=data or None)
 
 
 def principal_data(uow: UnitOfWork, staff_id: int) -> LoginResult | None:

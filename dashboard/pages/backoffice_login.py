@@ -2,7 +2,6 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 
 from dashboard import auth, components
 from dashboard.callbacks import staff_admin as view
@@ -53,9 +52,7 @@ def layout(**_params):
             html.P(_("Espace réservé au personnel de l'Agence eSanté."), className="text-muted"),
             html.Form(
                 [
-                    # Flask-WTF's token for this plain form POST (Dash's own requests use
-                    # the cookie/header pair instead).
-                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    components.csrf_field(),
                     html.Div(
                         [
                             dbc.Label(

@@ -100,18 +100,6 @@ def _set_cookie(response, name: str) -> dict:
     raise AssertionError(f"no Set-Cookie for {name}: {response.headers.getlist('Set-Cookie')}")
 
 
-def _all_props(tree):
-    """The props of every Dash component in a JSON layout."""
-    if isinstance(tree, dict):
-        if isinstance(tree.get("props"), dict) and "type" in tree:
-            yield tree["props"]
-        for value in tree.values():
-            yield from _all_props(value)
-    elif isinstance(tree, list):
-        for value in tree:
-            yield from _all_props(value)
-
-
 def _secretary(app, token: str):
     """A browser that opened the invitation link and pressed « Commencer »."""
     client = app.server.test_client()
@@ -283,7 +271,9 @@ def test_staff_login_without_csrf_token_is_refused(world):
         assert "_user_id" not in s
     # The token the login page puts in its hidden field works.
     page = dc.render_page(client, "/backoffice/connexion").get_json()
-    [token] = [p["value"] for p in _all_props(page) if p.get("name") == "csrf_token"]
+    [token] = [
+        c["props"]["value"] for c in dc.components(page) if c["props"].get("name") == "csrf_token"
+    ]
     ok = _staff_login(client, token=token)
     assert ok.status_code == 303 and ok.headers["Location"] == "/backoffice"
     with client.session_transaction() as s:
