@@ -52,7 +52,8 @@ POT := dashboard/locale/messages.pot
 messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --no-default-keywords -k _ -k gettext -k N_ \
 		--add-comments=TRANSLATORS: --project=esante-enrolment \
-		--copyright-holder="Agence eSanté" -o $(POT) dashboard
+		--copyright-holder="Agence eSanté" --add-location=file --sort-output \
+		-o $(POT) dashboard
 	for lang in $(LOCALES); do \
 		$(BIN)/pybabel update -i $(POT) -d dashboard/locale -l $$lang \
 			--init-missing --previous --ignore-obsolete || exit 1; \
