@@ -7,10 +7,10 @@ foreign keys off for the load). Secondary indexes are dropped before the load an
 after it, which is much faster than maintaining them row by row; PostgreSQL then gets a
 `VACUUM ANALYZE`, as autovacuum would do after such an insert.
 
-What is written follows the service's own rules (services.py): the states reached and their
-order, one `events` row per step with the same actions, actors, states and data; LuxTrust
-identities with the comparison JSON from `identity.compare` and its `*_kind` columns;
-decisions (auto_match, reviewer_approved with four-eyes confirmation, rejected, proposals
+What is written follows the service layer's own rules (dashboard/enrolment/): the states
+reached and their order, one `events` row per step with the same actions, actors, states and
+data; LuxTrust identities with the comparison JSON from `identity.compare` and its `*_kind`
+columns; decisions (auto_match, reviewer_approved with four-eyes confirmation, rejected, proposals
 awaiting a second reviewer); one secretary account per person (unique matricule) and one
 link per professional; invitations older than INVITATION_DAYS expired by the nightly job.
 Everything is deterministic for a given seed; timestamps spread over the last two years,

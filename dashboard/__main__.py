@@ -15,13 +15,13 @@ import threading
 import time
 
 from dashboard.config import ConfigurationError, Settings
-from dashboard.enrolment import demo, mail, rollup, services
+from dashboard.enrolment import declarations, demo, housekeeping, kernel, mail, rollup
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError, ValidationFailed
-from dashboard.enrolment.professionals import add_professional
+from dashboard.enrolment.professionals import active_name, add_professional
 from dashboard.enrolment.staff import ROLES, add_user
 
-CLI = services.Actor("cli")
+CLI = kernel.Actor("cli")
 
 
 class CommandError(Exception):
@@ -74,7 +74,7 @@ def cmd_demo(args, settings: Settings) -> int:
     backend = _backend(settings)
     backend.upgrade_schema()
     with backend.uow() as uow:
-        if services.overview(uow).by_state:
+        if housekeeping.overview(uow).by_state:
             raise CommandError("La base contient déjà des déclarations : démo non chargée.")
         taken = demo.existing_demo_accounts(uow)
         if taken:
@@ -174,7 +174,7 @@ def cmd_declare(args, settings: Settings) -> int:
     problems, seen, cleaned = [], {}, []
     for line, row in rows:
         try:
-            data = services.validate_declaration(
+            data = declarations.validate_declaration(
                 row.get("last_name"),
                 row.get("first_names"),
                 row.get("matricule"),
@@ -200,15 +200,12 @@ def cmd_declare(args, settings: Settings) -> int:
             "Déclaration refusée, rien n'a été enregistré :\n  " + "\n  ".join(report)
         )
     with backend.uow() as uow:
-        from dashboard.enrolment.model import Professional
-
-        prof = uow.session.get(Professional, args.professional)
-        if prof is None or not prof.active:
+        if active_name(uow, args.professional) is None:
             raise CommandError(f"Professionnel {args.professional} inconnu ou inactif.")
     # One transaction for the whole file: a row the service refuses leaves nothing behind.
     with backend.uow() as uow:
         try:
-            results = services.declare_many(
+            results = declarations.declare_many(
                 uow, args.professional, [data for _, data in cleaned], actor=CLI
             )
         except DomainError as exc:
@@ -267,7 +264,7 @@ def cmd_mail_send(args, settings: Settings) -> int:
 def cmd_expire(args, settings: Settings) -> int:
     backend = _backend(settings)
     with backend.uow() as uow:
-        count = services.expire_stale(uow)
+        count = housekeeping.expire_stale(uow)
     print(f"Invitations expirées : {count}.")
     return 0
 
@@ -275,7 +272,7 @@ def cmd_expire(args, settings: Settings) -> int:
 def cmd_purge(args, settings: Settings) -> int:
     backend = _backend(settings)
     with backend.uow() as uow:
-        count = services.purge_personal_data(uow, args.older_than_days)
+        count = housekeeping.purge_personal_data(uow, args.older_than_days)
     days = settings.retention_days if args.older_than_days is None else args.older_than_days
     print(
         f"Données personnelles effacées : {count} demande(s) terminée(s) depuis plus de "

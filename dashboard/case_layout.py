@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.enrolment import review
+from dashboard.enrolment import codes, review
 from dashboard.enrolment.review import CaseView
 from dashboard.i18n import gettext as _
 
@@ -63,11 +63,7 @@ def identity_table(view: CaseView) -> html.Table:
 def _decision_panel(view: CaseView, colleagues, me: int):
     if view.state != "pending_review":
         d = view.decision or {}
-        outcome = {
-            "reviewer_approved": _("Approuvé"),
-            "rejected": _("Refusé"),
-            "auto_match": _("Compte créé automatiquement"),
-        }.get(d.get("outcome"), "")
+        outcome = codes.outcome_label(d.get("outcome"))
         parts = [
             html.Strong(outcome),
             f" — {d.get('reason')}" if d.get("reason") else "",
@@ -178,8 +174,8 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                 dbc.Select(
                     id="case-reason",
                     options=[
-                        {"label": review.reason_label(code), "value": code}
-                        for code in review.REASON_LABELS
+                        {"label": codes.reason_label(code), "value": code}
+                        for code in codes.RejectionReason
                     ],
                     placeholder=_("Choisissez un motif…"),
                 ),

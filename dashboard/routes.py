@@ -5,7 +5,7 @@ from __future__ import annotations
 import flask
 
 from dashboard import auth, security
-from dashboard.enrolment.services import hash_token
+from dashboard.enrolment.kernel import hash_token
 
 MAX_TOKEN_LENGTH = 128
 

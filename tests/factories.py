@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboard.enrolment import matricule, services
+from dashboard.enrolment import declarations, kernel, matricule, secretary
 from dashboard.enrolment.identity import Identity
 from dashboard.enrolment.professionals import add_professional
 from dashboard.enrolment.staff import add_user
@@ -38,10 +38,10 @@ def reviewer(backend, email="reviewer@esante.lu", roles=("reviewer",)) -> int:
         return add_user(uow, email, "correct horse battery staple", list(roles)).id
 
 
-def declare(backend, prof_id: int, **overrides) -> services.Declared:
+def declare(backend, prof_id: int, **overrides) -> declarations.Declared:
     data = {**MARIE, **overrides}
     with backend.uow() as uow:
-        return services.declare(uow, prof_id, **data)
+        return declarations.declare(uow, prof_id, **data)
 
 
 def identity_of(data=MARIE, **overrides) -> Identity:
@@ -58,7 +58,7 @@ def walk_to(backend, prof_id: int, state: str, **declare_overrides) -> tuple[int
     """Declare, then drive the secretary's steps until `state`; returns (id, token_hash)."""
     data = {**MARIE, **declare_overrides}
     declared = declare(backend, prof_id, **declare_overrides)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     steps = [
         "declared",
         "cgu_accepted",
@@ -71,15 +71,15 @@ def walk_to(backend, prof_id: int, state: str, **declare_overrides) -> tuple[int
     for step in steps[1 : steps.index(state) + 1]:
         with backend.uow() as uow:
             if step == "cgu_accepted":
-                services.accept_cgu(uow, th, uow.settings.cgu_version)
+                secretary.accept_cgu(uow, th, uow.settings.cgu_version)
             elif step == "matricule_verified":
-                services.verify_matricule(uow, th, data["matricule"])
+                secretary.verify_matricule(uow, th, data["matricule"])
             elif step == "identity_mismatch":
-                services.record_luxtrust_identity(
+                secretary.record_luxtrust_identity(
                     uow, th, identity_of(data, last_name=data["last_name"] + "t"), device="mobile"
                 )
             elif step == "account_created":
-                services.record_luxtrust_identity(uow, th, identity_of(data), device="mobile")
+                secretary.record_luxtrust_identity(uow, th, identity_of(data), device="mobile")
             elif step == "pending_review":
-                services.confirm_personal_device(uow, th, True)
+                secretary.confirm_personal_device(uow, th, True)
     return declared.enrolment_id, th

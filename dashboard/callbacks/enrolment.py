@@ -16,8 +16,8 @@ from flask_limiter import RateLimitExceeded
 from dashboard import auth, components, i18n, security
 from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import text
+from dashboard.enrolment import accounts, matricule, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import DomainError, InvalidLink
 from dashboard.enrolment.luxtrust import ClaimNames, device_from_claims, identity_from_claims
 from dashboard.i18n import gettext as _
@@ -56,14 +56,10 @@ def current_view() -> SecretaryView:
     be = _backend()
     with be.uow() as uow:
         try:
-            status = services.session_status(uow, token_hash)
+            status = secretary.session_status(uow, token_hash)
         except InvalidLink as exc:
             return SecretaryView(token_hash, started, problem=exc)
-        from dashboard.enrolment.model import Enrolment
-
-        enrolment = uow.session.get(Enrolment, status.enrolment_id)
-        left = be.settings.max_matricule_attempts - enrolment.wrong_matricule_count
-        return SecretaryView(token_hash, started, status.state, None, left)
+        return SecretaryView(token_hash, started, status.state, None, status.attempts_left)
 
 
 def path_for(view: SecretaryView) -> str:
@@ -108,7 +104,7 @@ def start(n_clicks):
     token_hash = flask.session.get("invitation") or flask.session.get("enrolment")
     with _backend().uow() as uow:
         try:
-            services.open_invitation(uow, token_hash, i18n.current_language())
+            secretary.open_invitation(uow, token_hash, i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
     flask.session.pop("invitation", None)
@@ -133,7 +129,7 @@ def accept_cgu(n_clicks, accepted, version):
         )
     with _backend().uow() as uow:
         try:
-            services.accept_cgu(uow, _session_hash(), text(version) or "", i18n.current_language())
+            secretary.accept_cgu(uow, _session_hash(), text(version) or "", i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
         except DomainError as exc:
@@ -151,7 +147,7 @@ def check_matricule(n_clicks, n_submit, typed):
         return no_update, security.too_many_message(), True
     with _backend().uow() as uow:
         try:
-            result = services.verify_matricule(
+            result = secretary.verify_matricule(
                 uow, _session_hash(), text(typed) or "", i18n.current_language()
             )
         except matricule.InvalidMatricule as exc:
@@ -176,7 +172,7 @@ def confirm_device(yes_clicks, no_clicks):
     confirmed = ctx.triggered_id == "device-yes"
     with _backend().uow() as uow:
         try:
-            state = services.confirm_personal_device(
+            state = secretary.confirm_personal_device(
                 uow, _session_hash(), confirmed, i18n.current_language()
             )
         except InvalidLink:
@@ -236,7 +232,7 @@ def enrolment_login(claims: dict) -> str:
     names = ClaimNames.from_settings(be.settings)
     with be.uow() as uow:
         try:
-            result = services.record_luxtrust_identity(
+            result = secretary.record_luxtrust_identity(
                 uow,
                 token_hash,
                 identity_from_claims(claims, names),
@@ -258,7 +254,7 @@ def account_login(claims: dict) -> str:
     be = _backend()
     names = ClaimNames.from_settings(be.settings)
     with be.uow() as uow:
-        account_id = services.find_account(
+        account_id = accounts.find_account(
             uow, claims.get("sub"), identity_from_claims(claims, names).matricule
         )
     if account_id is None:
@@ -273,7 +269,7 @@ def account_view():
         return None
     with _backend().uow() as uow:
         try:
-            return services.account_overview(uow, account_id)
+            return accounts.account_overview(uow, account_id)
         except DomainError:
             flask.session.pop("account", None)
             return None

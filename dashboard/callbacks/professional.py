@@ -14,8 +14,13 @@ from flask_login import current_user, login_user
 from dashboard import auth, i18n, security
 from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import first_row, record_id, text
-from dashboard.enrolment import services
-from dashboard.enrolment.errors import DomainError, DuplicateDeclaration, ValidationFailed
+from dashboard.enrolment import declarations, kernel
+from dashboard.enrolment.errors import (
+    DomainError,
+    DuplicateDeclaration,
+    NotFound,
+    ValidationFailed,
+)
 from dashboard.enrolment.review import LUXEMBOURG
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust import client as luxtrust
@@ -37,11 +42,11 @@ def _me() -> int:
 @luxtrust.on_login("professional")
 def professional_login(claims: dict) -> str:
     with _backend().uow() as uow:
-        prof = services.professional_for_subject(uow, claims.get("sub"))
+        prof = declarations.professional_for_subject(uow, claims.get("sub"))
         if prof is None:
             return "/professionnel/connexion?erreur=inconnu_pro"
         principal = auth.Principal("professional", prof.id, {auth.PROFESSIONAL}, prof.display_name)
-        services.remember_professional_language(uow, prof.id, i18n.current_language())
+        declarations.remember_professional_language(uow, prof.id, i18n.current_language())
     # A new session for the logged-in professional (no fixation of an earlier one).
     auth.fresh_session()
     login_user(principal)
@@ -60,14 +65,14 @@ def login_error(code: str | None) -> str | None:
 # --- declaring ---------------------------------------------------------------------------------
 
 
-def declaration_to_correct(enrolment_id) -> services.DeclarationRow | None:
+def declaration_to_correct(enrolment_id) -> declarations.DeclarationRow | None:
     """Prefill of the form when he corrects a declaration (his own only)."""
     enrolment_id = record_id(enrolment_id)
     if enrolment_id is None:
         return None
     with _backend().uow() as uow:
         try:
-            return services.get_declaration(uow, enrolment_id, _me())
+            return declarations.get_declaration(uow, enrolment_id, _me())
         except DomainError:
             return None
 
@@ -88,7 +93,7 @@ def submit_declaration(
     )
     errors: dict[str, str] = {}
     try:
-        services.validate_declaration(last_name, first_names, matricule, email, phone)
+        declarations.validate_declaration(last_name, first_names, matricule, email, phone)
     except ValidationFailed as exc:
         errors.update(exc.errors)
     if (email or "").strip().lower() != (email_confirm or "").strip().lower():
@@ -109,10 +114,10 @@ def submit_declaration(
             if correcting:
                 old_id = record_id(correcting)
                 if old_id is None:
-                    raise services.NotFound(_("Cette déclaration n'existe pas."))
-                services.redeclare(uow, old_id, me, **data)
+                    raise NotFound(_("Cette déclaration n'existe pas."))
+                declarations.redeclare(uow, old_id, me, **data)
             else:
-                services.declare(uow, me, if_open="refuse", **data)
+                declarations.declare(uow, me, if_open="refuse", **data)
         except DuplicateDeclaration as exc:
             return (exc.message, None, *_errors_out({"matricule": exc.message}))
         except ValidationFailed as exc:
@@ -142,7 +147,7 @@ def _local(moment) -> str:
 
 def _rows(professional_id: int) -> list[dict]:
     with _backend().uow() as uow:
-        rows = services.list_declarations(uow, professional_id)
+        rows = declarations.list_declarations(uow, professional_id)
     return [
         {
             "id": r.enrolment_id,
@@ -201,16 +206,16 @@ def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     with _backend().uow() as uow:
         try:
             if ctx.triggered_id == "decl-resend":
-                services.resend_invitation(uow, enrolment_id, me)
-                email = services.get_declaration(uow, enrolment_id, me).email
+                declarations.resend_invitation(uow, enrolment_id, me)
+                email = declarations.get_declaration(uow, enrolment_id, me).email
                 message = _(
                     "Une nouvelle invitation a été envoyée à {email}. Le lien précédent ne "
                     "fonctionne plus.",
                     email=email,
                 )
             else:
-                services.cancel(
-                    uow, enrolment_id, services.Actor("professional", str(me)), professional_id=me
+                declarations.cancel(
+                    uow, enrolment_id, kernel.Actor("professional", str(me)), professional_id=me
                 )
                 message = _("La déclaration a été annulée ; le lien envoyé ne fonctionne plus.")
             color = "success"

@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import choices, items, mapping, record_id, row_count, text
-from dashboard.enrolment import review, services
+from dashboard.enrolment import decisions, review
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
@@ -172,19 +172,19 @@ def act_on_case(
     with _backend().uow() as uow:
         try:
             if action == "case-claim":
-                services.claim(uow, enrolment_id, me)
+                decisions.claim(uow, enrolment_id, me)
                 message = _("Vous avez pris ce dossier en charge.")
             elif action == "case-release":
-                services.release(uow, enrolment_id, me)
+                decisions.release(uow, enrolment_id, me)
                 message = _("Le dossier est de nouveau disponible pour l'équipe.")
             elif action == "case-assign":
                 colleague = record_id(assignee)
                 if colleague is None:
-                    raise services.ValidationFailed({"assignee": _("Choisissez un(e) collègue.")})
-                services.assign(uow, enrolment_id, colleague, me)
+                    raise ValidationFailed({"assignee": _("Choisissez un(e) collègue.")})
+                decisions.assign(uow, enrolment_id, colleague, me)
                 message = _("Dossier attribué.")
             elif action == "case-approve-confirm":
-                outcome = services.approve(uow, enrolment_id, me, expected_version=version)
+                outcome = decisions.approve(uow, enrolment_id, me, expected_version=version)
                 message = (
                     _(
                         "Approbation enregistrée : un(e) second(e) relecteur(rice) doit la "
@@ -196,10 +196,8 @@ def act_on_case(
             elif action == "case-reject":
                 reason = text(reason)
                 if not reason:
-                    raise services.ValidationFailed(
-                        {"reason_code": _("Choisissez un motif de refus.")}
-                    )
-                outcome = services.reject(
+                    raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
+                outcome = decisions.reject(
                     uow,
                     enrolment_id,
                     me,
@@ -213,7 +211,7 @@ def act_on_case(
                     else _("Demande refusée : la secrétaire a été informée par email.")
                 )
             elif action == "case-withdraw":
-                services.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
+                decisions.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
                 message = _("La proposition a été écartée ; le dossier revient dans la file.")
         except ValidationFailed as exc:
             # Something to correct: the page stays as it is, with the note and reason typed.
@@ -240,7 +238,7 @@ def add_note_to_case(n_clicks, case_id, note):
         return no_update, _("Dossier introuvable."), "danger"
     with _backend().uow() as uow:
         try:
-            services.add_note(uow, enrolment_id, me, text(note) or "")
+            decisions.add_note(uow, enrolment_id, me, text(note) or "")
             message, color = _("Note ajoutée."), "success"
         except DomainError as exc:
             return no_update, exc.message, "danger"

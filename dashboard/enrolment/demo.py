@@ -12,8 +12,17 @@ import random
 import unicodedata
 from dataclasses import dataclass, field
 
+from dashboard.enrolment import (
+    codes,
+    decisions,
+    declarations,
+    housekeeping,
+    kernel,
+    matricule,
+    personas,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, personas, services
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError
 from dashboard.enrolment.identity import Identity
@@ -270,18 +279,18 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
             result.invitations.append(token)
     clock.now = real_now
     with uow() as u:
-        services.expire_stale(u)
+        housekeeping.expire_stale(u)
     # The simulator's personas answer these declarations: open invitations to try at once.
     clock.now = real_now - dt.timedelta(hours=1)
-    for secretary in personas.SECRETARIES:
+    for persona in personas.SECRETARIES:
         with uow() as u:
-            declared = services.declare(
+            declared = declarations.declare(
                 u,
                 result.professionals[0],
-                last_name=secretary.last_name,
-                first_names=secretary.first_names,
-                matricule=secretary.matricule,
-                email=secretary.email,
+                last_name=persona.last_name,
+                first_names=persona.first_names,
+                matricule=persona.matricule,
+                email=persona.email,
             )
         result.enrolments += 1
         result.invitations.append((declared.enrolment_id, declared.token))
@@ -291,30 +300,30 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
 
 def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_reviewer_id):
     with uow() as u:
-        declared = services.declare(u, prof_id, **person)
+        declared = declarations.declare(u, prof_id, **person)
     token = declared.token
-    th = services.hash_token(token)
+    th = kernel.hash_token(token)
     if outcome == "declared":
         return (declared.enrolment_id, token)
     if outcome in ("cancelled", "superseded"):
         clock.advance(rng, 60, 60 * 48)
         with uow() as u:
             if outcome == "cancelled":
-                services.cancel(
+                declarations.cancel(
                     u,
                     declared.enrolment_id,
-                    services.Actor("professional", str(prof_id)),
+                    kernel.Actor("professional", str(prof_id)),
                     professional_id=prof_id,
                 )
             else:
-                services.declare(u, prof_id, **person)
+                declarations.declare(u, prof_id, **person)
         return None
     clock.advance(rng, 10, 60 * 72)
     with uow() as u:
-        services.open_invitation(u, th)
+        secretary.open_invitation(u, th)
     clock.advance(rng, 1, 5)
     with uow() as u:
-        services.accept_cgu(u, th, u.settings.cgu_version)
+        secretary.accept_cgu(u, th, u.settings.cgu_version)
     if outcome == "cgu_accepted":
         return (declared.enrolment_id, token)
     if outcome == "locked":
@@ -322,11 +331,11 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_review
             clock.advance(rng, 0.5, 3)
             other = random_matricule(rng, clock.now.date())
             with uow() as u:
-                services.verify_matricule(u, th, other)
+                secretary.verify_matricule(u, th, other)
         return None
     clock.advance(rng, 1, 4)
     with uow() as u:
-        services.verify_matricule(u, th, person["matricule"])
+        secretary.verify_matricule(u, th, person["matricule"])
     if outcome == "matricule_verified":
         return (declared.enrolment_id, token)
     declared_identity = Identity(
@@ -341,35 +350,35 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_review
     )
     clock.advance(rng, 1, 6)
     with uow() as u:
-        services.record_luxtrust_identity(
+        secretary.record_luxtrust_identity(
             u,
             th,
             observed,
             subject=f"lt-{person['matricule']}",
-            device=rng.choice(services.LUXTRUST_DEVICES),
+            device=rng.choice(codes.LUXTRUST_DEVICES),
         )
     if outcome in ("auto", "identity_mismatch"):
         return (declared.enrolment_id, token) if outcome == "identity_mismatch" else None
     clock.advance(rng, 0.5, 3)
     with uow() as u:
-        services.confirm_personal_device(u, th, True)
+        secretary.confirm_personal_device(u, th, True)
     if outcome == "pending_review":
         return None
     clock.advance(rng, 60, 60 * 24 * 4)
     with uow() as u:
         if outcome == "approved":
-            proposed = services.approve(u, declared.enrolment_id, reviewer_id)
+            proposed = decisions.approve(u, declared.enrolment_id, reviewer_id)
             # Some four-eyes proposals are confirmed; the others still wait for a second look.
             if proposed == "awaiting_second" and rng.random() < 0.5:
                 clock.advance(rng, 30, 60 * 24)
                 with uow() as u2:
-                    services.approve(u2, declared.enrolment_id, second_reviewer_id)
+                    decisions.approve(u2, declared.enrolment_id, second_reviewer_id)
         else:
-            services.reject(
+            decisions.reject(
                 u,
                 declared.enrolment_id,
                 reviewer_id,
-                reason_code=rng.choice(services.REJECTION_REASONS),
+                reason_code=rng.choice(codes.REJECTION_REASONS),
                 note="Pièce d'identité non concordante (démo).",
             )
     return None
@@ -387,4 +396,4 @@ def existing_demo_accounts(uow: UnitOfWork) -> list[str]:
 
 def states_present(backend: Backend) -> set[str]:
     with backend.uow() as u:
-        return {s for s, n in services.overview(u).by_state.items() if n and s in lc.STATES}
+        return {s for s, n in housekeeping.overview(u).by_state.items() if n and s in lc.STATES}

@@ -10,8 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
+from dashboard.enrolment.codes import LUXTRUST_DEVICES
 from dashboard.enrolment.identity import Identity
-from dashboard.enrolment.services import LUXTRUST_DEVICES
 
 
 @dataclass(frozen=True)

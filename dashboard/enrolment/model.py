@@ -8,6 +8,9 @@ audit trail and the metrics survive the purge of personal data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from sqlalchemy import (
     JSON,
@@ -24,7 +27,7 @@ from sqlalchemy import (
     event,
     text,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names so that Alembic migrations are the same on SQLite and PostgreSQL.
@@ -117,8 +120,23 @@ class AccountLink(Base):
     professional: Mapped[Professional] = relationship()
 
 
+# The enrolment whose state `kernel.move` is changing right now (none otherwise).
+_MOVING: ContextVar[object | None] = ContextVar("enrolment_state_move", default=None)
+
+
+@contextmanager
+def state_move(enrolment: Enrolment) -> Iterator[None]:
+    """Allow one assignment of `enrolment.state`: used by `kernel.move` only."""
+    token = _MOVING.set(enrolment)
+    try:
+        yield
+    finally:
+        _MOVING.reset(token)
+
+
 class Enrolment(Base):
-    """One per declaration; its `state` moves only through lifecycle.TRANSITIONS."""
+    """One per declaration; its `state` moves only through lifecycle.TRANSITIONS, by
+    `kernel.move` (any other assignment is refused)."""
 
     __tablename__ = "enrolments"
 
@@ -180,6 +198,14 @@ class Enrolment(Base):
             sqlite_where=text("state = 'pending_review'"),
         ),
     )
+
+    @validates("state")
+    def _state_moves_through_the_kernel(self, key: str, value: str) -> str:
+        # A new enrolment gets its first state; after that only kernel.move changes it, so
+        # that no change escapes the transition table, its event and its emails.
+        if self.state is not None and _MOVING.get() is not self:
+            raise PermissionError("Enrolment.state changes only through kernel.move")
+        return value
 
     @property
     def latest_identity(self) -> LuxTrustIdentity | None:

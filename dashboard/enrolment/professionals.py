@@ -6,7 +6,7 @@ from sqlalchemy import and_, bindparam, or_, select
 
 from dashboard.enrolment.errors import ValidationFailed
 from dashboard.enrolment.model import Professional
-from dashboard.enrolment.services import clean_email
+from dashboard.enrolment.text import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 

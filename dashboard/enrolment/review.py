@@ -14,11 +14,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, bindparam, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased, joinedload
 
+from dashboard.enrolment import codes
 from dashboard.enrolment import identity as identity_mod
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
 from dashboard.enrolment import text as typed
+from dashboard.enrolment.decisions import needs_second_reviewer
 from dashboard.enrolment.errors import NotFound
+from dashboard.enrolment.kernel import Actor, record_event
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -29,15 +32,8 @@ from dashboard.enrolment.model import (
     StaffRole,
     StaffUser,
 )
-from dashboard.enrolment.services import (
-    Actor,
-    _staff,
-    needs_second_reviewer,
-    record_event,
-    reviewers_only,
-)
+from dashboard.enrolment.staff import require_reviewer, reviewers_only
 from dashboard.enrolment.uow import UnitOfWork
-from dashboard.i18n import N_
 from dashboard.i18n import gettext as _
 
 LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
@@ -221,7 +217,7 @@ def queue_page(
     index on pending cases is walked in order and the walk stops after the page; then only
     the shown columns for those ids. Nothing here grows with the number of enrolments.
     """
-    _staff(uow, staff_id)
+    require_reviewer(uow, staff_id)
     assignee = aliased(StaffUser)
     conditions = _queue_conditions(uow, query, staff_id, assignee)
     second = _awaiting_second()
@@ -356,24 +352,6 @@ def _summary(uow: UnitOfWork, identity_id: int | None, kinds) -> str:
 
 # --- the case file ----------------------------------------------------------------------------
 
-DEVICE_LABELS = {
-    "mobile": "LuxTrust Mobile",
-    "scan": "LuxTrust Scan",
-    "smartcard": "SmartCard",
-    "signing_stick": "Signing Stick",
-    "eid": "eID",
-}
-REASON_LABELS = {
-    "identity_not_established": N_("Identité non établie"),
-    "not_declared_person": N_("Pas la personne déclarée"),
-    "suspected_fraud": N_("Suspicion de fraude"),
-    "declaration_error": N_("Erreur de déclaration (nouvelle déclaration nécessaire)"),
-}
-
-
-def reason_label(code: str | None) -> str:
-    return _(REASON_LABELS[code]) if code in REASON_LABELS else (code or "")
-
 
 @dataclass(frozen=True)
 class FieldDiff:
@@ -460,37 +438,6 @@ def _actor_label(uow: UnitOfWork, actor_type: str, actor_id: str | None, names: 
         "system": _("système"),
         "cli": _("ligne de commande"),
     }.get(actor_type, actor_type)
-
-
-ACTION_LABELS = {
-    "declared": N_("Déclaration"),
-    "invitation_resent": N_("Invitation renvoyée"),
-    "link_opened": N_("Lien ouvert"),
-    "cgu_accepted": N_("CGU acceptées"),
-    "matricule_mismatch": N_("Matricule erroné"),
-    "matricule_verified": N_("Matricule vérifié"),
-    "identity_mismatch": N_("Identité LuxTrust différente"),
-    "device_confirmed": N_("Dispositif personnel confirmé"),
-    "device_not_confirmed": N_("Dispositif non confirmé (nouvel essai)"),
-    "case_opened": N_("Dossier consulté"),
-    "claimed": N_("Dossier pris en charge"),
-    "assigned": N_("Dossier attribué"),
-    "released": N_("Dossier libéré"),
-    "note_added": N_("Note ajoutée"),
-    "decision_proposed": N_("Décision proposée (seconde validation requise)"),
-    "proposal_withdrawn": N_("Proposition écartée"),
-    "approved": N_("Approuvé"),
-    "rejected": N_("Refusé"),
-    "account_created": N_("Compte créé automatiquement"),
-    "account_opened": N_("Compte ouvert"),
-    "account_linked": N_("Compte existant lié"),
-    "cancelled": N_("Annulée"),
-    "superseded": N_("Remplacée par une nouvelle déclaration"),
-    "redeclared": N_("Nouvelle déclaration"),
-    "expired": N_("Expirée"),
-    "locked": N_("Bloquée"),
-    "personal_data_purged": N_("Données personnelles effacées (fin de la durée de conservation)"),
-}
 
 
 # --- the case page's statements --------------------------------------------------------
@@ -643,7 +590,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         timeline.append(
             TimelineEntry(
                 e.created_at,
-                _(ACTION_LABELS.get(e.action, e.action)),
+                codes.action_label(e.action),
                 actor,
                 lc.state_label(e.state_before) if e.state_before else "",
                 lc.state_label(e.state_after) if e.state_after else "",
@@ -661,7 +608,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         RelatedEnrolment(
             r.id,
             lc.state_label(r.state),
-            reason_label(r.reason_code),
+            codes.reason_label(r.reason_code),
             Professional.name_of(r.first_names, r.last_name),
             r.created_at,
             " + ".join(
@@ -700,7 +647,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         else "—",
         professional=prof.display_name,
         professional_email=prof.email,
-        device=DEVICE_LABELS.get(observed.device or "", _("non indiqué"))
+        device=codes.device_label(observed.device) or _("non indiqué")
         if observed is not None
         else _("pas encore authentifiée avec LuxTrust"),
         declared_at=enrolment.created_at,
@@ -716,7 +663,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         notes=notes,
         proposal={
             "outcome": proposal.outcome,
-            "reason": reason_label(proposal.reason_code),
+            "reason": codes.reason_label(proposal.reason_code),
             "reason_code": proposal.reason_code,
             "by": names.get(proposal.reviewer_id, ""),
             "by_id": proposal.reviewer_id,
@@ -727,7 +674,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         needs_second=needs_second_reviewer(uow, enrolment, "reviewer_approved"),
         decision={
             "outcome": final.outcome,
-            "reason": reason_label(final.reason_code),
+            "reason": codes.reason_label(final.reason_code),
             "by": names.get(final.reviewer_id, "") if final.reviewer_id else _("automatique"),
             "second": names.get(final.confirmed_by_id, "") if final.confirmed_by_id else "",
             "at": final.created_at,

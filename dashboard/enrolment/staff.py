@@ -9,12 +9,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
+from dashboard.enrolment.kernel import Actor, record_event
 from dashboard.enrolment.model import StaffRole, StaffUser
-from dashboard.enrolment.services import Actor, clean_email, record_event, staff_member
+from dashboard.enrolment.text import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
@@ -23,6 +24,45 @@ MIN_PASSWORD = 12  # NIST SP 800-63B asks for length, not composition rules
 _hasher = PasswordHasher()
 # Verifying against this keeps the timing the same for unknown emails.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+# --- who a staff member is now, and what she may do -----------------------------------------
+
+
+@dataclass(frozen=True)
+class StaffMember:
+    name: str
+    roles: frozenset[str]
+
+
+# One row per role; built once (read on every staff request and before every staff action).
+_ACTIVE_STAFF_MEMBER = (
+    select(StaffUser.display_name, StaffRole.role)
+    .outerjoin(StaffRole, StaffRole.user_id == StaffUser.id)
+    .where(StaffUser.id == bindparam("staff_id"), StaffUser.active.is_(True))
+)
+
+
+def staff_member(uow: UnitOfWork, staff_id: int) -> StaffMember | None:
+    """Who this staff member is now — name and roles — or None when unknown or disabled."""
+    rows = uow.session.execute(_ACTIVE_STAFF_MEMBER, {"staff_id": staff_id}).all()
+    if not rows:
+        return None
+    return StaffMember(rows[0].display_name, frozenset(r.role for r in rows if r.role))
+
+
+def reviewers_only() -> Forbidden:
+    return Forbidden(_("Action réservée à l'équipe d'identito-vigilance."))
+
+
+def require_reviewer(uow: UnitOfWork, staff_id: int) -> None:
+    """Refuse unless this staff member is an active reviewer now (roles re-read each time)."""
+    user = staff_member(uow, staff_id)
+    if user is None or "reviewer" not in user.roles:
+        raise reviewers_only()
+
+
+# --- passwords and accounts ---------------------------------------------------------------------
 
 
 def hash_password(password: str) -> str:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from dashboard.i18n import gettext as _
+
 REPLACEMENT = "\ufffd"  # what a mangled byte or a lone surrogate arrives as
 _KEPT_IN_NOTES = frozenset("\n\t")
 # A NUL byte or a lone surrogate; one regular-expression scan per string (callback bodies
@@ -52,3 +54,42 @@ def scrub(value):
                 value[clean] = value.pop(key)
             value[clean] = scrub(value[clean])
     return value
+
+
+# --- the fields of a declaration (and of a staff or professional record) ---------------------
+
+NAME_MAX = 200
+EMAIL_RE = re.compile(
+    r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
+)
+PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,20}$")
+
+
+def clean_name(value: str | None, field_name: str, label: str, errors: dict) -> str:
+    """A name with its spaces folded; a French message in `errors[field_name]` if refused."""
+    text = " ".join((value or "").split())
+    if not text:
+        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
+    elif len(text) > NAME_MAX:
+        errors[field_name] = _(
+            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
+        )
+    elif has_forbidden(text):
+        errors[field_name] = _(
+            "Le champ « {label} » contient des caractères non admis.", label=label
+        )
+    elif not any(c.isalpha() for c in text):
+        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
+    return text
+
+
+def clean_email(value: str | None, errors: dict, field_name: str = "email") -> str:
+    """An email address, lower-cased; a French message in `errors[field_name]` if refused."""
+    text = (value or "").strip()
+    if not text:
+        errors[field_name] = _("L'adresse email est obligatoire.")
+    elif len(text) > 254 or not EMAIL_RE.match(text) or has_forbidden(text):
+        errors[field_name] = _(
+            "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
+        )
+    return text.lower()

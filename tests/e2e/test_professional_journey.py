@@ -14,8 +14,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 from sqlalchemy import select
 
+from dashboard.enrolment import declarations, kernel, matricule, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import InvalidLink
 from dashboard.enrolment.model import Enrolment
 from tests import factories as f
@@ -125,7 +125,7 @@ def link_problem(site, link: str) -> str | None:
     token = link.rsplit("/", 1)[1]
     with site.backend.uow() as uow:
         try:
-            services.check_invitation(uow, token)
+            secretary.check_invitation(uow, token)
         except InvalidLink as exc:
             return exc.reason
     return None
@@ -285,13 +285,15 @@ def test_her_dead_links_say_why_in_her_browser(site):
     prof = f.professional(site.backend, 1)
     declared = f.declare(site.backend, prof, **SECRETARY)
     with site.backend.uow() as uow:
-        services.resend_invitation(uow, declared.enrolment_id, prof)
+        declarations.resend_invitation(uow, declared.enrolment_id, prof)
     old_link, new_link = invitation_links(site, SECRETARY["email"], total=2)
     open_as_the_secretary(site, old_link)
     duo.wait_for_contains_text("#link-problem", "n'est pas valide ou a été remplacé")
     assert not duo.driver.find_elements(By.ID, "start-button")
     with site.backend.uow() as uow:
-        services.cancel(uow, declared.enrolment_id, services.Actor("professional", str(prof)), prof)
+        declarations.cancel(
+            uow, declared.enrolment_id, kernel.Actor("professional", str(prof)), prof
+        )
     open_as_the_secretary(site, new_link)
     duo.wait_for_contains_text("#link-problem", "annulée")
     assert not duo.driver.find_elements(By.ID, "start-button")

@@ -18,8 +18,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import select
 
+from dashboard.enrolment import decisions, kernel, matricule, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from dashboard.enrolment.model import Decision, Enrolment, OutboxEmail
 from tests import factories as f
 from tests.e2e.test_secretary_journey import (
@@ -262,7 +262,7 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
     duo.wait_for_element("#case-reject")
     # ... meanwhile Rita approves it from her own session.
     with site.backend.uow() as uow:
-        assert services.approve(uow, case, rita) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, case, rita) == lc.ACCOUNT_CREATED
 
     # Victor, still on the old page, rejects with a reason.
     Select(duo.find_element("#case-reason")).select_by_value("not_declared_person")
@@ -348,18 +348,18 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     prof = f.professional(site.backend)
     data = {**f.MARIE}
     declared = f.declare(site.backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     case = declared.enrolment_id
     with site.backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with site.backend.uow() as uow:
-        services.verify_matricule(uow, th, data["matricule"])
+        secretary.verify_matricule(uow, th, data["matricule"])
     with site.backend.uow() as uow:  # LuxTrust says she was born on another day
-        services.record_luxtrust_identity(
+        secretary.record_luxtrust_identity(
             uow, th, f.identity_of(data, birth_date=dt.date(1985, 12, 4)), device="eid"
         )
     with site.backend.uow() as uow:
-        services.confirm_personal_device(uow, th, True)
+        secretary.confirm_personal_device(uow, th, True)
     f.reviewer(site.backend, "rita@esante.lu")
     f.reviewer(site.backend, "victor@esante.lu")
 
@@ -404,7 +404,7 @@ def test_a_note_can_be_added_to_a_decided_case(site):
     case, _ = f.walk_to(site.backend, prof, lc.PENDING_REVIEW)
     rita = f.reviewer(site.backend, "rita@esante.lu")
     with site.backend.uow() as uow:
-        services.approve(uow, case, rita)
+        decisions.approve(uow, case, rita)
     log_in(site, "rita@esante.lu")
     open_case_page(site, case)
     duo.wait_for_element("#case-decided")

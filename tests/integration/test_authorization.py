@@ -13,8 +13,8 @@ import pytest
 
 from dashboard import auth
 from dashboard.app import create_app
+from dashboard.enrolment import kernel, matricule
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from tests import dashclient as dc
 from tests import factories as f
 
@@ -47,7 +47,7 @@ def world(sqlite_backend):
         "prof": prof,
         "case": case_id,
         "staff": staff,
-        "secretary_hash": services.hash_token(other.token),
+        "secretary_hash": kernel.hash_token(other.token),
     }
 
 

@@ -937,7 +937,7 @@ def test_hostile_names_are_refused_in_french_or_stored_as_given_and_shown_as_tex
         assert _table_counts(be) == before, "nothing half-written"
         return
     # Stored: exactly as typed, but for the documented folding of runs of white space
-    # (services._clean_name) — no truncation, no escaping, no other normalisation.
+    # (text.clean_name) — no truncation, no escaping, no other normalisation.
     expected = " ".join(value.split())
     with be.uow() as uow:
         stored = uow.session.scalars(select(Enrolment).order_by(Enrolment.id.desc())).first()

@@ -152,7 +152,7 @@ def test_the_invitation_goes_out_in_the_declaring_professionals_language(app, sq
 
 def test_the_secretarys_emails_follow_the_language_of_her_last_step(app, sqlite_backend):
     from dashboard.enrolment import lifecycle as lc
-    from dashboard.enrolment import services
+    from dashboard.enrolment import secretary
     from dashboard.enrolment.model import Enrolment
     from tests import factories as f
 
@@ -173,9 +173,9 @@ def test_the_secretarys_emails_follow_the_language_of_her_last_step(app, sqlite_
         assert uow.session.get(Enrolment, eid).language == "en"
     # Later mails to her (written by the system, whoever triggers them) are in English.
     with sqlite_backend.uow() as uow:
-        services.verify_matricule(uow, token_hash, f.MARIE["matricule"])
+        secretary.verify_matricule(uow, token_hash, f.MARIE["matricule"])
     with sqlite_backend.uow() as uow:
-        services.record_luxtrust_identity(uow, token_hash, f.identity_of())
+        secretary.record_luxtrust_identity(uow, token_hash, f.identity_of())
     sent = _outbox(sqlite_backend)
     assert ("account_created", f.MARIE["email"], "en") in sent
 
@@ -189,14 +189,14 @@ def test_the_invitation_date_is_written_as_its_reader_writes_dates(
 ):
     import datetime as dt
 
-    from dashboard.enrolment import mail, services
+    from dashboard.enrolment import declarations, mail
     from dashboard.enrolment.model import OutboxEmail
     from tests import factories as f
 
     clock.now = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)  # + 30 days: 31 March
     prof = f.professional(sqlite_backend)
     with sqlite_backend.uow() as uow:
-        services.declare(uow, prof, language=language, **f.MARIE)
+        declarations.declare(uow, prof, language=language, **f.MARIE)
     with sqlite_backend.uow() as uow:
         from sqlalchemy import select
 

@@ -16,7 +16,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import func, select, text, update
 
-from dashboard.enrolment import mail, matricule, services
+from dashboard.enrolment import decisions, declarations, mail, matricule, secretary
 from dashboard.enrolment.errors import DuplicateDeclaration
 from dashboard.enrolment.model import Base, Enrolment, OutboxEmail
 from tests import factories as f
@@ -93,7 +93,7 @@ def _lock(backend, prof_id: int, **declare_overrides) -> int:
     eid, th = f.walk_to(backend, prof_id, "cgu_accepted", **declare_overrides)
     for attempt in range(backend.settings.max_matricule_attempts):
         with backend.uow() as uow:
-            result = services.verify_matricule(uow, th, f.wrong_matricule(attempt))
+            result = secretary.verify_matricule(uow, th, f.wrong_matricule(attempt))
     assert result.locked
     return eid
 
@@ -106,11 +106,11 @@ def _every_template(backend) -> None:
     # pending_review, then approved (+ professional_account_created)
     approved, _ = f.walk_to(backend, f.professional(backend, 2), "pending_review")
     with backend.uow() as uow:
-        services.approve(uow, approved, reviewer)
+        decisions.approve(uow, approved, reviewer)
     # rejected, professional_rejected
     rejected, _ = f.walk_to(backend, f.professional(backend, 3), "pending_review")
     with backend.uow() as uow:
-        services.reject(uow, rejected, reviewer, reason_code="declaration_error")
+        decisions.reject(uow, rejected, reviewer, reason_code="declaration_error")
     # locked, professional_locked
     _lock(backend, f.professional(backend, 4))
 
@@ -253,7 +253,9 @@ def test_declared_names_are_escaped_in_the_html_part(backend, smtp_server):
     last_name = "<script>alert(1)</script>"
     first_names = 'Anne & "Zoé" O\'Neil'
     # The service accepts such text (no control characters, it has letters)...
-    cleaned = services.validate_declaration(last_name, first_names, f.MARIE["matricule"], SECRETARY)
+    cleaned = declarations.validate_declaration(
+        last_name, first_names, f.MARIE["matricule"], SECRETARY
+    )
     assert cleaned["last_name"] == last_name
     prof = f.professional(backend, last_name="<b>Gras</b>")
     f.declare(backend, prof, last_name=last_name, first_names=first_names)
@@ -688,7 +690,7 @@ def test_refused_duplicate_declaration_queues_no_mail(backend):
     f.declare(backend, prof)
     assert _outbox_count(backend) == 1
     with pytest.raises(DuplicateDeclaration), backend.uow() as uow:
-        services.declare(uow, prof, **f.MARIE, if_open="refuse")
+        declarations.declare(uow, prof, **f.MARIE, if_open="refuse")
     assert _outbox_count(backend) == 1
 
 
@@ -700,7 +702,7 @@ def test_declaration_refused_after_writing_leaves_no_mail(backend):
     with backend.uow() as uow:
         enrolments = uow.session.scalar(select(func.count()).select_from(Enrolment))
     with pytest.raises(DuplicateDeclaration), backend.uow() as uow:
-        services.declare(uow, prof, **f.MARIE)
+        declarations.declare(uow, prof, **f.MARIE)
     assert [(r.id, r.template) for r in _rows(backend)] == before
     with backend.uow() as uow:
         assert uow.session.scalar(select(func.count()).select_from(Enrolment)) == enrolments
@@ -719,7 +721,7 @@ def test_error_after_queueing_rolls_the_mail_back(backend, monkeypatch, smtp_ser
 
     monkeypatch.setattr(mail, "queue", queue_then_fail)
     with pytest.raises(RuntimeError, match="panne"), backend.uow() as uow:
-        services.declare(uow, prof, **f.MARIE)
+        declarations.declare(uow, prof, **f.MARIE)
     assert queued  # the mail was written...
     assert _outbox_count(backend) == 0  # ...and rolled back with the declaration
     with backend.uow() as uow:

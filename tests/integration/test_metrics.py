@@ -52,10 +52,20 @@ import pytest
 from sqlalchemy import event
 
 from dashboard.app import create_app
+from dashboard.enrolment import (
+    decisions,
+    declarations,
+    housekeeping,
+    kernel,
+    matricule,
+    metrics,
+    review,
+    rollup,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, metrics, review, rollup, services
+from dashboard.enrolment.kernel import Actor
 from dashboard.enrolment.model import Enrolment
-from dashboard.enrolment.services import Actor
 from tests import dashclient as dc
 from tests import factories as f
 
@@ -222,37 +232,37 @@ def _do(w: World, label: str, action: str, *args) -> None:
         th = w.hashes.get(label)
         if action == "declare":
             prof = w.profs[PEOPLE[label][0]]
-            declared = services.declare(uow, prof, **person(label))
+            declared = declarations.declare(uow, prof, **person(label))
             w.ids[label] = declared.enrolment_id
-            w.hashes[label] = services.hash_token(declared.token)
+            w.hashes[label] = kernel.hash_token(declared.token)
         elif action == "open":
-            services.open_invitation(uow, th)
+            secretary.open_invitation(uow, th)
         elif action == "cgu":
-            services.accept_cgu(uow, th, uow.settings.cgu_version)
+            secretary.accept_cgu(uow, th, uow.settings.cgu_version)
         elif action == "matricule":
-            assert services.verify_matricule(uow, th, person(label)["matricule"]).verified
+            assert secretary.verify_matricule(uow, th, person(label)["matricule"]).verified
         elif action == "wrong_matricule":
             # A different wrong value each time: the same one again costs no attempt.
             tried = uow.session.get(Enrolment, w.ids[label]).wrong_matricule_count
             wrong = matricule.make(PEOPLE[label][3], f"{990 + tried:03d}")
-            assert not services.verify_matricule(uow, th, wrong).verified
+            assert not secretary.verify_matricule(uow, th, wrong).verified
         elif action == "luxtrust":
-            result = services.record_luxtrust_identity(uow, th, observed(label), device="mobile")
+            result = secretary.record_luxtrust_identity(uow, th, observed(label), device="mobile")
             assert result.matches == (label not in OBSERVED), label
         elif action == "confirm":
-            services.confirm_personal_device(uow, th, True)
+            secretary.confirm_personal_device(uow, th, True)
         elif action == "approve":
             expected = args[1] if len(args) > 1 else "account_created"
-            assert services.approve(uow, w.ids[label], w.staff[args[0]]) == expected
+            assert decisions.approve(uow, w.ids[label], w.staff[args[0]]) == expected
         elif action == "reject":
-            services.reject(
+            decisions.reject(
                 uow, w.ids[label], w.staff[args[0]], reason_code="identity_not_established"
             )
         elif action == "cancel":
             prof = w.profs[PEOPLE[label][0]]
-            services.cancel(uow, w.ids[label], Actor("professional", str(prof)), prof)
+            declarations.cancel(uow, w.ids[label], Actor("professional", str(prof)), prof)
         elif action == "expire_stale":
-            assert services.expire_stale(uow) == 1  # E1 only
+            assert housekeeping.expire_stale(uow) == 1  # E1 only
         else:  # pragma: no cover
             raise AssertionError(action)
 
@@ -701,16 +711,16 @@ def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock, computes)
     for i in range(1, 11):
         clock.now = t(1, 5, 9) + dt.timedelta(minutes=i)
         data = person(f"E{i}")
-        th = services.hash_token(f.declare(backend, prof, **data).token)
+        th = kernel.hash_token(f.declare(backend, prof, **data).token)
         clock.now += dt.timedelta(days=i)
         with backend.uow() as uow:
-            services.open_invitation(uow, th)
+            secretary.open_invitation(uow, th)
         with backend.uow() as uow:
-            services.accept_cgu(uow, th, uow.settings.cgu_version)
+            secretary.accept_cgu(uow, th, uow.settings.cgu_version)
         with backend.uow() as uow:
-            services.verify_matricule(uow, th, data["matricule"])
+            secretary.verify_matricule(uow, th, data["matricule"])
         with backend.uow() as uow:
-            assert services.record_luxtrust_identity(uow, th, f.identity_of(data)).matches
+            assert secretary.record_luxtrust_identity(uow, th, f.identity_of(data)).matches
     m = compute(backend)
     assert m.kpis["accounts_auto"] == 10
     assert (m.kpis["median_days_auto"], m.kpis["p90_days_auto"]) == (5.0, 9.0)
@@ -820,29 +830,29 @@ def _bulk(w: World, start: int, count: int) -> None:
         }
         kind = i % 5
         declared = f.declare(be, prof, **data)
-        th = services.hash_token(declared.token)
+        th = kernel.hash_token(declared.token)
         if kind == 0:
             continue
         with be.uow() as uow:
-            services.open_invitation(uow, th)
+            secretary.open_invitation(uow, th)
         with be.uow() as uow:
-            services.accept_cgu(uow, th, uow.settings.cgu_version)
+            secretary.accept_cgu(uow, th, uow.settings.cgu_version)
         with be.uow() as uow:
-            services.verify_matricule(uow, th, data["matricule"])
+            secretary.verify_matricule(uow, th, data["matricule"])
         clock.advance(minutes=30)
         seen = f.identity_of(data, last_name="Secretaira" if kind > 1 else "Secretaire")
         with be.uow() as uow:
-            services.record_luxtrust_identity(uow, th, seen, device="mobile")
+            secretary.record_luxtrust_identity(uow, th, seen, device="mobile")
         if kind == 1:
             continue
         with be.uow() as uow:
-            services.confirm_personal_device(uow, th, True)
+            secretary.confirm_personal_device(uow, th, True)
         clock.advance(minutes=30)
         with be.uow() as uow:
             if kind == 3:
-                services.approve(uow, declared.enrolment_id, w.staff["R1"])
+                decisions.approve(uow, declared.enrolment_id, w.staff["R1"])
             elif kind == 4:
-                services.reject(
+                decisions.reject(
                     uow, declared.enrolment_id, w.staff["R2"], reason_code="declaration_error"
                 )
 

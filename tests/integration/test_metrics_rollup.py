@@ -23,8 +23,18 @@ from sqlalchemy import event, func, select, text
 
 from dashboard.__main__ import main
 from dashboard.app import create_app
+from dashboard.enrolment import (
+    decisions,
+    declarations,
+    housekeeping,
+    kernel,
+    matricule,
+    metrics,
+    rollup,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, metrics, rollup, services
+from dashboard.enrolment.kernel import Actor
 from dashboard.enrolment.model import (
     Enrolment,
     Event,
@@ -36,7 +46,6 @@ from dashboard.enrolment.model import (
     MetricsReviewer,
     Professional,
 )
-from dashboard.enrolment.services import Actor
 from tests import dashclient as dc
 from tests import factories as f
 from tests.integration import test_metrics as hand
@@ -124,17 +133,17 @@ def test_more_events_refresh_only_their_declaration_days(backend, clock):
     before = rollup_rows(backend)
     # Reading or assigning a case changes no figure: the version stays.
     with backend.uow() as uow:
-        services.claim(uow, w.ids["E12"], w.staff["R1"])
+        decisions.claim(uow, w.ids["E12"], w.staff["R1"])
     with backend.uow() as uow:
-        services.release(uow, w.ids["E12"], w.staff["R1"])
+        decisions.release(uow, w.ids["E12"], w.staff["R1"])
     done = refresh(backend)
     assert done.days == 0 and done.version == 1
     # E12 (declared Tue 20/01) rejected, E16 (Wed 21/01) approved: two days rebuilt.
     clock.now = hand.NOW + dt.timedelta(hours=2)
     with backend.uow() as uow:
-        services.reject(uow, w.ids["E12"], w.staff["R2"], reason_code="identity_not_established")
+        decisions.reject(uow, w.ids["E12"], w.staff["R2"], reason_code="identity_not_established")
     with backend.uow() as uow:
-        services.approve(uow, w.ids["E16"], w.staff["R1"])
+        decisions.approve(uow, w.ids["E16"], w.staff["R1"])
     done = refresh(backend)
     assert (done.days, done.version) == (2, 2)
     after = rollup_rows(backend)
@@ -162,9 +171,9 @@ def test_incremental_refreshes_leave_what_a_full_rebuild_makes(backend, clock):
     # E15 (Fri 23/01) rejected, E11 (Mon 19/01) approved, E14 (Thu 22/01) superseded by a
     # new declaration (Wed 04/02): four declaration days.
     with backend.uow() as uow:
-        services.reject(uow, w.ids["E15"], w.staff["R2"], reason_code="declaration_error")
+        decisions.reject(uow, w.ids["E15"], w.staff["R2"], reason_code="declaration_error")
     with backend.uow() as uow:
-        services.approve(uow, w.ids["E11"], w.staff["R1"])
+        decisions.approve(uow, w.ids["E11"], w.staff["R1"])
     f.declare(backend, w.profs["P1"], **hand.person("E14"))  # supersedes E14
     assert refresh(backend).days == 4
     tables = (*BY_DECLARATION_DAY, MetricsHandling)
@@ -292,45 +301,45 @@ def _run(sim: Sim, step: tuple) -> None:
         sim.people.append(data)
         declared = f.declare(be, prof, **data)
         sim.ids.append(declared.enrolment_id)
-        sim.hashes.append(services.hash_token(declared.token))
+        sim.hashes.append(kernel.hash_token(declared.token))
         sim.prof_of[i] = prof
         return
     if action == "expire":
         with be.uow() as uow:
-            services.expire_stale(uow)
+            housekeeping.expire_stale(uow)
         return
     th, data, eid = sim.hashes[i], sim.people[i], sim.ids[i]
     with be.uow() as uow:
         state = uow.session.get(Enrolment, eid).state
         if action == "cancel":
             if state in lc.OPEN:
-                services.cancel(uow, eid, Actor("professional", "x"), sim.prof_of[i])
+                declarations.cancel(uow, eid, Actor("professional", "x"), sim.prof_of[i])
         elif action == "redeclare":
             if state in lc.OPEN:
-                services.declare(uow, sim.prof_of[i], **data)  # supersedes it
+                declarations.declare(uow, sim.prof_of[i], **data)  # supersedes it
         elif state not in lc.OPEN:
             return  # expired on the way
         elif action == "open":
-            services.open_invitation(uow, th)
+            secretary.open_invitation(uow, th)
         elif action == "cgu":
-            services.accept_cgu(uow, th, uow.settings.cgu_version)
+            secretary.accept_cgu(uow, th, uow.settings.cgu_version)
         elif action == "matricule":
-            services.verify_matricule(uow, th, data["matricule"])
+            secretary.verify_matricule(uow, th, data["matricule"])
         elif action == "wrong_matricule":
             if state == lc.CGU_ACCEPTED:
                 attempt = uow.session.get(Enrolment, eid).wrong_matricule_count
-                services.verify_matricule(uow, th, f.wrong_matricule(attempt))
+                secretary.verify_matricule(uow, th, f.wrong_matricule(attempt))
         elif action == "luxtrust":
             observed = f.identity_of(data) if args[0] is None else _observed(data, args[0])
-            services.record_luxtrust_identity(uow, th, observed, device="mobile")
+            secretary.record_luxtrust_identity(uow, th, observed, device="mobile")
         elif action == "confirm":
-            services.confirm_personal_device(uow, th, args[0])
+            secretary.confirm_personal_device(uow, th, args[0])
         elif action == "approve":
-            proposal = services.pending_proposal(uow, eid)
+            proposal = decisions.pending_proposal(uow, eid)
             if state == lc.PENDING_REVIEW and not (proposal and proposal.reviewer_id == args[0]):
-                services.approve(uow, eid, args[0])
+                decisions.approve(uow, eid, args[0])
         elif action == "reject":
-            services.reject(uow, eid, args[0], reason_code="identity_not_established")
+            decisions.reject(uow, eid, args[0], reason_code="identity_not_established")
         else:  # pragma: no cover
             raise AssertionError(action)
 
@@ -407,7 +416,7 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     touched = {e.created_at.astimezone(LUX).date() for e in pending[:3]}
     for e, reviewer in zip(pending[:3], sim.staff, strict=False):
         with be.uow() as uow:
-            services.reject(uow, e.id, reviewer, reason_code="declaration_error")
+            decisions.reject(uow, e.id, reviewer, reason_code="declaration_error")
     done = refresh(be)
     assert done.days == len(touched) < len(days)
     _simulate(sim, 80, 10, dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC))
@@ -415,13 +424,13 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
         both(be, flt)
     clock.now = dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC)
     with be.uow() as uow:
-        services.expire_stale(uow)
+        housekeeping.expire_stale(uow)
     before = both(be, metrics.MetricsFilter())
 
     # The retention purge erases names and keeps every figure.
     clock.now += dt.timedelta(days=be.settings.retention_days + 1)
     with be.uow() as uow:
-        assert services.purge_personal_data(uow) > 0
+        assert housekeeping.purge_personal_data(uow) > 0
     for flt in filters:
         both(be, flt)
     after = both(be, metrics.MetricsFilter())
@@ -533,7 +542,7 @@ def test_the_page_is_served_from_the_cache_until_an_event(backend, clock):
         cached = list(seen)
         # An approval: a new event, a new version, the page computed again.
         with backend.uow() as uow:
-            services.approve(uow, w.ids["E16"], w.staff["R1"])
+            decisions.approve(uow, w.ids["E16"], w.staff["R1"])
         seen.clear()
         changed = hand.refresh(client)
     finally:
@@ -582,7 +591,7 @@ def test_the_command_line_refreshes_the_rollups(backend, clock, capsys, monkeypa
     assert f"jusqu'à l'événement {newest} : tous les jours" in out
     # Then only what changed since: E15's day (Fri 23/01).
     with backend.uow() as uow:
-        services.approve(uow, w.ids["E15"], w.staff["R1"])  # four-eyes: a proposal
+        decisions.approve(uow, w.ids["E15"], w.staff["R1"])  # four-eyes: a proposal
     assert main(["metrics", "refresh"], settings=settings) == 0
     assert ": 1 jour(s) de déclaration recalculé(s)" in capsys.readouterr().out
     assert main(["metrics", "refresh"], settings=settings) == 0

@@ -21,8 +21,16 @@ from dashboard import auth
 from dashboard.app import create_app
 from dashboard.callbacks import professional as view
 from dashboard.config import Settings
+from dashboard.enrolment import (
+    decisions,
+    declarations,
+    housekeeping,
+    kernel,
+    mail,
+    matricule,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import mail, matricule, services
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine
 from dashboard.enrolment.errors import InvalidLink
@@ -262,7 +270,7 @@ def _latest_token(backend, enrolment_id: int) -> str:
 def _link_problem(backend, token: str) -> InvalidLink | None:
     with backend.uow() as uow:
         try:
-            services.check_invitation(uow, token)
+            secretary.check_invitation(uow, token)
         except InvalidLink as exc:
             return exc
     return None
@@ -278,7 +286,7 @@ def _walk_to_locked(backend, prof_id, **declare_overrides):
     enrolment_id, th = f.walk_to(backend, prof_id, lc.CGU_ACCEPTED, **declare_overrides)
     for attempt in range(backend.settings.max_matricule_attempts):
         with backend.uow() as uow:
-            services.verify_matricule(uow, th, f.wrong_matricule(attempt))
+            secretary.verify_matricule(uow, th, f.wrong_matricule(attempt))
     assert _enrolment(backend, enrolment_id).state == lc.LOCKED
     return enrolment_id, th
 
@@ -725,7 +733,7 @@ def test_a_closed_declaration_or_another_doctors_is_no_duplicate(sqlite_backend,
     one, two = f.professional(sqlite_backend, 1), f.professional(sqlite_backend, 2)
     old = f.declare(sqlite_backend, one)
     with sqlite_backend.uow() as uow:
-        services.cancel(uow, old.enrolment_id, services.Actor("professional", str(one)), one)
+        declarations.cancel(uow, old.enrolment_id, kernel.Actor("professional", str(one)), one)
     # Dr 2 declares the same secretary: his own declaration, not a duplicate of Dr 1's.
     out_two = dc.values(_submit(_as_professional(app, two)))
     assert "enregistrée" in out_two[("decl-result", "children")]
@@ -1015,7 +1023,7 @@ def test_the_list_says_each_state_in_plain_french(sqlite_backend, app, clock):
     expired = f.declare(sqlite_backend, prof, **person(1)).enrolment_id
     clock.advance(days=31)
     with sqlite_backend.uow() as uow:
-        assert services.expire_stale(uow) == 1
+        assert housekeeping.expire_stale(uow) == 1
     ids = {"expired": expired}
     ids["declared"] = f.declare(sqlite_backend, prof, **person(2)).enrolment_id
     ids["cgu"], _ = f.walk_to(sqlite_backend, prof, lc.CGU_ACCEPTED, **person(3))
@@ -1023,11 +1031,11 @@ def test_the_list_says_each_state_in_plain_french(sqlite_backend, app, clock):
     ids["created"], _ = f.walk_to(sqlite_backend, prof, lc.ACCOUNT_CREATED, **person(5))
     ids["rejected"], _ = f.walk_to(sqlite_backend, prof, lc.PENDING_REVIEW, **person(6))
     with sqlite_backend.uow() as uow:
-        services.reject(uow, ids["rejected"], reviewer, reason_code="identity_not_established")
+        decisions.reject(uow, ids["rejected"], reviewer, reason_code="identity_not_established")
     ids["locked"], _ = _walk_to_locked(sqlite_backend, prof)
     ids["cancelled"] = f.declare(sqlite_backend, prof, **person(8)).enrolment_id
     with sqlite_backend.uow() as uow:
-        services.cancel(uow, ids["cancelled"], services.Actor("professional", str(prof)), prof)
+        declarations.cancel(uow, ids["cancelled"], kernel.Actor("professional", str(prof)), prof)
     rows = {r["id"]: r for r in _rows(_as_professional(app, prof))}
     labels = {name: rows[i]["state_label"] for name, i in ids.items()}
     assert labels == {
@@ -1099,9 +1107,9 @@ def test_the_professional_is_emailed_the_outcome(sqlite_backend, outcome, templa
         enrolment_id, _th = f.walk_to(sqlite_backend, one, lc.PENDING_REVIEW)
         with sqlite_backend.uow() as uow:
             if outcome == "approved":
-                services.approve(uow, enrolment_id, reviewer)
+                decisions.approve(uow, enrolment_id, reviewer)
             else:
-                services.reject(uow, enrolment_id, reviewer, reason_code="declaration_error")
+                decisions.reject(uow, enrolment_id, reviewer, reason_code="declaration_error")
     else:
         enrolment_id, _th = _walk_to_locked(sqlite_backend, one)
     to_doctors = [r for r in _outbox(sqlite_backend) if r.template.startswith("professional_")]
@@ -1140,7 +1148,7 @@ def pg_backend(request, clock):
 
 
 DOUBLE_SUBMIT_BUG = (
-    "dashboard/enrolment/services.py _declare(): the duplicate check is "
+    "dashboard/enrolment/declarations.py _declare(): the duplicate check is "
     "SELECT ... FROM enrolments WHERE professional_id=? AND declared_matricule=? AND state IN "
     "(open) FOR UPDATE, which locks nothing when no such row exists yet, and no unique index "
     "backs it; two submissions of the same declaration at once (a double click on "

@@ -7,8 +7,17 @@ import json
 from sqlalchemy import select
 
 from dashboard.__main__ import main
+from dashboard.enrolment import (
+    decisions,
+    declarations,
+    housekeeping,
+    kernel,
+    matricule,
+    metrics,
+    review,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, metrics, review, services
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -34,9 +43,9 @@ def _world(backend, clock):
         last_name="Weber",
     )
     with backend.uow() as uow:
-        services.add_note(uow, ids["rejected"], rid, "Appelée au 621 123 456, Mme Weber")
+        decisions.add_note(uow, ids["rejected"], rid, "Appelée au 621 123 456, Mme Weber")
     with backend.uow() as uow:
-        services.reject(
+        decisions.reject(
             uow,
             ids["rejected"],
             rid,
@@ -47,16 +56,16 @@ def _world(backend, clock):
         backend, prof, matricule=matricule.make("19800101", "010"), email="c@example.lu"
     ).enrolment_id
     with backend.uow() as uow:
-        services.cancel(uow, ids["cancelled"], services.Actor("professional", str(prof)), prof)
+        declarations.cancel(uow, ids["cancelled"], kernel.Actor("professional", str(prof)), prof)
     still_open = f.declare(
         backend, prof, matricule=matricule.make("19810101", "011"), email="o@example.lu"
     )
     ids["open"] = still_open.enrolment_id
-    th = services.hash_token(still_open.token)
+    th = kernel.hash_token(still_open.token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with backend.uow() as uow:  # a wrong matricule: its digest is kept until the purge
-        services.verify_matricule(uow, th, f.wrong_matricule(0))
+        secretary.verify_matricule(uow, th, f.wrong_matricule(0))
     with backend.uow() as uow:
         assert uow.session.get(Enrolment, ids["open"]).last_wrong_matricule
     return ids
@@ -66,14 +75,14 @@ def test_purge_erases_personal_data_and_keeps_the_metrics(backend, clock):
     ids = _world(backend, clock)
     clock.advance(days=60)
     with backend.uow() as uow:
-        assert services.purge_personal_data(uow) == 0  # not yet 90 days
+        assert housekeeping.purge_personal_data(uow) == 0  # not yet 90 days
     clock.advance(days=31)  # the open one expires on the way (30 days)
     with backend.uow() as uow:
-        services.expire_stale(uow)
+        housekeeping.expire_stale(uow)
         before = metrics.compute(uow)
     clock.advance(days=91)
     with backend.uow() as uow:
-        purged = services.purge_personal_data(uow)
+        purged = housekeeping.purge_personal_data(uow)
     assert purged == 3  # rejected, cancelled, expired; never the account
     with backend.uow() as uow:
         after = metrics.compute(uow)
@@ -120,14 +129,14 @@ def test_purge_erases_personal_data_and_keeps_the_metrics(backend, clock):
     assert after.mismatches == before.mismatches
     assert after.trend == before.trend
     with backend.uow() as uow:
-        assert services.purge_personal_data(uow) == 0  # once is enough
+        assert housekeeping.purge_personal_data(uow) == 0  # once is enough
 
 
 def test_purge_from_the_command_line(backend, clock, capsys):
     _world(backend, clock)
     clock.advance(days=200)
     with backend.uow() as uow:
-        services.expire_stale(uow)
+        housekeeping.expire_stale(uow)
     # The CLI uses the real clock: these enrolments ended "in 2026-03" of the test clock,
     # far enough in the past only if the test clock is; ask for 0 days to include them.
     assert main(["purge", "--older-than-days", "0"], settings=backend.settings) == 0
@@ -139,10 +148,10 @@ def test_a_purged_case_is_not_related_to_every_other_purged_case(backend, clock)
     ids = _world(backend, clock)
     clock.advance(days=31)
     with backend.uow() as uow:
-        services.expire_stale(uow)
+        housekeeping.expire_stale(uow)
     clock.advance(days=91)
     with backend.uow() as uow:
-        assert services.purge_personal_data(uow) == 3
+        assert housekeeping.purge_personal_data(uow) == 3
     reviewer = f.reviewer(backend, email="second@esante.lu")
     with backend.uow() as uow:
         view = review.case_view(uow, ids["rejected"], reviewer)

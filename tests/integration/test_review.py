@@ -20,8 +20,8 @@ from sqlalchemy import event, select, text, update
 from dashboard import case_layout
 from dashboard.app import create_app
 from dashboard.config import Settings
+from dashboard.enrolment import codes, decisions, kernel, mail, matricule, review, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import mail, matricule, review, services
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine
 from dashboard.enrolment.errors import (
@@ -81,18 +81,18 @@ def pending_with_identity(backend, prof: int, key: str = "marie", observed=None,
     identity, e.g. another birth date): the secretary's steps through the real services."""
     data = person(key, **overrides)
     declared = f.declare(backend, prof, **data)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with backend.uow() as uow:
-        services.verify_matricule(uow, th, data["matricule"])
+        secretary.verify_matricule(uow, th, data["matricule"])
     with backend.uow() as uow:
-        result = services.record_luxtrust_identity(
+        result = secretary.record_luxtrust_identity(
             uow, th, f.identity_of(data, **(observed or {})), subject=f"sub-{key}", device="eid"
         )
         assert result.state == lc.IDENTITY_MISMATCH
     with backend.uow() as uow:
-        assert services.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
+        assert secretary.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
     return declared.enrolment_id
 
 
@@ -120,7 +120,7 @@ def actions(backend, enrolment_id) -> list[str]:
     return [e.action for e in events(backend, enrolment_id)]
 
 
-def decisions(backend, enrolment_id) -> list[Decision]:
+def decisions_of(backend, enrolment_id) -> list[Decision]:
     with backend.uow() as uow:
         return uow.session.scalars(
             select(Decision).where(Decision.enrolment_id == enrolment_id).order_by(Decision.id)
@@ -194,9 +194,9 @@ def test_the_queue_holds_only_cases_under_review(backend, clock, prof, alice):
     approved = pending(backend, prof, "anne")
     rejected = pending(backend, prof, "nora")
     with backend.uow() as uow:
-        services.approve(uow, approved, alice)
+        decisions.approve(uow, approved, alice)
     with backend.uow() as uow:
-        services.reject(uow, rejected, alice, reason_code="identity_not_established")
+        decisions.reject(uow, rejected, alice, reason_code="identity_not_established")
 
     rows, total = queue(backend, alice)
     assert [r.enrolment_id for r in rows] == [under_review]
@@ -226,19 +226,19 @@ def test_the_summary_is_the_latest_identitys_even_from_before_the_kind_columns(
     backend, prof, alice
 ):
     data = person("marie")
-    th = services.hash_token(f.declare(backend, prof, **data).token)
+    th = kernel.hash_token(f.declare(backend, prof, **data).token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with backend.uow() as uow:
-        services.verify_matricule(uow, th, data["matricule"])
+        secretary.verify_matricule(uow, th, data["matricule"])
     with backend.uow() as uow:  # first try: another birth date; not her own device
-        services.record_luxtrust_identity(uow, th, f.identity_of(data, **OTHER_BIRTH))
+        secretary.record_luxtrust_identity(uow, th, f.identity_of(data, **OTHER_BIRTH))
     with backend.uow() as uow:
-        services.confirm_personal_device(uow, th, False)
+        secretary.confirm_personal_device(uow, th, False)
     with backend.uow() as uow:  # second try, on her own device: a typo in the name
-        services.record_luxtrust_identity(uow, th, f.identity_of(data, last_name="Schmitt"))
+        secretary.record_luxtrust_identity(uow, th, f.identity_of(data, last_name="Schmitt"))
     with backend.uow() as uow:
-        assert services.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
+        assert secretary.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
     [row] = queue(backend, alice)[0]
     assert row.summary == "nom : faute de frappe"
 
@@ -377,7 +377,7 @@ def test_sort_by_assignee(backend, clock, prof, alice, bob):
     cases = {key: pending(backend, prof, key) for key in ("marie", "laura", "sophie", "paula")}
     for key, who in (("marie", carla), ("laura", alice), ("sophie", bob)):
         with backend.uow() as uow:
-            services.assign(uow, cases[key], who, alice)
+            decisions.assign(uow, cases[key], who, alice)
 
     rows, total = queue(backend, alice, sort=(("assignee", "asc"),))
     assert total == 4
@@ -396,11 +396,11 @@ def test_quick_filters(backend, clock, prof, alice, bob):
     free = pending(backend, prof, "sophie")
     second = pending_with_identity(backend, prof, "paula", observed=OTHER_BIRTH)
     with backend.uow() as uow:
-        services.claim(uow, mine, alice)
+        decisions.claim(uow, mine, alice)
     with backend.uow() as uow:
-        services.claim(uow, bobs, bob)
+        decisions.claim(uow, bobs, bob)
     with backend.uow() as uow:
-        assert services.approve(uow, second, bob) == "awaiting_second"
+        assert decisions.approve(uow, second, bob) == "awaiting_second"
     clock.advance(days=1)
     fresh = pending(backend, prof, "anne")
     clock.advance(days=2)  # Thursday: the first four are 3 working days old, `fresh` 2
@@ -487,9 +487,9 @@ def test_professional_and_assignee_text_filters(backend, clock, alice, bob):
     b = pending(backend, arendt, "laura")
     c = pending(backend, arendt, "sophie")
     with backend.uow() as uow:
-        services.claim(uow, a, alice)
+        decisions.claim(uow, a, alice)
     with backend.uow() as uow:
-        services.claim(uow, b, bob)
+        decisions.claim(uow, b, bob)
 
     def ids(**query):
         rows, total = queue(backend, alice, **query)
@@ -568,38 +568,38 @@ def test_the_overdue_filter_and_the_row_flag_agree_after_a_weekend(backend, cloc
 def test_claim_assign_and_release(backend, prof, alice, bob, manager):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        services.claim(uow, case, alice)
+        decisions.claim(uow, case, alice)
     assert enrolment(backend, case).assignee_id == alice
     with backend.uow() as uow:
-        services.claim(uow, case, alice)  # again: nothing changes
+        decisions.claim(uow, case, alice)  # again: nothing changes
     assert actions(backend, case).count("claimed") == 1
 
     with pytest.raises(IllegalTransition, match="déjà pris en charge"), backend.uow() as uow:
-        services.claim(uow, case, bob)
+        decisions.claim(uow, case, bob)
     assert enrolment(backend, case).assignee_id == alice
 
     with backend.uow() as uow:  # a colleague may hand it over explicitly
-        services.assign(uow, case, bob, alice)
+        decisions.assign(uow, case, bob, alice)
     assert enrolment(backend, case).assignee_id == bob
     [assigned] = [e for e in events(backend, case) if e.action == "assigned"]
     assert assigned.data == {"assignee_id": bob}
 
     with pytest.raises(Forbidden), backend.uow() as uow:  # only to a reviewer
-        services.assign(uow, case, manager, alice)
+        decisions.assign(uow, case, manager, alice)
     with pytest.raises(Forbidden), backend.uow() as uow:  # only by a reviewer
-        services.claim(uow, case, manager)
+        decisions.claim(uow, case, manager)
     with pytest.raises(Forbidden), backend.uow() as uow:
-        services.assign(uow, case, alice, manager)
+        decisions.assign(uow, case, alice, manager)
     assert enrolment(backend, case).assignee_id == bob
 
     with backend.uow() as uow:
-        services.release(uow, case, bob)
+        decisions.release(uow, case, bob)
     assert enrolment(backend, case).assignee_id is None
     with backend.uow() as uow:
-        services.release(uow, case, bob)  # already free: nothing
+        decisions.release(uow, case, bob)  # already free: nothing
     assert actions(backend, case).count("released") == 1
     with backend.uow() as uow:
-        services.claim(uow, case, alice)  # free again for anyone
+        decisions.claim(uow, case, alice)  # free again for anyone
     assert enrolment(backend, case).assignee_id == alice
 
 
@@ -610,14 +610,14 @@ def test_a_decided_case_can_be_neither_claimed_nor_reassigned_nor_released(
     case = pending(backend, prof)
     with backend.uow() as uow:
         if decided == "approved":
-            services.approve(uow, case, alice)
+            decisions.approve(uow, case, alice)
         else:
-            services.reject(uow, case, alice, reason_code="not_declared_person")
+            decisions.reject(uow, case, alice, reason_code="not_declared_person")
     before = (enrolment(backend, case).assignee_id, len(events(backend, case)))
     for attempt in (
-        lambda uow: services.claim(uow, case, bob),
-        lambda uow: services.assign(uow, case, bob, alice),
-        lambda uow: services.release(uow, case, alice),
+        lambda uow: decisions.claim(uow, case, bob),
+        lambda uow: decisions.assign(uow, case, bob, alice),
+        lambda uow: decisions.release(uow, case, alice),
     ):
         with pytest.raises(IllegalTransition, match="déjà été traité"), backend.uow() as uow:
             attempt(uow)
@@ -629,14 +629,14 @@ def test_notes_are_validated_and_kept_with_their_author(backend, clock, prof, al
     case = pending(backend, prof)
     for empty in ("", "   "):
         with pytest.raises(ValidationFailed, match="vide"), backend.uow() as uow:
-            services.add_note(uow, case, alice, empty)
+            decisions.add_note(uow, case, alice, empty)
     with pytest.raises(ValidationFailed, match="5000"), backend.uow() as uow:
-        services.add_note(uow, case, alice, "x" * 5001)
+        decisions.add_note(uow, case, alice, "x" * 5001)
     with backend.uow() as uow:
-        services.add_note(uow, case, alice, "  Appelée le 2/3 : confirme le nom.  ")
+        decisions.add_note(uow, case, alice, "  Appelée le 2/3 : confirme le nom.  ")
     clock.advance(minutes=3)
     with backend.uow() as uow:
-        services.add_note(uow, case, bob, "D'accord.")
+        decisions.add_note(uow, case, bob, "D'accord.")
     with backend.uow() as uow:
         view = review.case_view(uow, case, alice)
     assert [(who, note) for _, who, note in view.notes] == [
@@ -777,7 +777,7 @@ def test_related_enrolments_show_their_decision(backend, clock, alice):
     p1, p2 = f.professional(backend, 1), f.professional(backend, 2)
     earlier = pending(backend, p1, "marie")
     with backend.uow() as uow:
-        services.reject(uow, earlier, alice, reason_code="declaration_error")
+        decisions.reject(uow, earlier, alice, reason_code="declaration_error")
     clock.advance(days=1)
     case = pending(backend, p2, "marie")
     with backend.uow() as uow:
@@ -801,9 +801,9 @@ def test_every_related_enrolment_can_be_opened(backend, clock, alice):
 def test_case_view_timeline_tells_who_did_what(backend, clock, prof, alice):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        services.claim(uow, case, alice)
+        decisions.claim(uow, case, alice)
     with backend.uow() as uow:
-        services.add_note(uow, case, alice, "Vu")
+        decisions.add_note(uow, case, alice, "Vu")
     with backend.uow() as uow:
         view = review.open_case(uow, case, alice)
     assert [(t.action, t.actor) for t in view.timeline] == [
@@ -847,13 +847,13 @@ def test_repeated_consultations_are_all_audited_and_read_as_one_line(
 def test_approve_creates_the_account_and_mails_both(backend, prof, alice):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice, note="Pièce d'identité vérifiée") == (
+        assert decisions.approve(uow, case, alice, note="Pièce d'identité vérifiée") == (
             lc.ACCOUNT_CREATED
         )
     e = enrolment(backend, case)
     assert (e.state, e.decision, e.assignee_id) == (lc.ACCOUNT_CREATED, "reviewer_approved", alice)
     assert e.account_id is not None and e.decided_at is not None
-    [decision] = decisions(backend, case)
+    [decision] = decisions_of(backend, case)
     assert (decision.outcome, decision.status, decision.reviewer_id) == (
         "reviewer_approved",
         "final",
@@ -881,23 +881,23 @@ def test_approve_creates_the_account_and_mails_both(backend, prof, alice):
     assert (view.decision["by"], view.decision["second"]) == ("alice", "")
 
 
-@pytest.mark.parametrize("reason", services.REJECTION_REASONS)
+@pytest.mark.parametrize("reason", codes.REJECTION_REASONS)
 def test_reject_with_each_reason_mails_the_secretary_and_the_professional(
     backend, prof, alice, bob, reason
 ):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        outcome = services.reject(uow, case, alice, reason_code=reason, note="Note interne")
+        outcome = decisions.reject(uow, case, alice, reason_code=reason, note="Note interne")
     if reason == "suspected_fraud":  # four-eyes by default
         assert outcome == "awaiting_second"
         assert decision_mail(backend, case) == []
         with backend.uow() as uow:
-            outcome = services.reject(uow, case, bob, reason_code=reason)
+            outcome = decisions.reject(uow, case, bob, reason_code=reason)
     assert outcome == lc.REJECTED
     e = enrolment(backend, case)
     assert (e.state, e.decision, e.reason_code) == (lc.REJECTED, "rejected", reason)
     assert e.account_id is None
-    final = [d for d in decisions(backend, case) if d.status == "final"]
+    final = [d for d in decisions_of(backend, case) if d.status == "final"]
     assert [(d.outcome, d.reason_code, d.note) for d in final] == [
         ("rejected", reason, "Note interne")
     ]
@@ -922,7 +922,7 @@ def test_reject_needs_a_known_reason_and_writes_nothing_otherwise(backend, prof,
     before = (len(events(backend, case)), len(outbox(backend, case)))
     for reason in ("", "because", None):
         with pytest.raises(ValidationFailed, match="motif"), backend.uow() as uow:
-            services.reject(uow, case, alice, reason_code=reason)
+            decisions.reject(uow, case, alice, reason_code=reason)
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
     assert (len(events(backend, case)), len(outbox(backend, case))) == before
 
@@ -930,9 +930,9 @@ def test_reject_needs_a_known_reason_and_writes_nothing_otherwise(backend, prof,
 def test_a_manager_cannot_decide(backend, prof, manager):
     case = pending(backend, prof)
     with pytest.raises(Forbidden), backend.uow() as uow:
-        services.approve(uow, case, manager)
+        decisions.approve(uow, case, manager)
     with pytest.raises(Forbidden), backend.uow() as uow:
-        services.reject(uow, case, manager, reason_code="identity_not_established")
+        decisions.reject(uow, case, manager, reason_code="identity_not_established")
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
 
 
@@ -947,10 +947,10 @@ def test_a_manager_cannot_decide(backend, prof, manager):
 def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, observed):
     case = pending_with_identity(backend, prof, observed=observed)
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice) == "awaiting_second"
+        assert decisions.approve(uow, case, alice) == "awaiting_second"
     e = enrolment(backend, case)
     assert (e.state, e.account_id, e.decision) == (lc.PENDING_REVIEW, None, None)
-    [proposal] = decisions(backend, case)
+    [proposal] = decisions_of(backend, case)
     assert (proposal.status, proposal.outcome, proposal.reviewer_id) == (
         "awaiting_second",
         "reviewer_approved",
@@ -968,14 +968,14 @@ def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, o
     assert view.proposal["by"] == "alice" and view.proposal["outcome"] == "reviewer_approved"
 
     with pytest.raises(Forbidden, match="autre membre"), backend.uow() as uow:
-        services.approve(uow, case, alice)
+        decisions.approve(uow, case, alice)
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
 
     with backend.uow() as uow:
-        assert services.approve(uow, case, bob) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, case, bob) == lc.ACCOUNT_CREATED
     e = enrolment(backend, case)
     assert (e.state, e.decision) == (lc.ACCOUNT_CREATED, "reviewer_approved")
-    [final] = decisions(backend, case)
+    [final] = decisions_of(backend, case)
     assert (final.status, final.reviewer_id, final.confirmed_by_id) == ("final", alice, bob)
     assert final.confirmed_at is not None
     assert decision_mail(backend, case) == [
@@ -994,15 +994,15 @@ def test_suspected_fraud_needs_a_second_reviewer(backend, prof, alice, bob):
     case = pending(backend, prof)
     with backend.uow() as uow:
         assert (
-            services.reject(uow, case, alice, reason_code="suspected_fraud", note="Photo")
+            decisions.reject(uow, case, alice, reason_code="suspected_fraud", note="Photo")
             == "awaiting_second"
         )
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
     with pytest.raises(Forbidden), backend.uow() as uow:
-        services.reject(uow, case, alice, reason_code="suspected_fraud")
+        decisions.reject(uow, case, alice, reason_code="suspected_fraud")
     with backend.uow() as uow:
-        assert services.reject(uow, case, bob, reason_code="suspected_fraud") == lc.REJECTED
-    [final] = decisions(backend, case)
+        assert decisions.reject(uow, case, bob, reason_code="suspected_fraud") == lc.REJECTED
+    [final] = decisions_of(backend, case)
     assert (final.status, final.reviewer_id, final.confirmed_by_id, final.reason_code) == (
         "final",
         alice,
@@ -1015,22 +1015,22 @@ def test_suspected_fraud_needs_a_second_reviewer(backend, prof, alice, bob):
 def test_a_contradicting_decision_waits_for_the_proposal_to_be_withdrawn(backend, prof, alice, bob):
     case = pending_with_identity(backend, prof, observed=OTHER_BIRTH)
     with backend.uow() as uow:
-        services.approve(uow, case, alice)
+        decisions.approve(uow, case, alice)
     with pytest.raises(IllegalTransition, match="écartez-la"), backend.uow() as uow:
-        services.reject(uow, case, bob, reason_code="not_declared_person")
+        decisions.reject(uow, case, bob, reason_code="not_declared_person")
     # A rejection with another reason than the proposal's is also a contradiction.
     with backend.uow() as uow:
-        services.withdraw_proposal(uow, case, bob)
-    assert [d.status for d in decisions(backend, case)] == ["withdrawn"]
+        decisions.withdraw_proposal(uow, case, bob)
+    assert [d.status for d in decisions_of(backend, case)] == ["withdrawn"]
     assert actions(backend, case)[-1] == "proposal_withdrawn"
     assert queue(backend, bob, quick=frozenset({"second"})) == ([], 0)
     with backend.uow() as uow:
-        services.withdraw_proposal(uow, case, bob)  # nothing left: no-op
+        decisions.withdraw_proposal(uow, case, bob)  # nothing left: no-op
     assert actions(backend, case).count("proposal_withdrawn") == 1
 
     with backend.uow() as uow:
-        assert services.reject(uow, case, bob, reason_code="not_declared_person") == lc.REJECTED
-    assert [(d.status, d.outcome) for d in decisions(backend, case)] == [
+        assert decisions.reject(uow, case, bob, reason_code="not_declared_person") == lc.REJECTED
+    assert [(d.status, d.outcome) for d in decisions_of(backend, case)] == [
         ("withdrawn", "reviewer_approved"),
         ("final", "rejected"),
     ]
@@ -1041,16 +1041,16 @@ def test_a_fraud_proposal_is_not_confirmed_by_an_approval_or_another_reason(
 ):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        services.reject(uow, case, alice, reason_code="suspected_fraud")
+        decisions.reject(uow, case, alice, reason_code="suspected_fraud")
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.approve(uow, case, bob)
+        decisions.approve(uow, case, bob)
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.reject(uow, case, bob, reason_code="identity_not_established")
+        decisions.reject(uow, case, bob, reason_code="identity_not_established")
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
     with backend.uow() as uow:  # the proposer herself changes her mind
-        services.withdraw_proposal(uow, case, alice)
+        decisions.withdraw_proposal(uow, case, alice)
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, case, alice) == lc.ACCOUNT_CREATED
 
 
 def test_empty_four_eyes_setting_disables_the_rule(backend, prof, alice):
@@ -1058,15 +1058,15 @@ def test_empty_four_eyes_setting_disables_the_rule(backend, prof, alice):
     birth = pending_with_identity(single, prof, observed=OTHER_BIRTH)
     fraud = pending(single, prof, "laura")
     with single.uow() as uow:
-        assert services.approve(uow, birth, alice) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, birth, alice) == lc.ACCOUNT_CREATED
     with single.uow() as uow:
-        assert services.reject(uow, fraud, alice, reason_code="suspected_fraud") == lc.REJECTED
-    assert [d.status for d in decisions(single, birth) + decisions(single, fraud)] == [
+        assert decisions.reject(uow, fraud, alice, reason_code="suspected_fraud") == lc.REJECTED
+    assert [d.status for d in decisions_of(single, birth) + decisions_of(single, fraud)] == [
         "final",
         "final",
     ]
     with single.uow() as uow:
-        assert services.four_eyes_rules(uow) == (set(), set())
+        assert decisions.four_eyes_rules(uow) == (set(), set())
 
 
 def test_four_eyes_rules_come_from_the_setting(backend, prof, alice, bob):
@@ -1074,15 +1074,15 @@ def test_four_eyes_rules_come_from_the_setting(backend, prof, alice, bob):
         backend, four_eyes=" approve:last_name = typo , reject:declaration_error ,junk"
     )
     with strict.uow() as uow:
-        assert services.four_eyes_rules(uow) == (
+        assert decisions.four_eyes_rules(uow) == (
             {("last_name", "typo")},
             {"declaration_error"},
         )
     typo = pending(strict, prof)
     with strict.uow() as uow:
-        assert services.approve(uow, typo, alice) == "awaiting_second"
+        assert decisions.approve(uow, typo, alice) == "awaiting_second"
     with strict.uow() as uow:
-        assert services.approve(uow, typo, bob) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, typo, bob) == lc.ACCOUNT_CREATED
 
 
 # --- optimistic versions ---------------------------------------------------------------------
@@ -1093,14 +1093,14 @@ def test_a_stale_version_is_refused_with_a_french_message(backend, clock, prof, 
     seen = enrolment(backend, case).version
     clock.advance(minutes=1)
     with backend.uow() as uow:
-        services.claim(uow, case, bob)  # a colleague changes the case meanwhile
+        decisions.claim(uow, case, bob)  # a colleague changes the case meanwhile
     assert enrolment(backend, case).version > seen
     for decide in (
-        lambda uow: services.approve(uow, case, alice, expected_version=seen),
-        lambda uow: services.reject(
+        lambda uow: decisions.approve(uow, case, alice, expected_version=seen),
+        lambda uow: decisions.reject(
             uow, case, alice, reason_code="identity_not_established", expected_version=seen
         ),
-        lambda uow: services.withdraw_proposal(uow, case, alice, expected_version=seen),
+        lambda uow: decisions.withdraw_proposal(uow, case, alice, expected_version=seen),
     ):
         with pytest.raises(ConcurrentUpdate) as caught, backend.uow() as uow:
             decide(uow)
@@ -1108,16 +1108,16 @@ def test_a_stale_version_is_refused_with_a_french_message(backend, clock, prof, 
             "Ce dossier vient d'être modifié par un(e) collègue. Rechargez-le avant de décider."
         )
     assert enrolment(backend, case).state == lc.PENDING_REVIEW
-    assert decisions(backend, case) == []
+    assert decisions_of(backend, case) == []
 
     current = enrolment(backend, case).version
     clock.advance(minutes=1)
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice, expected_version=current) == "awaiting_second"
+        assert decisions.approve(uow, case, alice, expected_version=current) == "awaiting_second"
     with pytest.raises(ConcurrentUpdate), backend.uow() as uow:  # the proposal bumped it
-        services.approve(uow, case, bob, expected_version=current)
+        decisions.approve(uow, case, bob, expected_version=current)
     with backend.uow() as uow:
-        services.approve(uow, case, bob, expected_version=enrolment(backend, case).version)
+        decisions.approve(uow, case, bob, expected_version=enrolment(backend, case).version)
     assert enrolment(backend, case).state == lc.ACCOUNT_CREATED
 
 
@@ -1125,10 +1125,10 @@ def test_a_proposal_invalidates_the_version_seen_before_it(backend, prof, alice,
     case = pending_with_identity(backend, prof, observed=OTHER_BIRTH)
     seen = enrolment(backend, case).version  # the clock does not move in this test
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice, expected_version=seen) == "awaiting_second"
+        assert decisions.approve(uow, case, alice, expected_version=seen) == "awaiting_second"
     assert enrolment(backend, case).version > seen
     with pytest.raises(ConcurrentUpdate), backend.uow() as uow:
-        services.approve(uow, case, bob, expected_version=seen)
+        decisions.approve(uow, case, bob, expected_version=seen)
 
 
 def test_opening_and_noting_do_not_invalidate_a_colleagues_version(backend, prof, alice, bob):
@@ -1137,9 +1137,9 @@ def test_opening_and_noting_do_not_invalidate_a_colleagues_version(backend, prof
     with backend.uow() as uow:
         review.open_case(uow, case, bob)
     with backend.uow() as uow:
-        services.add_note(uow, case, bob, "Je regarde aussi")
+        decisions.add_note(uow, case, bob, "Je regarde aussi")
     with backend.uow() as uow:
-        assert services.approve(uow, case, alice, expected_version=seen) == lc.ACCOUNT_CREATED
+        assert decisions.approve(uow, case, alice, expected_version=seen) == lc.ACCOUNT_CREATED
 
 
 # --- the audit trail -------------------------------------------------------------------------
@@ -1162,17 +1162,17 @@ def test_every_staff_action_is_an_event_with_its_actor(backend, prof, alice, bob
     second = pending(backend, prof, "laura")
     steps = [
         (alice, lambda uow: review.open_case(uow, first, alice), "case_opened"),
-        (alice, lambda uow: services.claim(uow, first, alice), "claimed"),
-        (alice, lambda uow: services.add_note(uow, first, alice, "n"), "note_added"),
-        (bob, lambda uow: services.assign(uow, first, bob, bob), "assigned"),
-        (bob, lambda uow: services.release(uow, first, bob), "released"),
-        (alice, lambda uow: services.approve(uow, first, alice), "decision_proposed"),
-        (bob, lambda uow: services.withdraw_proposal(uow, first, bob), "proposal_withdrawn"),
-        (alice, lambda uow: services.approve(uow, first, alice), "decision_proposed"),
-        (bob, lambda uow: services.approve(uow, first, bob), "approved"),
+        (alice, lambda uow: decisions.claim(uow, first, alice), "claimed"),
+        (alice, lambda uow: decisions.add_note(uow, first, alice, "n"), "note_added"),
+        (bob, lambda uow: decisions.assign(uow, first, bob, bob), "assigned"),
+        (bob, lambda uow: decisions.release(uow, first, bob), "released"),
+        (alice, lambda uow: decisions.approve(uow, first, alice), "decision_proposed"),
+        (bob, lambda uow: decisions.withdraw_proposal(uow, first, bob), "proposal_withdrawn"),
+        (alice, lambda uow: decisions.approve(uow, first, alice), "decision_proposed"),
+        (bob, lambda uow: decisions.approve(uow, first, bob), "approved"),
         (
             bob,
-            lambda uow: services.reject(uow, second, bob, reason_code="declaration_error"),
+            lambda uow: decisions.reject(uow, second, bob, reason_code="declaration_error"),
             "rejected",
         ),
     ]
@@ -1304,10 +1304,10 @@ def test_approve_and_reject_at_the_same_moment_one_wins(pg_backend, gate):
             be,
             case,
             {
-                "approve": lambda uow, c=case, v=version: services.approve(
+                "approve": lambda uow, c=case, v=version: decisions.approve(
                     uow, c, alice, expected_version=v
                 ),
-                "reject": lambda uow, c=case, v=version: services.reject(
+                "reject": lambda uow, c=case, v=version: decisions.reject(
                     uow, c, bob, reason_code="identity_not_established", expected_version=v
                 ),
             },
@@ -1351,7 +1351,7 @@ def test_two_reviewers_approving_at_once_create_one_account(pg_backend):
             be,
             case,
             {
-                who: lambda uow, c=case, v=version, r=rid: services.approve(
+                who: lambda uow, c=case, v=version, r=rid: decisions.approve(
                     uow, c, r, expected_version=v
                 )
                 for who, rid in (("alice", alice), ("bob", bob))
@@ -1384,8 +1384,8 @@ def test_two_reviewers_approving_a_four_eyes_case_at_once_make_one_proposal(pg_b
         be,
         case,
         {
-            "alice": lambda uow: services.approve(uow, case, alice, expected_version=version),
-            "bob": lambda uow: services.approve(uow, case, bob, expected_version=version),
+            "alice": lambda uow: decisions.approve(uow, case, alice, expected_version=version),
+            "bob": lambda uow: decisions.approve(uow, case, bob, expected_version=version),
         },
         gate=True,
     )
@@ -1409,7 +1409,7 @@ def _colleague_decides_first(backend, case: int, colleague: int):
         if not fired and statement.lstrip().upper().startswith("UPDATE ENROLMENTS"):
             fired.append(statement)
             with backend.uow() as uow:
-                services.reject(uow, case, colleague, reason_code="identity_not_established")
+                decisions.reject(uow, case, colleague, reason_code="identity_not_established")
 
     event.listen(backend.engine, "before_cursor_execute", hook)
     return lambda: event.remove(backend.engine, "before_cursor_execute", hook)
@@ -1425,7 +1425,7 @@ def test_on_sqlite_the_loser_of_a_race_gets_a_french_message(sqlite_backend, clo
     undo = _colleague_decides_first(be, case, alice)
     try:
         with pytest.raises((ConcurrentUpdate, IllegalTransition)), be.uow() as uow:
-            services.approve(uow, case, bob)
+            decisions.approve(uow, case, bob)
     finally:
         undo()
     assert enrolment(be, case).state == lc.REJECTED
@@ -1583,7 +1583,7 @@ def test_a_queue_page_is_kept_until_the_next_event_or_minute(backend, clock, app
         assert grid() == before and reads == []  # nothing changed: not read again
 
         with backend.uow() as uow:  # a colleague's claim is an event: the page is read anew
-            services.claim(uow, first, bob)
+            decisions.claim(uow, first, bob)
         after = grid()
         assert reads
         assert next(r for r in after["rowData"] if r["id"] == first)["assignee"] != (
@@ -1687,7 +1687,7 @@ def test_act_on_case_after_a_colleague_decided_says_already_handled(backend, app
     case = pending(backend, prof)
     seen = enrolment(backend, case).version
     with backend.uow() as uow:
-        services.approve(uow, case, bob)
+        decisions.approve(uow, case, bob)
     out = dc.values(
         act(client_for(app, alice), "case-reject", case, seen, reason="not_declared_person")
     )

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from dashboard.app import create_app
+from dashboard.enrolment import declarations, kernel, matricule, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from dashboard.enrolment.model import Enrolment, Event
 from tests import dashclient as dc
 from tests import factories as f
@@ -181,10 +181,10 @@ def test_dead_links_say_what_to_do(backend, client, clock, how, expected):
     token = declared.token
     if how == "cancel":
         with backend.uow() as uow:
-            services.cancel(
+            declarations.cancel(
                 uow,
                 declared.enrolment_id,
-                services.Actor("professional", str(prof)),
+                kernel.Actor("professional", str(prof)),
                 professional_id=prof,
             )
     elif how == "supersede":
@@ -202,13 +202,13 @@ def test_dead_links_say_what_to_do(backend, client, clock, how, expected):
 def test_completed_link_reopened_says_the_account_exists(backend, client):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with backend.uow() as uow:
-        services.verify_matricule(uow, th, f.MARIE["matricule"])
+        secretary.verify_matricule(uow, th, f.MARIE["matricule"])
     with backend.uow() as uow:
-        services.record_luxtrust_identity(uow, th, f.identity_of())
+        secretary.record_luxtrust_identity(uow, th, f.identity_of())
     client.get(f"/enrolment/invitation/{declared.token}")
     assert "Votre compte a été créé" in _page_text(client, "/enrolment/resultat")
 

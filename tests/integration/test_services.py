@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
+from dashboard.enrolment import decisions, declarations, housekeeping, kernel, matricule, secretary
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, services
 from dashboard.enrolment.errors import (
     DuplicateDeclaration,
     IllegalTransition,
@@ -59,7 +59,7 @@ def test_declaration_stores_state_event_and_invitation(backend):
     declared = f.declare(backend, prof)
     e = _enrolment(backend, declared.enrolment_id)
     assert e.state == lc.DECLARED
-    assert e.token_hash == services.hash_token(declared.token)
+    assert e.token_hash == kernel.hash_token(declared.token)
     assert declared.token not in (e.token_hash or "")
     assert len(declared.token) >= 43  # 32 random bytes, URL-safe
     assert (e.expires_at - e.created_at).days == 30
@@ -74,7 +74,7 @@ def test_bad_declaration_lists_every_field_and_writes_nothing(backend):
     prof = f.professional(backend)
     before = _counts(backend)
     with pytest.raises(ValidationFailed) as err, backend.uow() as uow:
-        services.declare(
+        declarations.declare(
             uow,
             prof,
             last_name=" ",
@@ -113,13 +113,13 @@ def test_match_path_creates_account_at_once(backend):
 def test_steps_cannot_be_skipped(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.verify_matricule(uow, th, f.MARIE["matricule"])
+        secretary.verify_matricule(uow, th, f.MARIE["matricule"])
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.record_luxtrust_identity(uow, th, f.identity_of())
+        secretary.record_luxtrust_identity(uow, th, f.identity_of())
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.confirm_personal_device(uow, th, True)
+        secretary.confirm_personal_device(uow, th, True)
     assert _enrolment(backend, declared.enrolment_id).state == lc.DECLARED
     assert len(_events(backend, declared.enrolment_id)) == 1
 
@@ -131,10 +131,10 @@ def test_replayed_steps_change_nothing_the_second_time(backend):
     mail_before = len(_mail(backend))
     # Replays through the secretary's session: the link now says "pending review".
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     assert err.value.reason == lc.PENDING_REVIEW
     with backend.uow() as uow:
-        assert services.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
+        assert secretary.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
     assert _events(backend, eid) == events_before
     assert len(_mail(backend)) == mail_before
 
@@ -142,13 +142,13 @@ def test_replayed_steps_change_nothing_the_second_time(backend):
 def test_double_submitted_cgu_and_matricule_are_idempotent(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     for _ in range(2):
         with backend.uow() as uow:
-            services.accept_cgu(uow, th, uow.settings.cgu_version)
+            secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     for _ in range(2):
         with backend.uow() as uow:
-            assert services.verify_matricule(uow, th, f.MARIE["matricule"]).verified
+            assert secretary.verify_matricule(uow, th, f.MARIE["matricule"]).verified
     actions = [a for a, *_ in _events(backend, declared.enrolment_id)]
     assert actions == ["declared", "cgu_accepted", "matricule_verified"]
 
@@ -156,13 +156,13 @@ def test_double_submitted_cgu_and_matricule_are_idempotent(backend):
 def test_wrong_matricules_count_down_then_lock_and_mail_the_professional(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     lefts = []
     for attempt in range(5):
         with backend.uow() as uow:
-            result = services.verify_matricule(uow, th, f.wrong_matricule(attempt))
+            result = secretary.verify_matricule(uow, th, f.wrong_matricule(attempt))
         lefts.append(result.attempts_left)
     assert lefts == [4, 3, 2, 1, 0]
     assert result.locked
@@ -170,7 +170,7 @@ def test_wrong_matricules_count_down_then_lock_and_mail_the_professional(backend
     assert {m.template for m in _mail(backend)} >= {"locked", "professional_locked"}
     assert [m.recipient for m in _mail(backend, "professional_locked")] == ["dr1@cabinet.lu"]
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
-        services.verify_matricule(uow, th, f.MARIE["matricule"])
+        secretary.verify_matricule(uow, th, f.MARIE["matricule"])
     assert err.value.reason == lc.LOCKED
 
 
@@ -180,7 +180,7 @@ def test_the_same_wrong_matricule_again_costs_no_further_attempt(backend):
     results = []
     for value in typed:
         with backend.uow() as uow:
-            results.append(services.verify_matricule(uow, th, value))
+            results.append(secretary.verify_matricule(uow, th, value))
     # A double click or a replay gets the same answer; a new value, or going back to an
     # earlier one, is a new attempt.
     assert [r.attempts_left for r in results] == [4, 4, 4, 3, 3, 2]
@@ -191,17 +191,17 @@ def test_the_same_wrong_matricule_again_costs_no_further_attempt(backend):
     mismatches = [a for a, *_ in _events(backend, enrolment_id) if a == "matricule_mismatch"]
     assert len(mismatches) == 3
     with backend.uow() as uow:
-        assert services.verify_matricule(uow, th, f.MARIE["matricule"]).verified
+        assert secretary.verify_matricule(uow, th, f.MARIE["matricule"]).verified
 
 
 def test_malformed_matricule_costs_no_attempt(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    th = services.hash_token(declared.token)
+    th = kernel.hash_token(declared.token)
     with backend.uow() as uow:
-        services.accept_cgu(uow, th, uow.settings.cgu_version)
+        secretary.accept_cgu(uow, th, uow.settings.cgu_version)
     with pytest.raises(matricule.InvalidMatricule), backend.uow() as uow:
-        services.verify_matricule(uow, th, "12345")
+        secretary.verify_matricule(uow, th, "12345")
     assert _enrolment(backend, declared.enrolment_id).wrong_matricule_count == 0
 
 
@@ -211,7 +211,7 @@ def test_mismatch_then_own_device_goes_to_review(backend):
     e = _enrolment(backend, eid)
     assert e.state == lc.IDENTITY_MISMATCH
     with backend.uow() as uow:
-        assert services.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
+        assert secretary.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
     assert _mail(backend, "pending_review")
     assert _enrolment(backend, eid).device_confirmed_at is not None
 
@@ -220,9 +220,9 @@ def test_not_own_device_returns_to_luxtrust_step(backend):
     prof = f.professional(backend)
     eid, th = f.walk_to(backend, prof, lc.IDENTITY_MISMATCH)
     with backend.uow() as uow:
-        assert services.confirm_personal_device(uow, th, False) == lc.MATRICULE_VERIFIED
+        assert secretary.confirm_personal_device(uow, th, False) == lc.MATRICULE_VERIFIED
     with backend.uow() as uow:
-        result = services.record_luxtrust_identity(uow, th, f.identity_of())
+        result = secretary.record_luxtrust_identity(uow, th, f.identity_of())
     assert result.state == lc.ACCOUNT_CREATED
 
 
@@ -238,11 +238,11 @@ def test_review_approve_and_reject(backend):
         email="other@example.lu",
     )
     with backend.uow() as uow:
-        services.claim(uow, a, rid)
+        decisions.claim(uow, a, rid)
     with backend.uow() as uow:
-        services.approve(uow, a, rid)
+        decisions.approve(uow, a, rid)
     with backend.uow() as uow:
-        services.reject(uow, b, rid, reason_code="declaration_error", note="Nom mal orthographié")
+        decisions.reject(uow, b, rid, reason_code="declaration_error", note="Nom mal orthographié")
     assert _enrolment(backend, a).state == lc.ACCOUNT_CREATED
     assert _enrolment(backend, a).decision == "reviewer_approved"
     assert _enrolment(backend, b).state == lc.REJECTED
@@ -252,9 +252,9 @@ def test_review_approve_and_reject(backend):
     assert "professional_rejected" in templates
     # A decided case can be neither decided again nor reassigned.
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.approve(uow, b, rid)
+        decisions.approve(uow, b, rid)
     with pytest.raises(IllegalTransition), backend.uow() as uow:
-        services.assign(uow, a, rid, rid)
+        decisions.assign(uow, a, rid, rid)
 
 
 def test_reject_needs_a_known_reason(backend):
@@ -262,7 +262,7 @@ def test_reject_needs_a_known_reason(backend):
     rid = f.reviewer(backend)
     a, _ = f.walk_to(backend, prof, lc.PENDING_REVIEW)
     with pytest.raises(ValidationFailed), backend.uow() as uow:
-        services.reject(uow, a, rid, reason_code="because")
+        decisions.reject(uow, a, rid, reason_code="because")
     assert _enrolment(backend, a).state == lc.PENDING_REVIEW
 
 
@@ -274,9 +274,9 @@ def test_stale_version_is_refused(backend):
     a, _ = f.walk_to(backend, prof, lc.PENDING_REVIEW)
     version = _enrolment(backend, a).version
     with backend.uow() as uow:
-        services.claim(uow, a, rid)
+        decisions.claim(uow, a, rid)
     with pytest.raises(ConcurrentUpdate), backend.uow() as uow:
-        services.approve(uow, a, rid, expected_version=version)
+        decisions.approve(uow, a, rid, expected_version=version)
     assert _enrolment(backend, a).state == lc.PENDING_REVIEW
 
 
@@ -288,17 +288,17 @@ def test_redeclaring_same_matricule_supersedes_the_open_one(backend):
     assert old.state == lc.CANCELLED
     assert old.superseded_by_id == second.enrolment_id
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
-        services.check_invitation(uow, first.token)
+        secretary.check_invitation(uow, first.token)
     assert err.value.reason == "superseded"
     with backend.uow() as uow:
-        assert services.check_invitation(uow, second.token).state == lc.DECLARED
+        assert secretary.check_invitation(uow, second.token).state == lc.DECLARED
 
 
 def test_duplicate_can_be_refused_instead(backend):
     prof = f.professional(backend)
     f.declare(backend, prof)
     with pytest.raises(DuplicateDeclaration), backend.uow() as uow:
-        services.declare(uow, prof, if_open="refuse", **f.MARIE)
+        declarations.declare(uow, prof, if_open="refuse", **f.MARIE)
     assert _counts(backend)["enrolments"] == 1
 
 
@@ -320,18 +320,18 @@ def test_expiry_is_driven_by_the_clock(backend, clock):
     declared = f.declare(backend, prof)
     clock.advance(days=29, hours=23)
     with backend.uow() as uow:
-        assert services.expire_stale(uow) == 0
+        assert housekeeping.expire_stale(uow) == 0
     clock.advance(hours=2)
     # A GET of the link writes nothing but says it expired.
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
-        services.check_invitation(uow, declared.token)
+        secretary.check_invitation(uow, declared.token)
     assert err.value.reason == lc.EXPIRED
     assert _enrolment(backend, declared.enrolment_id).state == lc.DECLARED
     with backend.uow() as uow:
-        assert services.expire_stale(uow) == 1
+        assert housekeeping.expire_stale(uow) == 1
     assert _enrolment(backend, declared.enrolment_id).state == lc.EXPIRED
     with backend.uow() as uow:
-        assert services.expire_stale(uow) == 0
+        assert housekeeping.expire_stale(uow) == 0
 
 
 def test_resend_kills_the_old_link_and_is_limited(backend):
@@ -340,14 +340,14 @@ def test_resend_kills_the_old_link_and_is_limited(backend):
     tokens = [declared.token]
     for _ in range(3):
         with backend.uow() as uow:
-            tokens.append(services.resend_invitation(uow, declared.enrolment_id, prof))
+            tokens.append(declarations.resend_invitation(uow, declared.enrolment_id, prof))
     with pytest.raises(LimitReached), backend.uow() as uow:
-        services.resend_invitation(uow, declared.enrolment_id, prof)
+        declarations.resend_invitation(uow, declared.enrolment_id, prof)
     for old in tokens[:-1]:
         with pytest.raises(InvalidLink), backend.uow() as uow:
-            services.check_invitation(uow, old)
+            secretary.check_invitation(uow, old)
     with backend.uow() as uow:
-        assert services.check_invitation(uow, tokens[-1]).enrolment_id == declared.enrolment_id
+        assert secretary.check_invitation(uow, tokens[-1]).enrolment_id == declared.enrolment_id
     assert len(_mail(backend, "invitation")) == 4
 
 
@@ -356,24 +356,24 @@ def test_a_professional_cannot_touch_another_ones_declaration(backend):
     p2 = f.professional(backend, 2)
     declared = f.declare(backend, p1)
     with pytest.raises(NotFound), backend.uow() as uow:
-        services.cancel(
-            uow, declared.enrolment_id, services.Actor("professional", str(p2)), professional_id=p2
+        declarations.cancel(
+            uow, declared.enrolment_id, kernel.Actor("professional", str(p2)), professional_id=p2
         )
     with pytest.raises(NotFound), backend.uow() as uow:
-        services.resend_invitation(uow, declared.enrolment_id, p2)
+        declarations.resend_invitation(uow, declared.enrolment_id, p2)
     assert _enrolment(backend, declared.enrolment_id).state == lc.DECLARED
 
 
 def test_cancelled_link_says_so_and_cancel_is_idempotent(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)
-    actor = services.Actor("professional", str(prof))
+    actor = kernel.Actor("professional", str(prof))
     for _ in range(2):
         with backend.uow() as uow:
-            services.cancel(uow, declared.enrolment_id, actor, professional_id=prof)
+            declarations.cancel(uow, declared.enrolment_id, actor, professional_id=prof)
     assert [a for a, *_ in _events(backend, declared.enrolment_id)] == ["declared", "cancelled"]
     with pytest.raises(InvalidLink) as err, backend.uow() as uow:
-        services.check_invitation(uow, declared.token)
+        secretary.check_invitation(uow, declared.token)
     assert err.value.reason == lc.CANCELLED
 
 

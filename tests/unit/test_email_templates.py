@@ -16,7 +16,7 @@ import pytest
 from jinja2 import meta
 
 from dashboard.enrolment import mail
-from dashboard.enrolment.services import REJECTION_REASONS
+from dashboard.enrolment.codes import REJECTION_REASONS
 
 LANGUAGES = ("fr", "de", "en")
 TRANSLATIONS = ("de", "en")

@@ -1,0 +1,326 @@
+"""The identity-vigilance team's use cases: take a case (claim, assign, release), write
+notes, and decide — approve or reject, with a second reviewer where FOUR_EYES asks for one
+(propose, confirm, withdraw).
+
+Every function checks, from the database, that the acting staff member is a reviewer now.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm.attributes import flag_modified
+
+from dashboard.enrolment import accounts
+from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment import text as typed
+from dashboard.enrolment.codes import REJECTION_REASONS
+from dashboard.enrolment.errors import Forbidden, IllegalTransition, ValidationFailed
+from dashboard.enrolment.kernel import Actor, get_enrolment, move, raise_concurrent, record_event
+from dashboard.enrolment.model import Decision, Enrolment, ReviewNote
+from dashboard.enrolment.staff import require_reviewer
+from dashboard.enrolment.uow import UnitOfWork
+from dashboard.i18n import gettext as _
+
+
+def _pending(uow: UnitOfWork, enrolment_id: int, expected_version: int | None) -> Enrolment:
+    # FOR UPDATE: a second reviewer deciding at the same moment waits, then sees the first.
+    enrolment = get_enrolment(uow, enrolment_id, for_update=True)
+    if enrolment.state != lc.PENDING_REVIEW:
+        raise IllegalTransition(
+            _("Ce dossier a déjà été traité ({state}).", state=lc.state_label(enrolment.state))
+        )
+    if expected_version is not None and enrolment.version != expected_version:
+        raise_concurrent()
+    return enrolment
+
+
+# --- who handles the case -----------------------------------------------------------------------
+
+
+def claim(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
+    require_reviewer(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id == reviewer_id:
+        return
+    if enrolment.assignee_id is not None:
+        raise IllegalTransition(_("Ce dossier est déjà pris en charge par un(e) collègue."))
+    enrolment.assignee_id = reviewer_id
+    enrolment.updated_at = uow.now()
+    record_event(uow, enrolment, "claimed", Actor("staff", str(reviewer_id)))
+    uow.commit()
+
+
+def assign(uow: UnitOfWork, enrolment_id: int, assignee_id: int, actor_id: int) -> None:
+    require_reviewer(uow, actor_id)
+    require_reviewer(uow, assignee_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id == assignee_id:
+        return
+    enrolment.assignee_id = assignee_id
+    enrolment.updated_at = uow.now()
+    record_event(
+        uow, enrolment, "assigned", Actor("staff", str(actor_id)), data={"assignee_id": assignee_id}
+    )
+    uow.commit()
+
+
+def release(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
+    require_reviewer(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, None)
+    if enrolment.assignee_id is None:
+        return
+    enrolment.assignee_id = None
+    enrolment.updated_at = uow.now()
+    record_event(uow, enrolment, "released", Actor("staff", str(reviewer_id)))
+    uow.commit()
+
+
+# --- notes ------------------------------------------------------------------------------------
+
+NOTE_MAX = 5000
+
+
+def clean_note(text: str | None, field_name: str = "note", *, required: bool = True) -> str:
+    """A reviewer's free text: several lines allowed, invisible or control characters not."""
+    text = (text or "").strip()
+    if not text and required:
+        raise ValidationFailed({field_name: _("La note est vide.")})
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(
+            {field_name: _("La note ne peut dépasser {n} caractères.", n=NOTE_MAX)}
+        )
+    if typed.has_forbidden(text, multiline=True):
+        raise ValidationFailed(
+            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
+        )
+    return text
+
+
+def _keep_note(uow: UnitOfWork, enrolment: Enrolment, author_id: int, text: str) -> None:
+    uow.session.add(
+        ReviewNote(enrolment_id=enrolment.id, author_id=author_id, text=text, created_at=uow.now())
+    )
+
+
+def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> None:
+    require_reviewer(uow, author_id)
+    text = clean_note(text)
+    enrolment = get_enrolment(uow, enrolment_id)
+    _keep_note(uow, enrolment, author_id, text)
+    record_event(uow, enrolment, "note_added", Actor("staff", str(author_id)))
+    uow.commit()
+
+
+# --- four eyes ----------------------------------------------------------------------------------
+
+
+# Four-eyes rules (configuration FOUR_EYES): "approve:<field>=<kind>" needs a second
+# reviewer to confirm an approval of such a case; "reject:<reason>" likewise a rejection.
+def four_eyes_rules(uow: UnitOfWork) -> tuple[set[tuple[str, str]], set[str]]:
+    approve_rules, reject_rules = set(), set()
+    for item in (uow.settings.four_eyes or "").split(","):
+        verb, _sep, rule = item.strip().partition(":")
+        if verb == "approve" and "=" in rule:
+            field_name, kind = rule.split("=", 1)
+            approve_rules.add((field_name.strip(), kind.strip()))
+        elif verb == "reject" and rule:
+            reject_rules.add(rule.strip())
+    return approve_rules, reject_rules
+
+
+def needs_second_reviewer(
+    uow: UnitOfWork, enrolment: Enrolment, outcome: str, reason_code: str | None = None
+) -> bool:
+    approve_rules, reject_rules = four_eyes_rules(uow)
+    if outcome == "rejected":
+        return reason_code in reject_rules
+    latest = enrolment.latest_identity
+    fields = (latest.comparison or {}).get("fields", []) if latest else []
+    return any((f.get("field"), f.get("kind")) in approve_rules for f in fields)
+
+
+def pending_proposal(uow: UnitOfWork, enrolment_id: int) -> Decision | None:
+    return uow.session.scalar(
+        select(Decision).where(
+            Decision.enrolment_id == enrolment_id, Decision.status == "awaiting_second"
+        )
+    )
+
+
+def _second_look(uow, enrolment, reviewer_id, outcome, reason_code=None) -> Decision | None:
+    """The awaiting proposal this decision confirms, or None when there is none.
+
+    Refuses a confirmation by the proposer (never the same person twice) and a decision
+    that contradicts the proposal (withdraw it first).
+    """
+    proposal = pending_proposal(uow, enrolment.id)
+    if proposal is None:
+        return None
+    if proposal.reviewer_id == reviewer_id:
+        raise Forbidden(
+            _("La seconde validation doit être faite par un(e) autre membre de l'équipe.")
+        )
+    if proposal.outcome != outcome or proposal.reason_code != reason_code:
+        raise IllegalTransition(
+            _(
+                "Une autre décision attend une seconde validation sur ce dossier : "
+                "confirmez-la ou écartez-la d'abord."
+            )
+        )
+    return proposal
+
+
+def _propose(uow, enrolment, reviewer_id, outcome, reason_code=None, note=None) -> str:
+    uow.session.add(
+        Decision(
+            enrolment_id=enrolment.id,
+            outcome=outcome,
+            reason_code=reason_code,
+            note=(note or "").strip()[:5000] or None,
+            reviewer_id=reviewer_id,
+            status="awaiting_second",
+            created_at=uow.now(),
+        )
+    )
+    enrolment.updated_at = uow.now()
+    flag_modified(enrolment, "updated_at")  # always an UPDATE, so the version moves on
+    uow.flush()
+    record_event(
+        uow,
+        enrolment,
+        "decision_proposed",
+        Actor("staff", str(reviewer_id)),
+        data={"outcome": outcome, "reason_code": reason_code},
+    )
+    uow.commit()
+    return "awaiting_second"
+
+
+# --- deciding -----------------------------------------------------------------------------------
+
+
+def approve(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    reviewer_id: int,
+    *,
+    note: str | None = None,
+    expected_version: int | None = None,
+) -> str:
+    """The reviewer establishes her identity: the account is created, emails sent.
+
+    Returns "account_created", or "awaiting_second" when the case needs a second reviewer.
+    """
+    note = clean_note(note, required=False)
+    require_reviewer(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    observed = enrolment.latest_identity
+    if observed is None:
+        raise IllegalTransition(_("Aucune identité LuxTrust n'est enregistrée pour ce dossier."))
+    if note:
+        _keep_note(uow, enrolment, reviewer_id, note)
+    proposal = _second_look(uow, enrolment, reviewer_id, "reviewer_approved")
+    if proposal is None and needs_second_reviewer(uow, enrolment, "reviewer_approved"):
+        return _propose(uow, enrolment, reviewer_id, "reviewer_approved")
+    actor = Actor("staff", str(reviewer_id))
+    # The event tells her and the professional (notifications.TABLE).
+    move(
+        uow,
+        enrolment,
+        lc.ACCOUNT_CREATED,
+        "approved",
+        actor,
+        {"decision": "reviewer_approved", "second_of": proposal.id if proposal else None},
+    )
+    if proposal is not None:
+        proposal.status, proposal.confirmed_by_id = "final", reviewer_id
+        proposal.confirmed_at = uow.now()
+    accounts.create_or_link(
+        uow,
+        enrolment,
+        observed,
+        outcome="reviewer_approved",
+        reviewer_id=proposal.reviewer_id if proposal else reviewer_id,
+        decision=proposal,
+    )
+    enrolment.assignee_id = enrolment.assignee_id or reviewer_id
+    uow.commit()
+    return lc.ACCOUNT_CREATED
+
+
+def reject(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    reviewer_id: int,
+    *,
+    reason_code: str,
+    note: str = "",
+    expected_version: int | None = None,
+) -> str:
+    """Refuse with a reason code; returns "rejected" or "awaiting_second" (four-eyes)."""
+    if reason_code not in REJECTION_REASONS:
+        raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
+    note = clean_note(note, "reject_note", required=False)
+    require_reviewer(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    proposal = _second_look(uow, enrolment, reviewer_id, "rejected", reason_code)
+    if proposal is None and needs_second_reviewer(uow, enrolment, "rejected", reason_code):
+        return _propose(uow, enrolment, reviewer_id, "rejected", reason_code, note)
+    now = uow.now()
+    actor = Actor("staff", str(reviewer_id))
+    enrolment.decision = "rejected"
+    enrolment.reason_code = reason_code
+    enrolment.decided_at = now
+    enrolment.assignee_id = enrolment.assignee_id or reviewer_id
+    # The event tells her and the professional, with the reason (notifications.TABLE).
+    move(
+        uow,
+        enrolment,
+        lc.REJECTED,
+        "rejected",
+        actor,
+        {"reason_code": reason_code, "second_of": proposal.id if proposal else None},
+    )
+    if proposal is not None:
+        proposal.status, proposal.confirmed_by_id, proposal.confirmed_at = "final", reviewer_id, now
+        if note:
+            _keep_note(uow, enrolment, reviewer_id, note)
+    else:
+        uow.session.add(
+            Decision(
+                enrolment_id=enrolment.id,
+                outcome="rejected",
+                reason_code=reason_code,
+                note=(note or "").strip()[:5000] or None,
+                reviewer_id=reviewer_id,
+                status="final",
+                created_at=now,
+            )
+        )
+    uow.commit()
+    return enrolment.state
+
+
+def withdraw_proposal(
+    uow: UnitOfWork, enrolment_id: int, reviewer_id: int, expected_version: int | None = None
+) -> None:
+    """A second reviewer disagrees (or the proposer changes her mind): back to the queue."""
+    require_reviewer(uow, reviewer_id)
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    proposal = pending_proposal(uow, enrolment.id)
+    if proposal is None:
+        return
+    proposal.status = "withdrawn"
+    proposal.confirmed_by_id = reviewer_id
+    proposal.confirmed_at = uow.now()
+    enrolment.updated_at = uow.now()
+    flag_modified(enrolment, "updated_at")
+    uow.flush()
+    record_event(
+        uow,
+        enrolment,
+        "proposal_withdrawn",
+        Actor("staff", str(reviewer_id)),
+        data={"decision_id": proposal.id},
+    )
+    uow.commit()
