@@ -6,8 +6,10 @@ Each function takes a `UnitOfWork` and commits once; a refusal leaves nothing wr
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 
@@ -37,6 +39,42 @@ from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import LANGUAGES
 from dashboard.i18n import gettext as _
 
+LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
+
+# A declared secretary's plausible age: the matricule's format allows any past date.
+MIN_AGE, MAX_AGE = 14, 100
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_problem(value: str, today: dt.date) -> str | None:
+    """Why the birth date in a valid matricule is implausible for a secretary, or None.
+
+    An unknown month or day (``00``) gets the benefit of the doubt both ways.
+    """
+    year, month, day = matricule.birth_parts(value)
+    earliest = dt.date(year, month or 1, day or 1)
+    latest_month = month or 12
+    latest = dt.date(year, latest_month, day or calendar.monthrange(year, latest_month)[1])
+    if earliest > _years_before(today, MIN_AGE):
+        return _(
+            "D'après ce matricule, la personne déclarée aurait moins de {n} ans\u00a0: "
+            "vérifiez les 8 premiers chiffres (sa date de naissance).",
+            n=MIN_AGE,
+        )
+    if latest < _years_before(today, MAX_AGE):
+        return _(
+            "D'après ce matricule, la personne déclarée serait née il y a plus de {n} ans\u00a0: "
+            "vérifiez les 8 premiers chiffres (sa date de naissance).",
+            n=MAX_AGE,
+        )
+    return None
+
 
 def validate_declaration(
     last_name: str | None,
@@ -44,8 +82,15 @@ def validate_declaration(
     matricule_text: str | None,
     email: str | None,
     phone: str | None = None,
+    *,
+    today: dt.date | None = None,
 ) -> dict:
-    """Check every field at once; raise ValidationFailed listing each bad field."""
+    """Check every field at once; raise ValidationFailed listing each bad field.
+
+    `today` (default: the current date in Luxembourg) bounds the matricule's birth date
+    and the declared person's plausible age.
+    """
+    today = today or dt.datetime.now(LUXEMBOURG).date()
     errors: dict[str, str] = {}
     cleaned = {
         "last_name": clean_name(last_name, "last_name", _("Nom"), errors),
@@ -54,9 +99,12 @@ def validate_declaration(
         "phone": (phone or "").strip() or None,
     }
     try:
-        cleaned["matricule"] = matricule.validate(matricule_text or "")
+        cleaned["matricule"] = matricule.validate(matricule_text or "", today=today)
     except matricule.InvalidMatricule as exc:
         errors["matricule"] = str(exc)
+    else:
+        if problem := age_problem(cleaned["matricule"], today):
+            errors["matricule"] = problem
     if cleaned["phone"] and not PHONE_RE.match(cleaned["phone"]):
         errors["phone"] = _("Le numéro de téléphone n'est pas valide (exemple : +352 621 123 456).")
     if errors:
@@ -163,6 +211,7 @@ def _declare(
         row.get("matricule"),
         row.get("email"),
         row.get("phone"),
+        today=uow.now().astimezone(LUXEMBOURG).date(),
     )
     # Lock the professional's row: two simultaneous submissions of the same declaration
     # then run one after the other, and the second sees the first (no duplicate).

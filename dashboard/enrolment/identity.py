@@ -51,6 +51,7 @@ FIRST_NAMES = "first_names"
 BIRTH_DATE = "birth_date"
 MATRICULE = "matricule"
 FIELDS = (LAST_NAME, FIRST_NAMES, BIRTH_DATE, MATRICULE)
+NAME_FIELDS = (LAST_NAME, FIRST_NAMES)
 
 DEFAULT_BLOCKING_KINDS = frozenset({SWAPPED, TYPO, DIFFERENT, MISSING})
 
@@ -80,7 +81,7 @@ class Policy:
     typo_short_max_distance: int = 1
     typo_short_length: int = 5
     typo_min_length: int = 3  # below this, any difference is "different"
-    # "missing" blocks only when neither the birth date nor the matricule is confirmed.
+    # A missing birth date (or matricule) does not block when the other is identical.
     missing_confirmable: bool = True
 
     def __post_init__(self) -> None:
@@ -103,13 +104,24 @@ class Policy:
         return cls(blocking_kinds=kinds, **knobs)
 
     def blocking_fields(self, fields: Iterable[FieldComparison]) -> tuple[FieldComparison, ...]:
+        """The fields that keep the account from being created at once.
+
+        A missing name always blocks, whatever the configuration: twins share a last name
+        and a birth date, so a missing first name hides which twin logged in. Otherwise a
+        missing field blocks (when `missing` is a blocking kind) unless the other of birth
+        date and matricule is identical: a missing birth date is confirmed by a supplied,
+        identical matricule, which holds it.
+        """
         fields = tuple(fields)
         confirmed = any(f.field in (BIRTH_DATE, MATRICULE) and f.kind == IDENTICAL for f in fields)
         return tuple(
             f
             for f in fields
-            if f.kind in self.blocking_kinds
-            and not (f.kind == MISSING and self.missing_confirmable and confirmed)
+            if (f.kind == MISSING and f.field in NAME_FIELDS)
+            or (
+                f.kind in self.blocking_kinds
+                and not (f.kind == MISSING and self.missing_confirmable and confirmed)
+            )
         )
 
 

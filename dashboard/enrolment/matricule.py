@@ -41,7 +41,9 @@ REASONS: tuple[Reason, ...] = ("length", "digits", "date", "luhn", "verhoeff", "
 
 LENGTH = 13
 LEGACY_LENGTH = 11  # pre-2014 format: AAAAMMJJ + 2-digit order + mod-11 check digit
-MIN_YEAR = 1900
+# The format holds any date that exists and is not in the future (no plausibility here:
+# a secretary's age is the declaration form's concern). Year 0000 does not exist.
+MIN_YEAR = datetime.MINYEAR
 
 # Only ASCII digits count: str.isdigit() and regex \d also accept « ٣ » or « ３ », which
 # would slip through to the database and to the CNS as something else entirely.

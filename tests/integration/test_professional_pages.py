@@ -646,6 +646,18 @@ BAD_FIELDS = [
         "Le numéro de téléphone n'est pas valide",
         id="phone",
     ),
+    pytest.param(
+        {"matricule": matricule.make("20200101", "123")},
+        "matricule",
+        "la personne déclarée aurait moins de 14 ans",
+        id="matricule-too-young",
+    ),
+    pytest.param(
+        {"matricule": matricule.make("19000101", "123")},
+        "matricule",
+        "serait née il y a plus de 100 ans",
+        id="matricule-too-old",
+    ),
 ]
 
 

@@ -110,6 +110,21 @@ def test_match_path_creates_account_at_once(backend):
     }
 
 
+@pytest.mark.parametrize("empty", ["last_name", "first_names"])
+def test_a_luxtrust_identity_without_a_name_goes_to_manual_review(backend, empty):
+    """Twins share a last name and a birth date: an identity that lacks a name never
+    creates the account at once, even with the birth date confirmed."""
+    prof = f.professional(backend)
+    eid, th = f.walk_to(backend, prof, lc.MATRICULE_VERIFIED)
+    with backend.uow() as uow:
+        result = secretary.record_luxtrust_identity(uow, th, f.identity_of(**{empty: ""}))
+    assert not result.matches
+    assert result.state == lc.IDENTITY_MISMATCH
+    e = _enrolment(backend, eid)
+    assert e.account_id is None
+    assert "account_created" not in {m.template for m in _mail(backend)}
+
+
 def test_steps_cannot_be_skipped(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)

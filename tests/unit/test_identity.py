@@ -429,28 +429,92 @@ def test_matricule_missing_on_declared_side() -> None:
 # --- the missing-blocks rule ---------------------------------------------------------------------
 
 
-def test_missing_first_name_confirmed_by_birth_date_and_matricule() -> None:
+def test_missing_first_name_blocks_even_with_birth_date_and_matricule() -> None:
+    """Twins share a last name and a birth date: a missing first name never auto-creates."""
     declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
     observed = Identity("DUPONT", "", BIRTH, MATRICULE_1985)
     result = compare(declared, observed)
     assert kinds(result)[FIRST_NAMES] == MISSING
-    assert result.matches
-    assert result.blocking == ()
+    assert not result.matches
+    assert [f.field for f in result.blocking] == [FIRST_NAMES]
     assert [f.field for f in result.differences] == [LAST_NAME, FIRST_NAMES]
 
 
-def test_missing_first_name_confirmed_by_matricule_alone() -> None:
+def test_missing_birth_date_confirmed_by_matricule_alone() -> None:
     declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
-    observed = Identity("Dupont", None, None, MATRICULE_1985)  # type: ignore[arg-type]
+    observed = Identity("Dupont", "Marie", None, MATRICULE_1985)
     result = compare(declared, observed)
     assert kinds(result)[BIRTH_DATE] == MISSING
     assert result.matches
 
 
-def test_missing_first_name_confirmed_by_birth_date_alone() -> None:
+def test_missing_first_name_and_birth_date_blocks_despite_the_matricule() -> None:
+    declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
+    observed = Identity("Dupont", None, None, MATRICULE_1985)  # type: ignore[arg-type]
+    result = compare(declared, observed)
+    assert [f.field for f in result.blocking] == [FIRST_NAMES]
+
+
+def test_missing_first_name_blocks_with_the_birth_date_alone() -> None:
     declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
     result = compare(declared, Identity("Dupont", "", BIRTH))
-    assert result.matches
+    assert not result.matches
+
+
+def test_missing_last_name_blocks_whatever_agrees() -> None:
+    declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
+    result = compare(declared, Identity("", "Marie", BIRTH, MATRICULE_1985))
+    assert [f.field for f in result.blocking] == [LAST_NAME]
+
+
+def test_a_missing_name_blocks_even_when_the_policy_leaves_missing_out() -> None:
+    declared = Identity("Dupont", "Marie", matricule=MATRICULE_1985)
+    observed = Identity("Dupont", "", BIRTH, MATRICULE_1985)
+    assert not compare(declared, observed, Policy.from_config("different")).matches
+    # ...while a missing birth date then follows the policy.
+    observed = Identity("Dupont", "Marie", None)
+    assert compare(declared, observed, Policy.from_config("different")).matches
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8", categories=("L", "Zs", "Pd")), max_size=20)
+_BLANK = st.sampled_from(["", " ", "  ", "-", "'", " - ", "\u00a0"])
+_DATES = st.one_of(st.none(), st.dates(datetime.date(1900, 1, 1), datetime.date(2010, 12, 31)))
+_POLICIES = st.frozensets(st.sampled_from(KINDS), min_size=1).map(Policy)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    declared_last=_TEXT.filter(str.strip),
+    declared_first=_TEXT.filter(str.strip),
+    other=_TEXT,
+    blank=_BLANK,
+    which=st.sampled_from([LAST_NAME, FIRST_NAMES]),
+    birth=_DATES,
+    same_birth=st.booleans(),
+    with_matricule=st.booleans(),
+    policy=_POLICIES,
+)
+def test_an_identity_with_an_empty_name_never_matches(
+    declared_last, declared_first, other, blank, which, birth, same_birth, with_matricule, policy
+) -> None:
+    """Property: for every observed identity with an empty name field, `compare(...)
+    .matches` is False, whatever the other fields say and whatever the policy."""
+    declared = Identity(declared_last, declared_first, matricule=MATRICULE_1985)
+    observed_birth = BIRTH if same_birth else birth
+    names = {LAST_NAME: declared_last, FIRST_NAMES: declared_first}
+    names[which] = blank
+    # The other name is the declared one, or anything.
+    other_field = FIRST_NAMES if which == LAST_NAME else LAST_NAME
+    names[other_field] = names[other_field] if other == "" else other
+    observed = Identity(
+        names[LAST_NAME],
+        names[FIRST_NAMES],
+        observed_birth,
+        MATRICULE_1985 if with_matricule else None,
+    )
+    result = compare(declared, observed, policy)
+    assert not result.matches
+    assert which in {f.field for f in result.blocking}
 
 
 def test_missing_blocks_without_birth_date_and_matricule() -> None:
@@ -481,7 +545,7 @@ def test_missing_confirmation_can_be_switched_off() -> None:
 
 def test_confirmed_missing_does_not_hide_other_blocking_kinds() -> None:
     declared = Identity("Schmit", "Marie", matricule=MATRICULE_1985)
-    observed = Identity("Schmitt", "", BIRTH, MATRICULE_1985)
+    observed = Identity("Schmitt", "Marie", None, MATRICULE_1985)
     result = compare(declared, observed)
     assert [f.field for f in result.blocking] == [LAST_NAME]
 
@@ -583,7 +647,7 @@ def test_round_trip_partial_date_and_missing() -> None:
     assert data["fields"][2]["declared"] == "1985-00-00"
     assert data["fields"][1]["observed"] == ""
     assert Comparison.from_dict(data) == result
-    assert result.matches
+    assert not result.matches  # the first name is missing
 
 
 def test_from_dict_without_blocking_flags_uses_default_policy() -> None:

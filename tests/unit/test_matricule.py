@@ -175,8 +175,8 @@ def test_reason_legacy_eleven_digits(text: str) -> None:
         "19851301123",  # month 13
         "19850032123",  # day 32
         "19850012123",  # unknown month with a known day
-        "18991231123",  # before 1900
-        "00000000123",
+        "00000000123",  # year 0000 does not exist
+        "00001231123",
         "20250616001",  # tomorrow (TODAY = 2025-06-15)
         "20250700001",  # next month, day unknown
         "20260000001",  # next year, month and day unknown
@@ -186,6 +186,16 @@ def test_reason_legacy_eleven_digits(text: str) -> None:
 def test_reason_date(first11: str) -> None:
     # Check digits are right, so only the date can be at fault.
     assert reason_of(build(first11), today=TODAY) == "date"
+
+
+@pytest.mark.parametrize(
+    "first11", ["18991231123", "18500101001", "17890714001", "18960229001", "00010101001"]
+)
+def test_a_date_before_1900_is_a_valid_date(first11: str) -> None:
+    """The validator checks the format, not plausibility: a date that exists and is not in
+    the future is valid, however long ago (the declaration form judges the age)."""
+    number = build(first11)
+    assert validate(number, today=TODAY) == number
 
 
 def test_future_date_message_is_specific() -> None:
@@ -350,14 +360,15 @@ POSITIVE = dict(max_examples=300, suppress_health_check=[HealthCheck.too_slow], 
 
 @st.composite
 def births(draw) -> str:
-    """``AAAAMMJJ`` for a date in 1900..today, sometimes with unknown day or month+day."""
-    day = draw(st.dates(min_value=datetime.date(1900, 1, 1), max_value=REAL_TODAY))
+    """``AAAAMMJJ`` for any date up to today, sometimes with unknown day or month+day."""
+    day = draw(st.dates(min_value=datetime.date(1, 1, 1), max_value=REAL_TODAY))
     unknown = draw(st.sampled_from(["none", "day", "month_and_day"]))
+    year, month = f"{day.year:04d}", f"{day.month:02d}"  # strftime does not pad year 1
     if unknown == "day":
-        return f"{day:%Y%m}00"
+        return f"{year}{month}00"
     if unknown == "month_and_day":
-        return f"{day:%Y}0000"
-    return f"{day:%Y%m%d}"
+        return f"{year}0000"
+    return f"{year}{month}{day.day:02d}"
 
 
 serials = st.integers(min_value=0, max_value=999).map(lambda n: f"{n:03d}")
@@ -443,3 +454,43 @@ def test_random_text_only_ever_raises_invalid_matricule(text: str) -> None:
         assert exc.message
     else:
         assert len(result) == 13 and all(c in "0123456789" for c in result)
+
+
+# --- plausibility belongs to the declaration, not to the format ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birth", "problem"),
+    [
+        ("20120603", None),  # 14 today (TODAY = 2026-06-03 below)
+        ("20120604", "moins de 14 ans"),  # 14 tomorrow
+        ("20120000", None),  # sometime in 2012: may be 14 already
+        ("20130000", "moins de 14 ans"),
+        ("19260603", None),  # 100 today
+        ("19260602", "plus de 100 ans"),
+        ("19250000", "plus de 100 ans"),
+        ("19260000", None),  # may have been born on 31 December 1926
+        ("18500101", "plus de 100 ans"),
+    ],
+)
+def test_the_declaration_judges_the_age(birth, problem):
+    from dashboard.enrolment.declarations import age_problem
+
+    found = age_problem(make(birth, "123"), datetime.date(2026, 6, 3))
+    if problem is None:
+        assert found is None
+    else:
+        assert problem in found
+        assert birth not in found  # never echoes the number
+
+
+def test_an_implausible_age_is_a_declaration_error_on_the_matricule_field():
+    from dashboard.enrolment.declarations import validate_declaration
+    from dashboard.enrolment.errors import ValidationFailed
+
+    number = make("18991231", "123")
+    assert validate(number) == number  # a valid matricule...
+    with pytest.raises(ValidationFailed) as refused:  # ...but not a plausible secretary
+        validate_declaration("Schmit", "Marie", number, "marie@example.lu")
+    assert list(refused.value.errors) == ["matricule"]
+    assert "plus de 100 ans" in refused.value.errors["matricule"]
