@@ -615,7 +615,7 @@ def create_staff(url: str, now: dt.datetime) -> dict[str, int]:
 
 # --- the comparison, memoised ----------------------------------------------------------------
 
-_POLICY = identity_mod.Policy.from_config(Settings().blocking_kinds)
+_POLICY = Settings().identity_policy
 _BIRTH_A = dt.date(1985, 4, 12)
 _BIRTH_B = dt.date(1986, 1, 30)
 

@@ -6,10 +6,15 @@ refuses what must never run in production (default secret, simulator, dev mailbo
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
+
+from dashboard.enrolment import identity
+from dashboard.enrolment.codes import RejectionReason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
@@ -20,6 +25,79 @@ SIMULATOR = "simulator"
 
 class ConfigurationError(RuntimeError):
     """The settings cannot be used (raised at start-up, never later)."""
+
+
+# --- rules written in a variable, parsed once into types ---------------------------------------
+
+
+class FourEyesRules(NamedTuple):
+    """FOUR_EYES: which decisions need a second reviewer."""
+
+    approve: frozenset[tuple[str, str]]  # (field, kind): approving such a case
+    reject: frozenset[str]  # reason codes: rejecting for such a reason
+
+
+def parse_four_eyes(raw: str | None) -> FourEyesRules:
+    """``approve:<field>=<kind>`` and ``reject:<reason>`` items, comma-separated; empty: none.
+
+    Any item that is not one of these refuses to start: a typo must never switch the
+    second reviewer off.
+    """
+    approve, reject = set(), set()
+    for item in (raw or "").split(","):
+        if not item.strip():
+            continue
+        verb, colon, rule = (part.strip() for part in item.partition(":"))
+        shown = item.strip()
+        if not colon or verb not in ("approve", "reject"):
+            raise ConfigurationError(
+                f"FOUR_EYES : « {shown} » — chaque règle commence par approve: ou reject: "
+                "(exemple : approve:birth_date=different,reject:suspected_fraud)."
+            )
+        if verb == "reject":
+            if rule not in RejectionReason.__members__.values():
+                raise ConfigurationError(
+                    f"FOUR_EYES : « {shown} » — motif de refus inconnu ; motifs possibles : "
+                    + ", ".join(RejectionReason)
+                    + "."
+                )
+            reject.add(rule)
+            continue
+        field_name, equals, kind = (part.strip() for part in rule.partition("="))
+        if not equals or field_name not in identity.FIELDS:
+            raise ConfigurationError(
+                f"FOUR_EYES : « {shown} » — champ inconnu ; la forme est approve:<champ>=<type> "
+                "avec un champ parmi " + ", ".join(identity.FIELDS) + "."
+            )
+        if kind not in identity.KINDS:
+            raise ConfigurationError(
+                f"FOUR_EYES : « {shown} » — type de différence inconnu ; types possibles : "
+                + ", ".join(identity.KINDS)
+                + "."
+            )
+        approve.add((field_name, kind))
+    return FourEyesRules(frozenset(approve), frozenset(reject))
+
+
+def parse_blocking_kinds(raw: str | None) -> frozenset[str]:
+    """IDENTITY_BLOCKING_KINDS: the comparison kinds that send a case to manual review."""
+    items = [item.strip() for item in (raw or "").split(",") if item.strip()]
+    if not items:
+        # An empty list would let every identity through: refuse rather than guess.
+        raise ConfigurationError(
+            "IDENTITY_BLOCKING_KINDS est vide : laissez-la non définie pour les valeurs par "
+            "défaut, ou nommez des types parmi " + ", ".join(identity.KINDS) + "."
+        )
+    unknown = [item for item in items if item not in identity.KINDS]
+    if unknown:
+        raise ConfigurationError(
+            "IDENTITY_BLOCKING_KINDS : type(s) inconnu(s) "
+            + ", ".join(f"« {item} »" for item in unknown)
+            + " ; types possibles : "
+            + ", ".join(identity.KINDS)
+            + "."
+        )
+    return frozenset(items)
 
 
 def _int(env: dict, name: str, default: int) -> int:
@@ -62,6 +140,15 @@ class Settings:
     trusted_proxies: int = 0
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
+
+    # Parsed once per Settings (and at start-up by check()): services read the typed rules.
+    @functools.cached_property
+    def four_eyes_rules(self) -> FourEyesRules:
+        return parse_four_eyes(self.four_eyes)
+
+    @functools.cached_property
+    def identity_policy(self) -> identity.Policy:
+        return identity.Policy(blocking_kinds=parse_blocking_kinds(self.blocking_kinds))
 
     @property
     def is_production(self) -> bool:
@@ -119,6 +206,8 @@ class Settings:
 
     def check(self) -> Settings:
         """Refuse settings that are unsafe for the declared environment."""
+        self.four_eyes_rules  # noqa: B018 - parse now: a bad rule refuses to start
+        self.identity_policy  # noqa: B018
         if self.env not in ("development", "production", "test"):
             raise ConfigurationError(
                 f"DASHBOARD_ENV doit valoir development, test ou production (reçu : {self.env!r})."

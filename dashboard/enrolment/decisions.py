@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm.attributes import flag_modified
 
+from dashboard.config import FourEyesRules
 from dashboard.enrolment import accounts
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import text as typed
@@ -114,29 +115,20 @@ def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> N
 # --- four eyes ----------------------------------------------------------------------------------
 
 
-# Four-eyes rules (configuration FOUR_EYES): "approve:<field>=<kind>" needs a second
-# reviewer to confirm an approval of such a case; "reject:<reason>" likewise a rejection.
-def four_eyes_rules(uow: UnitOfWork) -> tuple[set[tuple[str, str]], set[str]]:
-    approve_rules, reject_rules = set(), set()
-    for item in (uow.settings.four_eyes or "").split(","):
-        verb, _sep, rule = item.strip().partition(":")
-        if verb == "approve" and "=" in rule:
-            field_name, kind = rule.split("=", 1)
-            approve_rules.add((field_name.strip(), kind.strip()))
-        elif verb == "reject" and rule:
-            reject_rules.add(rule.strip())
-    return approve_rules, reject_rules
+def four_eyes_rules(uow: UnitOfWork) -> FourEyesRules:
+    """FOUR_EYES, parsed at start-up: (approve (field, kind) pairs, reject reason codes)."""
+    return uow.settings.four_eyes_rules
 
 
 def needs_second_reviewer(
     uow: UnitOfWork, enrolment: Enrolment, outcome: str, reason_code: str | None = None
 ) -> bool:
-    approve_rules, reject_rules = four_eyes_rules(uow)
+    rules = four_eyes_rules(uow)
     if outcome == "rejected":
-        return reason_code in reject_rules
+        return reason_code in rules.reject
     latest = enrolment.latest_identity
     fields = (latest.comparison or {}).get("fields", []) if latest else []
-    return any((f.get("field"), f.get("kind")) in approve_rules for f in fields)
+    return any((f.get("field"), f.get("kind")) in rules.approve for f in fields)
 
 
 def pending_proposal(uow: UnitOfWork, enrolment_id: int) -> Decision | None:

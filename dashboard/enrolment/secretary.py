@@ -298,7 +298,8 @@ def declared_identity(enrolment: Enrolment) -> identity_mod.Identity:
 
 
 def policy(uow: UnitOfWork) -> identity_mod.Policy:
-    return identity_mod.Policy.from_config(uow.settings.blocking_kinds)
+    """IDENTITY_BLOCKING_KINDS, parsed at start-up."""
+    return uow.settings.identity_policy
 
 
 @dataclass(frozen=True)

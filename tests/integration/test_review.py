@@ -1071,7 +1071,7 @@ def test_empty_four_eyes_setting_disables_the_rule(backend, prof, alice):
 
 def test_four_eyes_rules_come_from_the_setting(backend, prof, alice, bob):
     strict = with_settings(
-        backend, four_eyes=" approve:last_name = typo , reject:declaration_error ,junk"
+        backend, four_eyes=" approve:last_name = typo , reject:declaration_error ,"
     )
     with strict.uow() as uow:
         assert decisions.four_eyes_rules(uow) == (
