@@ -93,7 +93,6 @@ def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
 # --- the queue -------------------------------------------------------------------------------
 
 QUICK_FILTERS = ("mine", "unassigned", "overdue", "second")
-SORTABLE = ("waiting", "secretary", "professional", "assignee", "state")
 
 
 @dataclass(frozen=True)

@@ -127,15 +127,6 @@ def check_invitation(uow: UnitOfWork, token: str) -> LinkStatus:
     return _status_for_hash(uow, hash_token(token), write=False)
 
 
-def link_problem(uow: UnitOfWork, token_hash: str) -> InvalidLink | None:
-    """Why the link behind this hash can no longer be used, or None if it still can."""
-    try:
-        _status_for_hash(uow, token_hash, write=False)
-    except InvalidLink as exc:
-        return exc
-    return None
-
-
 def session_status(uow: UnitOfWork, token_hash: str) -> LinkStatus:
     """The enrolment behind the secretary's session (which holds only the token hash)."""
     return _status_for_hash(uow, token_hash, write=True)
