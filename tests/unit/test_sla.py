@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import holidays
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -37,16 +36,10 @@ from dashboard.enrolment.working_days import (
     working_days_between,
     working_seconds,
 )
+from tests.working_time import LU_HOLIDAYS, MICRO, working, working_us_between
 
 DAY = 86400
 UTC = dt.UTC
-MICRO = dt.timedelta(microseconds=1)
-# The package's own calendar, read here independently of the module under test.
-LU_HOLIDAYS = holidays.country_holidays("LU", years=range(1970, 2101))
-
-
-def working(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in LU_HOLIDAYS
 
 
 def lux(*args, fold: int = 0) -> dt.datetime:
@@ -562,19 +555,6 @@ days_2000_2100 = st.one_of(
 )
 
 
-def _oracle_working_us(start: dt.datetime, end: dt.datetime) -> int:
-    """Working microseconds from `start` to `end`, by walking the days one by one."""
-    first, last = local(start).replace(tzinfo=None), local(end).replace(tzinfo=None)
-    total, day = 0, first.date()
-    while day <= last.date():
-        if working(day) if 1970 <= day.year <= 2100 else day.weekday() < 5:
-            opens = max(first, dt.datetime.combine(day, dt.time()))
-            closes = min(last, dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
-            total += max(0, (closes - opens) // MICRO)
-        day += dt.timedelta(days=1)
-    return total
-
-
 @given(
     day=days_2000_2100,
     second=edge_seconds,
@@ -586,7 +566,7 @@ def test_working_time_is_what_walking_the_calendar_counts(day, second, micro, sp
     start = _moment(day, second, micro)
     end = start + dt.timedelta(seconds=span)
     counted = round((working_seconds(end) - working_seconds(start)) * 1_000_000)
-    assert counted == _oracle_working_us(start, end)
+    assert counted == working_us_between(start, end)
 
 
 @given(
