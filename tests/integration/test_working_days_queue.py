@@ -151,3 +151,52 @@ def test_the_backlog_ageing_and_overdue_count_agree_with_the_rows(backend, clock
                 reference = metrics.compute_from_rows(uow, metrics.MetricsFilter())
             assert dict(reference.ageing) == expected, now.astimezone(LUXEMBOURG)
             assert reference.kpis["overdue"] == overdue
+
+
+# --- what the pages say about it -----------------------------------------------------------
+
+SAYS_HOLIDAYS = {"fr": "jours fériés", "de": "Feiertage", "en": "public holidays"}
+
+
+@pytest.mark.parametrize("language", sorted(SAYS_HOLIDAYS))
+def test_the_queue_says_that_public_holidays_do_not_count(sqlite_backend, language):
+    backend = sqlite_backend
+    from dashboard.app import create_app
+    from tests import dashclient as dc
+
+    reviewer = f.reviewer(backend)
+    client = create_app(backend.settings, backend=backend).server.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = f"staff:{reviewer}"
+        session["_fresh"] = True
+    client.set_cookie("esante_lang", language)
+    page = dc.render_page(client, "/backoffice").get_json()
+    grids = _find(page, lambda c: c.get("props", {}).get("id") == "queue-grid")
+    [waiting] = [c for c in grids[0]["props"]["columnDefs"] if c["field"] == "waiting_days"]
+    assert SAYS_HOLIDAYS[language] in waiting["headerTooltip"]
+
+
+@pytest.mark.parametrize("language", sorted(SAYS_HOLIDAYS))
+def test_the_ageing_chart_says_that_public_holidays_do_not_count(language):
+    from dashboard import charts, i18n
+
+    i18n.set_language(language)
+    try:
+        figure = charts.ageing(metrics.Metrics(ageing=[(b, 1) for b, *_ in metrics.AGEING_BUCKETS]))
+    finally:
+        i18n.set_language(None)
+    assert SAYS_HOLIDAYS[language] in figure["layout"]["xaxis"]["title"]["text"]
+
+
+def _find(node, match) -> list[dict]:
+    """Components of a rendered layout (JSON) that `match`, depth first."""
+    found = []
+    if isinstance(node, dict):
+        if match(node):
+            found.append(node)
+        for value in node.values():
+            found += _find(value, match)
+    elif isinstance(node, list):
+        for value in node:
+            found += _find(value, match)
+    return found
