@@ -61,6 +61,11 @@ def _calendar() -> tuple[list[int], list[int], int]:
     return weekdays, before_holiday, bisect_left(weekdays, 0)
 
 
+def prepare() -> None:
+    """Build the calendar now rather than in the first request that counts working days."""
+    _calendar()
+
+
 def is_working_day(day: dt.date) -> bool:
     return day.weekday() < 5 and day not in public_holidays(day.year)
 

@@ -200,3 +200,12 @@ def _find(node, match) -> list[dict]:
         for value in node:
             found += _find(value, match)
     return found
+
+
+def test_the_app_builds_the_holiday_calendar_before_any_request(sqlite_backend):
+    from dashboard.app import create_app
+    from dashboard.enrolment import working_days
+
+    working_days._calendar.cache_clear()
+    create_app(sqlite_backend.settings, backend=sqlite_backend)
+    assert working_days._calendar.cache_info().currsize == 1  # not left to a reviewer's page
