@@ -10,9 +10,10 @@ Working time is counted in whole microseconds since a fixed Monday: flat over we
 holidays, so monotonic, and exact, so that the queue row's "overdue" flag (`due_at`) and
 its "En retard" SQL filter (`overdue_before`) agree to the instant.
 
-The calendar covers HOLIDAY_YEARS (the lifetime of this application's data, and the years
-the package vouches for); before and after them only weekends are non-working days, so
-the mapping stays monotonic and invertible for any date a datetime can hold.
+The calendar covers HOLIDAY_YEARS: from 1970, where the count starts, to 2100, where the
+package's calendar ends (older versions go on, newer ones stop). Before and after them only
+weekends are non-working days, so the mapping stays monotonic and invertible for any date
+a datetime can hold (a birth year of 1850, a deadline in 2150).
 """
 
 from __future__ import annotations
