@@ -61,7 +61,8 @@ def cmd_db_upgrade(args, settings: Settings) -> int:
 def _print_demo(result: demo.DemoResult) -> None:
     print(
         f"Données de démonstration : {len(result.professionals)} professionnels, "
-        f"{result.enrolments} déclarations."
+        f"{result.enrolments} déclarations dont {result.corrections} "
+        f"correction{'s' if result.corrections > 1 else ''}."
     )
     print("Comptes du personnel (mot de passe affiché une seule fois) :")
     for email, password, roles in result.staff:

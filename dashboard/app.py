@@ -13,7 +13,7 @@ from dash import Dash
 
 from dashboard import auth, language, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
-from dashboard.enrolment import professionals, staff
+from dashboard.enrolment import professionals, staff, working_days
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust import client as luxtrust_client
@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     server.extensions["esante"] = backend or Backend.from_settings(settings)
     # Set the ORM up now, not in whatever request a worker serves first (~150 ms).
     sqlalchemy.orm.configure_mappers()
+    working_days.prepare()  # and the holiday calendar (the holidays package: ~0.3 s)
     auth.init_app(server, _load_user)
     server.before_request(auth.expire_idle_staff)
     security.init_app(server, settings)

@@ -196,7 +196,7 @@ def ageing(m: Metrics) -> dict:
     return _figure(
         [trace],
         _("Dossiers en attente de vérification, par ancienneté"),
-        xaxis=_title(_("Ancienneté (jours ouvrés)")),
+        xaxis=_title(_("Ancienneté (jours ouvrés, hors jours fériés)")),
         yaxis=_title(_("Dossiers")),
     )
 

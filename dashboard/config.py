@@ -216,6 +216,11 @@ class Settings:
             raise ConfigurationError("TRUSTED_PROXIES doit être un nombre positif ou nul.")
         if self.invitation_days < 1 or self.max_matricule_attempts < 1:
             raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
+        if not 1 <= self.review_sla_working_days <= 260:  # a year: deadlines stay datable
+            raise ConfigurationError(
+                "REVIEW_SLA_WORKING_DAYS doit être compris entre 1 et 260 jours ouvrés "
+                f"(reçu : {self.review_sla_working_days})."
+            )
         if self.smtp_url:
             parts = urlsplit(self.smtp_url)
             try:

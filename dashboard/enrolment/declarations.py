@@ -9,7 +9,6 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, func, select
 
@@ -36,10 +35,9 @@ from dashboard.enrolment.kernel import (
 from dashboard.enrolment.model import Enrolment, Event, Professional
 from dashboard.enrolment.text import PHONE_RE, clean_email, clean_name
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.enrolment.working_days import LUXEMBOURG
 from dashboard.i18n import LANGUAGES
 from dashboard.i18n import gettext as _
-
-LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
 
 # A declared secretary's plausible age: the matricule's format allows any past date.
 MIN_AGE, MAX_AGE = 14, 100

@@ -134,19 +134,34 @@ OUTCOMES = [
 class DemoResult:
     professionals: list[int] = field(default_factory=list)
     staff: list[tuple[str, str, list[str]]] = field(default_factory=list)  # email, password, roles
-    enrolments: int = 0
+    enrolments: int = 0  # every declaration stored, corrections included
+    corrections: int = 0  # declarations that superseded an earlier one
     invitations: list[tuple[int, str]] = field(default_factory=list)  # open ones: (id, token)
+
+    def declared(self, declared: declarations.Declared) -> declarations.Declared:
+        self.enrolments += 1
+        if declared.superseded_id is not None:
+            self.corrections += 1
+        return declared
 
 
 class MovingClock:
-    def __init__(self, start: dt.datetime):
+    """Demo time: it moves forward by random steps and never passes `until` (the real now),
+    so the demo writes nothing dated in the future."""
+
+    def __init__(self, start: dt.datetime, until: dt.datetime | None = None):
         self.now = start
+        self.until = until
 
     def __call__(self) -> dt.datetime:
         return self.now
 
     def advance(self, rng: random.Random, low_minutes: float, high_minutes: float) -> None:
-        self.now += dt.timedelta(minutes=rng.uniform(low_minutes, high_minutes))
+        step = dt.timedelta(minutes=rng.uniform(low_minutes, high_minutes))
+        if self.until is not None and step >= self.until - self.now:
+            # A recent scenario goes on in half the time that is left, however short.
+            step = max(dt.timedelta(0), (self.until - self.now) / 2)
+        self.now += step
 
 
 def _ascii(name: str) -> str:
@@ -211,7 +226,7 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets  # nosec B311
     real_now = backend.clock()
     result = DemoResult()
-    clock = MovingClock(real_now - dt.timedelta(days=95))
+    clock = MovingClock(real_now - dt.timedelta(days=95), until=real_now)
 
     def uow() -> UnitOfWork:
         return UnitOfWork(backend.session_factory, backend.settings, clock)
@@ -269,12 +284,11 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
         prof_id = rng.choice(result.professionals)
         try:
             token = _drive(
-                uow, clock, rng, prof_id, person, outcome, reviewer_id, second_reviewer_id
+                uow, clock, rng, result, prof_id, person, outcome, reviewer_id, second_reviewer_id
             )
-        except DomainError as exc:  # e.g. a duplicate the dice produced: skip it
-            log.debug("demo enrolment skipped: %s", exc)
+        except DomainError as exc:  # e.g. a duplicate the dice produced: skip the rest
+            log.debug("demo enrolment stopped: %s", exc)
             continue
-        result.enrolments += 1
         if token:
             result.invitations.append(token)
     clock.now = real_now
@@ -284,23 +298,24 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
     clock.now = real_now - dt.timedelta(hours=1)
     for persona in personas.SECRETARIES:
         with uow() as u:
-            declared = declarations.declare(
-                u,
-                result.professionals[0],
-                last_name=persona.last_name,
-                first_names=persona.first_names,
-                matricule=persona.matricule,
-                email=persona.email,
+            declared = result.declared(
+                declarations.declare(
+                    u,
+                    result.professionals[0],
+                    last_name=persona.last_name,
+                    first_names=persona.first_names,
+                    matricule=persona.matricule,
+                    email=persona.email,
+                )
             )
-        result.enrolments += 1
         result.invitations.append((declared.enrolment_id, declared.token))
     clock.now = real_now
     return result
 
 
-def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_reviewer_id):
+def _drive(uow, clock, rng, result, prof_id, person, outcome, reviewer_id, second_reviewer_id):
     with uow() as u:
-        declared = declarations.declare(u, prof_id, **person)
+        declared = result.declared(declarations.declare(u, prof_id, **person))
     token = declared.token
     th = kernel.hash_token(token)
     if outcome == "declared":
@@ -315,8 +330,8 @@ def _drive(uow, clock, rng, prof_id, person, outcome, reviewer_id, second_review
                     kernel.Actor("professional", str(prof_id)),
                     professional_id=prof_id,
                 )
-            else:
-                declarations.declare(u, prof_id, **person)
+            else:  # the professional declares her again: a correction
+                result.declared(declarations.declare(u, prof_id, **person))
         return None
     clock.advance(rng, 10, 60 * 72)
     with uow() as u:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, bindparam, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased, joinedload
@@ -34,61 +33,18 @@ from dashboard.enrolment.model import (
 )
 from dashboard.enrolment.staff import require_reviewer, reviewers_only
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.enrolment.working_days import (  # noqa: F401 - callers import them from here
+    _DAY_US,
+    LUXEMBOURG,
+    _from_working_us,
+    _working_us,
+    due_at,
+    from_working_seconds,
+    overdue_before,
+    working_days_between,
+    working_seconds,
+)
 from dashboard.i18n import gettext as _
-
-LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
-_MONDAY = dt.date(1970, 1, 5)
-_DAY = 86400
-_DAY_US = _DAY * 1_000_000
-
-# --- working days (Monday to Friday, Luxembourg time; public holidays not counted) --------
-# Working time is counted in whole microseconds: exact, so that the row's "overdue" flag
-# and the queue's "En retard" filter agree to the instant.
-
-
-def working_seconds(moment: dt.datetime) -> float:
-    """Working seconds elapsed since a fixed Monday: flat over weekends, so monotonic."""
-    return _working_us(moment) / 1_000_000
-
-
-def _working_us(moment: dt.datetime) -> int:
-    local = moment.astimezone(LUXEMBOURG)
-    weeks, weekday = divmod((local.date() - _MONDAY).days, 7)
-    if weekday >= 5:
-        return (weeks * 5 + 5) * _DAY_US
-    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return (weeks * 5 + weekday) * _DAY_US + (local - midnight) // dt.timedelta(microseconds=1)
-
-
-def from_working_seconds(value: float) -> dt.datetime:
-    """The latest instant with this working time (a week boundary is Monday 00:00)."""
-    return _from_working_us(round(value * 1_000_000))
-
-
-def _from_working_us(value: int, *, earliest: bool = False) -> dt.datetime:
-    days, micros = divmod(value, _DAY_US)
-    weeks, weekday = divmod(days, 5)
-    day = _MONDAY + dt.timedelta(days=weeks * 7 + weekday)
-    if earliest and weekday == 0 and micros == 0:
-        # Saturday 00:00 to Monday 00:00 share this working time; the earliest is Saturday.
-        day -= dt.timedelta(days=2)
-    local = dt.datetime.combine(day, dt.time(), LUXEMBOURG) + dt.timedelta(microseconds=micros)
-    return local.astimezone(dt.UTC)
-
-
-def due_at(confirmed_at: dt.datetime, working_days: int) -> dt.datetime:
-    return _from_working_us(_working_us(confirmed_at) + working_days * _DAY_US)
-
-
-def overdue_before(now: dt.datetime, working_days: int) -> dt.datetime:
-    """Cases confirmed before this moment are past their SLA at `now`:
-    exactly those whose `due_at` is before `now`."""
-    return _from_working_us(_working_us(now) - working_days * _DAY_US, earliest=True)
-
-
-def working_days_between(start: dt.datetime, end: dt.datetime) -> float:
-    return max(0, _working_us(end) - _working_us(start)) / _DAY_US
-
 
 # --- the queue -------------------------------------------------------------------------------
 

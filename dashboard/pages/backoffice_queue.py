@@ -23,7 +23,10 @@ def _columns():
         {
             "field": "waiting_days",
             "headerName": _("Attente (jours ouvrés)"),
-            "headerTooltip": _("Jours ouvrés depuis la confirmation de la secrétaire"),
+            "headerTooltip": _(
+                "Jours ouvrés depuis la confirmation de la secrétaire "
+                "(sans les week-ends ni les jours fériés)"
+            ),
             "sortable": True,
             "minWidth": 120,
             "flex": 1,

@@ -1393,7 +1393,7 @@ def test_two_reviewers_approving_a_four_eyes_case_at_once_make_one_proposal(pg_b
     [error] = [v for v in results.values() if isinstance(v, Exception)]
     # The loser must not silently confirm a proposal she never saw.
     assert isinstance(error, ConcurrentUpdate)
-    assert [d.status for d in decisions(be, case)] == ["awaiting_second"]
+    assert [d.status for d in decisions_of(be, case)] == ["awaiting_second"]
     assert enrolment(be, case).state == lc.PENDING_REVIEW
 
 

@@ -164,6 +164,23 @@ def test_counts_below_one_are_refused(name, value):
         Settings.from_env({name: value}).check()
 
 
+@pytest.mark.parametrize("value", ["0", "-2", "261", "100000000"])
+def test_a_review_sla_outside_one_year_of_working_days_is_refused(value):
+    # A huge one would push the deadlines past the last date a datetime holds: every
+    # queue page would fail instead of the start.
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"REVIEW_SLA_WORKING_DAYS": value}).check()
+    assert str(err.value) == (
+        f"REVIEW_SLA_WORKING_DAYS doit être compris entre 1 et 260 jours ouvrés (reçu : {value})."
+    )
+
+
+@pytest.mark.parametrize("value", ["1", "2", "260"])
+def test_a_review_sla_within_one_year_is_accepted(value):
+    settings = Settings.from_env({"REVIEW_SLA_WORKING_DAYS": value}).check()
+    assert settings.review_sla_working_days == int(value)
+
+
 @pytest.mark.parametrize(
     "url",
     [
