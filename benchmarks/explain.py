@@ -14,7 +14,7 @@ from sqlalchemy import event
 
 from benchmarks import runner
 from dashboard.config import Settings
-from dashboard.enrolment import metrics, review
+from dashboard.enrolment import case_file, metrics, review
 from dashboard.enrolment.bootstrap import Backend
 
 WHAT = ("queue", "queue_search", "queue_sorted", "case", "metrics", "metrics_all_time")
@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
             ),
             fx.staff_id,
         ),
-        "case": lambda uow: review.case_view(uow, fx.pending_ids[0], fx.staff_id),
+        "case": lambda uow: case_file.case_view(uow, fx.pending_ids[0], fx.staff_id),
         "metrics": lambda uow: metrics.compute(uow, runner.metrics_filter()),
         "metrics_all_time": lambda uow: metrics.compute(uow, metrics.MetricsFilter()),
     }

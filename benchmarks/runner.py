@@ -3,7 +3,7 @@
 Two parts, both against the same database:
 
 * in-process (`inproc.*`): the service functions the callbacks call (review.queue_page,
-  review.open_case, metrics.compute), timed directly over a Backend. This isolates the
+  case_file.open_case, metrics.compute), timed directly over a Backend. This isolates the
   database work from Dash and HTTP.
 * HTTP (the names without prefix): the real app (`benchmarks.wsgi`, built by
   `create_app`) under gunicorn with 2 sync workers, every request a POST to
@@ -38,9 +38,9 @@ from benchmarks import generate as gen
 from benchmarks import httpload as hl
 from dashboard.callbacks.review import QUEUE_CACHE_SIZE
 from dashboard.config import Settings
+from dashboard.enrolment import case_file, metrics, review
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
-from dashboard.enrolment import metrics, review
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import normalise_url
 from dashboard.enrolment.model import Enrolment, Professional, StaffUser
@@ -320,7 +320,7 @@ def run_inproc(url: str, report: Report, fx: Fixture, args) -> None:
         def open_case(i):
             case_id = fx.pending_ids[i % len(fx.pending_ids)]
             with backend.uow() as uow:
-                return review.open_case(uow, case_id, fx.staff_id)  # with the colleagues
+                return case_file.open_case(uow, case_id, fx.staff_id)  # with the colleagues
 
         report.emit("inproc.case_open", timed(open_case, **opts))
 

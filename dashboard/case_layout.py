@@ -6,7 +6,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard.enrolment import codes, review
-from dashboard.enrolment.review import CaseView
+from dashboard.enrolment.case_file import CaseView
 from dashboard.i18n import gettext as _
 
 

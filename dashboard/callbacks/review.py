@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import choices, items, mapping, record_id, row_count, text
-from dashboard.enrolment import decisions, review
+from dashboard.enrolment import case_file, decisions, review
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
@@ -139,7 +139,7 @@ def load_case(case_id, *, audit: bool):
     me = _me()
     with _backend().uow() as uow:
         try:
-            view = (review.open_case if audit else review.case_view)(uow, enrolment_id, me)
+            view = (case_file.open_case if audit else case_file.case_view)(uow, enrolment_id, me)
         except DomainError as exc:
             return None, exc.message
     return (view, view.colleagues, me), None

@@ -8,13 +8,13 @@ from sqlalchemy import select
 
 from dashboard.__main__ import main
 from dashboard.enrolment import (
+    case_file,
     decisions,
     declarations,
     housekeeping,
     kernel,
     matricule,
     metrics,
-    review,
     secretary,
 )
 from dashboard.enrolment import lifecycle as lc
@@ -154,6 +154,6 @@ def test_a_purged_case_is_not_related_to_every_other_purged_case(backend, clock)
         assert housekeeping.purge_personal_data(uow) == 3
     reviewer = f.reviewer(backend, email="second@esante.lu")
     with backend.uow() as uow:
-        view = review.case_view(uow, ids["rejected"], reviewer)
+        view = case_file.case_view(uow, ids["rejected"], reviewer)
     # Erased matricules and emails are unknown, not equal: nothing links these enrolments.
     assert view.related == []

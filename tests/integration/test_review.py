@@ -20,7 +20,16 @@ from sqlalchemy import event, select, text, update
 from dashboard import case_layout
 from dashboard.app import create_app
 from dashboard.config import Settings
-from dashboard.enrolment import codes, decisions, kernel, mail, matricule, review, secretary
+from dashboard.enrolment import (
+    case_file,
+    codes,
+    decisions,
+    kernel,
+    mail,
+    matricule,
+    review,
+    secretary,
+)
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine
@@ -534,7 +543,7 @@ def test_overdue_follows_the_clock_in_working_days(backend, clock, prof, alice):
     rows, total = queue(backend, alice, quick=frozenset({"overdue"}))
     assert [r.enrolment_id for r in rows] == [case] and total == 1
     with backend.uow() as uow:
-        assert review.case_view(uow, case, alice).overdue
+        assert case_file.case_view(uow, case, alice).overdue
 
 
 def test_the_weekend_does_not_count_towards_the_sla(backend, clock, prof, alice):
@@ -638,7 +647,7 @@ def test_notes_are_validated_and_kept_with_their_author(backend, clock, prof, al
     with backend.uow() as uow:
         decisions.add_note(uow, case, bob, "D'accord.")
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     assert [(who, note) for _, who, note in view.notes] == [
         ("alice", "Appelée le 2/3 : confirme le nom."),
         ("bob", "D'accord."),
@@ -653,11 +662,11 @@ def test_open_case_is_audited_and_case_view_is_not(backend, prof, alice, manager
     case = pending(backend, prof)
     before = len(events(backend, case))
     with backend.uow() as uow:
-        review.case_view(uow, case, alice)
+        case_file.case_view(uow, case, alice)
     assert len(events(backend, case)) == before
 
     with backend.uow() as uow:
-        view = review.open_case(uow, case, alice)
+        view = case_file.open_case(uow, case, alice)
     opened = events(backend, case)[-1]
     assert len(events(backend, case)) == before + 1
     assert (opened.action, opened.actor_type, opened.actor_id) == (
@@ -670,11 +679,11 @@ def test_open_case_is_audited_and_case_view_is_not(backend, prof, alice, manager
     assert view.timeline[-1].actor == "alice"
 
     with pytest.raises(Forbidden), backend.uow() as uow:
-        review.open_case(uow, case, manager)
+        case_file.open_case(uow, case, manager)
     with pytest.raises(Forbidden), backend.uow() as uow:
-        review.case_view(uow, case, manager)
+        case_file.case_view(uow, case, manager)
     with pytest.raises(NotFound), backend.uow() as uow:
-        review.open_case(uow, 999_999, alice)
+        case_file.open_case(uow, 999_999, alice)
     assert len(events(backend, case)) == before + 1  # refused openings leave no trace
 
 
@@ -682,7 +691,7 @@ def test_a_declaration_without_luxtrust_identity_opens_without_a_diff(backend, p
     # Reached from "Autres demandes liées": it opens, with nothing to compare yet.
     declared = f.declare(backend, prof).enrolment_id
     with backend.uow() as uow:
-        view = review.open_case(uow, declared, alice)
+        view = case_file.open_case(uow, declared, alice)
     assert view.fields == [] and view.state == "declared"
     assert "pas encore" in view.device
 
@@ -690,7 +699,7 @@ def test_a_declaration_without_luxtrust_identity_opens_without_a_diff(backend, p
 def test_case_view_shows_the_diff_in_order_with_kinds(backend, clock, prof, alice):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     assert [d.field for d in view.fields] == ["last_name", "first_names", "birth_date"]
     assert [(d.kind, d.kind_label, d.blocking) for d in view.fields] == [
         ("typo", "faute de frappe", True),
@@ -723,7 +732,7 @@ def test_case_view_shows_the_diff_in_order_with_kinds(backend, clock, prof, alic
 def test_case_view_of_a_birth_date_case_needs_a_second_reviewer(backend, prof, alice):
     case = pending_with_identity(backend, prof, observed=OTHER_BIRTH)
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     birth = view.fields[2]
     assert (birth.field, birth.kind, birth.kind_label, birth.blocking) == (
         "birth_date",
@@ -740,7 +749,7 @@ def test_case_view_of_a_birth_date_case_needs_a_second_reviewer(backend, prof, a
 def test_the_diff_marks_only_the_typo_when_luxtrust_writes_in_capitals(backend, prof, alice):
     case = pending_with_identity(backend, prof, observed={"last_name": "SCHMITT"})
     with backend.uow() as uow:
-        last = review.case_view(uow, case, alice).fields[0]
+        last = case_file.case_view(uow, case, alice).fields[0]
     assert (last.field, last.kind, last.observed) == ("last_name", "typo", "SCHMITT")
     marked = (
         "".join(text for text, differs in last.declared_segments if differs),
@@ -764,7 +773,7 @@ def test_case_view_lists_related_enrolments_by_matricule_or_email(backend, clock
     f.declare(backend, p2, **person("sophie"))  # unrelated
 
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     assert [(r.enrolment_id, r.same, r.professional) for r in view.related] == [
         (both.enrolment_id, "matricule + email", "Dr Jean Biver"),
         (same_email.enrolment_id, "email", "Dr Jean Hoffmann1"),
@@ -781,7 +790,7 @@ def test_related_enrolments_show_their_decision(backend, clock, alice):
     clock.advance(days=1)
     case = pending(backend, p2, "marie")
     with backend.uow() as uow:
-        [related] = review.case_view(uow, case, alice).related
+        [related] = case_file.case_view(uow, case, alice).related
     assert (related.enrolment_id, related.state_label) == (earlier, "Refusée")
     assert related.reason == "Erreur de déclaration (nouvelle déclaration nécessaire)"
 
@@ -791,11 +800,11 @@ def test_every_related_enrolment_can_be_opened(backend, clock, alice):
     case = pending(backend, p1, "marie")
     f.declare(backend, p2, **person("marie"))
     with backend.uow() as uow:
-        related = review.case_view(uow, case, alice).related
+        related = case_file.case_view(uow, case, alice).related
     assert related
     for other in related:
         with backend.uow() as uow:
-            review.open_case(uow, other.enrolment_id, alice)
+            case_file.open_case(uow, other.enrolment_id, alice)
 
 
 def test_case_view_timeline_tells_who_did_what(backend, clock, prof, alice):
@@ -805,7 +814,7 @@ def test_case_view_timeline_tells_who_did_what(backend, clock, prof, alice):
     with backend.uow() as uow:
         decisions.add_note(uow, case, alice, "Vu")
     with backend.uow() as uow:
-        view = review.open_case(uow, case, alice)
+        view = case_file.open_case(uow, case, alice)
     assert [(t.action, t.actor) for t in view.timeline] == [
         ("Déclaration", "le professionnel"),
         ("CGU acceptées", "la secrétaire"),
@@ -831,7 +840,7 @@ def test_repeated_consultations_are_all_audited_and_read_as_one_line(
     for who in (alice, alice, alice, bob, alice):
         clock.advance(minutes=5)
         with backend.uow() as uow:
-            view = review.open_case(uow, case, who)
+            view = case_file.open_case(uow, case, who)
     assert actions(backend, case).count("case_opened") == 5
     consulted = [(t.actor, t.times) for t in view.timeline if t.action == "Dossier consulté"]
     assert consulted == [("alice", 3), ("bob", 1), ("alice", 1)]
@@ -876,7 +885,7 @@ def test_approve_creates_the_account_and_mails_both(backend, prof, alice):
     assert "vérifié votre identité" in rendered["approved"].text
     assert "Marie Schmit" in rendered["professional_account_created"].text
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     assert view.decision["outcome"] == "reviewer_approved"
     assert (view.decision["by"], view.decision["second"]) == ("alice", "")
 
@@ -964,7 +973,7 @@ def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, o
         lc.PENDING_REVIEW,
     )
     with backend.uow() as uow:
-        view = review.case_view(uow, case, bob)
+        view = case_file.case_view(uow, case, bob)
     assert view.proposal["by"] == "alice" and view.proposal["outcome"] == "reviewer_approved"
 
     with pytest.raises(Forbidden, match="autre membre"), backend.uow() as uow:
@@ -986,7 +995,7 @@ def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, o
     assert approved.actor_id == str(bob)
     assert approved.data["second_of"] == final.id
     with backend.uow() as uow:
-        view = review.case_view(uow, case, alice)
+        view = case_file.case_view(uow, case, alice)
     assert (view.decision["by"], view.decision["second"]) == ("alice", "bob")
 
 
@@ -1135,7 +1144,7 @@ def test_opening_and_noting_do_not_invalidate_a_colleagues_version(backend, prof
     case = pending(backend, prof)
     seen = enrolment(backend, case).version
     with backend.uow() as uow:
-        review.open_case(uow, case, bob)
+        case_file.open_case(uow, case, bob)
     with backend.uow() as uow:
         decisions.add_note(uow, case, bob, "Je regarde aussi")
     with backend.uow() as uow:
@@ -1161,7 +1170,7 @@ def test_every_staff_action_is_an_event_with_its_actor(backend, prof, alice, bob
     first = pending_with_identity(backend, prof, observed=OTHER_BIRTH)
     second = pending(backend, prof, "laura")
     steps = [
-        (alice, lambda uow: review.open_case(uow, first, alice), "case_opened"),
+        (alice, lambda uow: case_file.open_case(uow, first, alice), "case_opened"),
         (alice, lambda uow: decisions.claim(uow, first, alice), "claimed"),
         (alice, lambda uow: decisions.add_note(uow, first, alice, "n"), "note_added"),
         (bob, lambda uow: decisions.assign(uow, first, bob, bob), "assigned"),
@@ -1746,7 +1755,7 @@ def test_an_opening_is_recorded_with_the_file_it_showed_or_not_at_all(
 ):
     case = pending(backend, prof)
     with backend.uow() as uow:
-        view = review.open_case(uow, case, alice)
+        view = case_file.open_case(uow, case, alice)
     # The opening and the file are one transaction: the file shown includes this opening.
     assert [t.action for t in view.timeline].count("Dossier consulté") == 1
     assert actions(backend, case).count("case_opened") == 1
@@ -1754,8 +1763,8 @@ def test_an_opening_is_recorded_with_the_file_it_showed_or_not_at_all(
     def broken(*_args):
         raise RuntimeError("the file could not be read")
 
-    monkeypatch.setattr(review, "_case_view", broken)
+    monkeypatch.setattr(case_file, "_case_view", broken)
     with pytest.raises(RuntimeError), backend.uow() as uow:
-        review.open_case(uow, case, alice)
+        case_file.open_case(uow, case, alice)
     # Nothing was shown, so no opening is recorded.
     assert actions(backend, case).count("case_opened") == 1
