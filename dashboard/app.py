@@ -11,7 +11,7 @@ import flask
 import sqlalchemy.orm
 from dash import Dash
 
-from dashboard import auth, language, routes, security
+from dashboard import auth, language, request_logs, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import professionals, staff, working_days
 from dashboard.enrolment.bootstrap import Backend
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     server.before_request(auth.expire_idle_staff)
     security.init_app(server, settings)
     routes.init_app(server)
+    request_logs.init_app(server)  # the emailed link's token stays out of request logs
     if settings.uses_simulator:
         simulator.init_app(server, settings)
         security.exempt_simulator(server)

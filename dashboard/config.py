@@ -8,23 +8,34 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from dataclasses import dataclass, field, replace
+from email.headerregistry import HeaderRegistry
 from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from dashboard.enrolment import identity
 from dashboard.enrolment.codes import RejectionReason
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = PROJECT_ROOT / "data"
+CGU_DIR = DATA_DIR / "cgu"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
 
 
 class ConfigurationError(RuntimeError):
-    """The settings cannot be used (raised at start-up, never later)."""
+    """The settings cannot be used (raised at start-up, never later). `problems` lists every
+    reason at once, each naming its variable, so one start-up shows all there is to fix."""
+
+    def __init__(self, problems: str | list[str]):
+        self.problems = [problems] if isinstance(problems, str) else list(problems)
+        super().__init__("\n".join(self.problems))
 
 
 # --- rules written in a variable, parsed once into types ---------------------------------------
@@ -51,13 +62,13 @@ def parse_four_eyes(raw: str | None) -> FourEyesRules:
         shown = item.strip()
         if not colon or verb not in ("approve", "reject"):
             raise ConfigurationError(
-                f"FOUR_EYES : « {shown} » — chaque règle commence par approve: ou reject: "
+                f"FOUR_EYES : « {shown} » — chaque règle doit commencer par approve: ou reject: "
                 "(exemple : approve:birth_date=different,reject:suspected_fraud)."
             )
         if verb == "reject":
             if rule not in RejectionReason.__members__.values():
                 raise ConfigurationError(
-                    f"FOUR_EYES : « {shown} » — motif de refus inconnu ; motifs possibles : "
+                    f"FOUR_EYES : « {shown} » — le motif de refus doit être l'un de : "
                     + ", ".join(RejectionReason)
                     + "."
                 )
@@ -66,12 +77,12 @@ def parse_four_eyes(raw: str | None) -> FourEyesRules:
         field_name, equals, kind = (part.strip() for part in rule.partition("="))
         if not equals or field_name not in identity.FIELDS:
             raise ConfigurationError(
-                f"FOUR_EYES : « {shown} » — champ inconnu ; la forme est approve:<champ>=<type> "
-                "avec un champ parmi " + ", ".join(identity.FIELDS) + "."
+                f"FOUR_EYES : « {shown} » — la règle doit avoir la forme "
+                "approve:<champ>=<type>, avec un champ parmi " + ", ".join(identity.FIELDS) + "."
             )
         if kind not in identity.KINDS:
             raise ConfigurationError(
-                f"FOUR_EYES : « {shown} » — type de différence inconnu ; types possibles : "
+                f"FOUR_EYES : « {shown} » — le type de différence doit être l'un de : "
                 + ", ".join(identity.KINDS)
                 + "."
             )
@@ -85,29 +96,54 @@ def parse_blocking_kinds(raw: str | None) -> frozenset[str]:
     if not items:
         # An empty list would let every identity through: refuse rather than guess.
         raise ConfigurationError(
-            "IDENTITY_BLOCKING_KINDS est vide : laissez-la non définie pour les valeurs par "
-            "défaut, ou nommez des types parmi " + ", ".join(identity.KINDS) + "."
+            "IDENTITY_BLOCKING_KINDS ne doit pas être vide : laissez-la non définie pour les "
+            "valeurs par défaut, ou nommez des types parmi " + ", ".join(identity.KINDS) + "."
         )
     unknown = [item for item in items if item not in identity.KINDS]
     if unknown:
         raise ConfigurationError(
             "IDENTITY_BLOCKING_KINDS : type(s) inconnu(s) "
             + ", ".join(f"« {item} »" for item in unknown)
-            + " ; types possibles : "
+            + " ; chaque type doit être l'un de : "
             + ", ".join(identity.KINDS)
             + "."
         )
     return frozenset(items)
 
 
-def _int(env: dict, name: str, default: int) -> int:
-    raw = env.get(name)
-    if raw in (None, ""):
+# Accepted spellings of a boolean; anything else is refused rather than guessed.
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+class _Reader:
+    """Reads typed variables, noting each unreadable one instead of stopping at the first."""
+
+    def __init__(self, env: dict):
+        self.env = env
+        self.problems: list[str] = []
+
+    def integer(self, name: str, default: int) -> int:
+        raw = self.env.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            return int(raw)
+        except ValueError:
+            self.problems.append(f"{name} doit être un nombre entier (reçu : {raw!r}).")
+            return default
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = self.env.get(name) or ""
+        word = raw.strip().lower()
+        if not word:
+            return default
+        if word in TRUE_WORDS or word in FALSE_WORDS:
+            return word in TRUE_WORDS
+        self.problems.append(
+            f"{name} doit valoir 1 ou 0 (ou true/false, yes/no, on/off) (reçu : {raw!r})."
+        )
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} doit être un nombre entier (reçu : {raw!r}).") from None
 
 
 @dataclass(frozen=True)
@@ -141,7 +177,7 @@ class Settings:
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
-    # Parsed once per Settings (and at start-up by check()): services read the typed rules.
+    # Parsed once per Settings (and at start-up by check()): the use cases read the typed rules.
     @functools.cached_property
     def four_eyes_rules(self) -> FourEyesRules:
         return parse_four_eyes(self.four_eyes)
@@ -164,9 +200,12 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> Settings:
+        """The settings the environment gives. A value that cannot be read at all raises
+        ConfigurationError at once, listing it with whatever check() would refuse too."""
         env = dict(os.environ if environ is None else environ)
         defaults = cls()
-        return cls(
+        read = _Reader(env)
+        settings = cls(
             env=env.get("DASHBOARD_ENV", defaults.env),
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
@@ -183,53 +222,108 @@ class Settings:
             oidc_claim_birthdate=env.get("OIDC_CLAIM_BIRTHDATE") or defaults.oidc_claim_birthdate,
             oidc_claim_matricule=env.get("OIDC_CLAIM_MATRICULE", defaults.oidc_claim_matricule),
             oidc_claim_device=env.get("OIDC_CLAIM_DEVICE") or defaults.oidc_claim_device,
-            invitation_days=_int(env, "INVITATION_DAYS", defaults.invitation_days),
-            max_matricule_attempts=_int(
-                env, "MAX_MATRICULE_ATTEMPTS", defaults.max_matricule_attempts
+            invitation_days=read.integer("INVITATION_DAYS", defaults.invitation_days),
+            max_matricule_attempts=read.integer(
+                "MAX_MATRICULE_ATTEMPTS", defaults.max_matricule_attempts
             ),
-            resends_per_day=_int(env, "RESENDS_PER_DAY", defaults.resends_per_day),
+            resends_per_day=read.integer("RESENDS_PER_DAY", defaults.resends_per_day),
             cgu_version=env.get("CGU_VERSION") or defaults.cgu_version,
             blocking_kinds=env.get("IDENTITY_BLOCKING_KINDS") or defaults.blocking_kinds,
-            review_sla_working_days=_int(
-                env, "REVIEW_SLA_WORKING_DAYS", defaults.review_sla_working_days
+            review_sla_working_days=read.integer(
+                "REVIEW_SLA_WORKING_DAYS", defaults.review_sla_working_days
             ),
             four_eyes=env.get("FOUR_EYES", defaults.four_eyes),
-            retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days),
+            retention_days=read.integer("RETENTION_DAYS", defaults.retention_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
-            trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
-            demo_on_first_start=(env.get("DEMO_ON_FIRST_START") or "1").strip().lower()
-            not in ("0", "false", "no", "off"),
+            trusted_proxies=read.integer("TRUSTED_PROXIES", 0),
+            demo_on_first_start=read.boolean("DEMO_ON_FIRST_START", defaults.demo_on_first_start),
         )
+        if read.problems:
+            raise ConfigurationError(read.problems + settings.problems())
+        return settings
 
     def replace(self, **changes) -> Settings:
         return replace(self, **changes)
 
     def check(self) -> Settings:
-        """Refuse settings that are unsafe for the declared environment."""
-        self.four_eyes_rules  # noqa: B018 - parse now: a bad rule refuses to start
-        self.identity_policy  # noqa: B018
+        """Refuse settings that are wrong anywhere or unsafe for the declared environment."""
+        problems = self.problems()
+        if problems:
+            raise ConfigurationError(problems)
+        return self
+
+    def problems(self) -> list[str]:
+        """Every reason not to start with these settings (French, each naming its variable).
+        No value is echoed that may hold a password (URLs with credentials, secrets)."""
+        found = []
+        # FOUR_EYES and IDENTITY_BLOCKING_KINDS: parsed now into typed rules, so that a typo
+        # refuses to start instead of silently turning a second reviewer or a kind off.
+        for parse in (lambda: self.four_eyes_rules, lambda: self.identity_policy):
+            try:
+                parse()
+            except ConfigurationError as exc:
+                found += exc.problems
         if self.env not in ("development", "production", "test"):
-            raise ConfigurationError(
+            found.append(
                 f"DASHBOARD_ENV doit valoir development, test ou production (reçu : {self.env!r})."
             )
-        if self.trusted_proxies < 0:
-            raise ConfigurationError("TRUSTED_PROXIES doit être un nombre positif ou nul.")
-        if self.invitation_days < 1 or self.max_matricule_attempts < 1:
-            raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
-        if not 1 <= self.review_sla_working_days <= 260:  # a year: deadlines stay datable
-            raise ConfigurationError(
-                "REVIEW_SLA_WORKING_DAYS doit être compris entre 1 et 260 jours ouvrés "
-                f"(reçu : {self.review_sla_working_days})."
+        found += _database_problems(self.database_url)
+        if not _is_web_address(self.base_url):
+            found.append(
+                "BASE_URL doit être une adresse http:// ou https:// avec un nom d'hôte, sans "
+                f"chemin ni paramètres (reçu : {self.base_url!r})."
             )
         if self.smtp_url:
-            parts = urlsplit(self.smtp_url)
-            try:
-                parts.port  # noqa: B018 - raises on a port that is not a number in range
-            except ValueError:
-                parts = urlsplit("invalid://")
-            if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-                raise ConfigurationError(
-                    "SMTP_URL doit avoir la forme smtp://hôte:port (ou smtps://hôte:port)."
+            found += _smtp_problems(self.smtp_url)
+        if not _is_mail_address(self.mail_from):
+            found.append(
+                "MAIL_FROM doit être une adresse email, par exemple "
+                f"« Agence eSanté <no-reply@esante.lu> » (reçu : {self.mail_from!r})."
+            )
+        if not self.uses_simulator and not _is_issuer(self.oidc_issuer):
+            found.append(
+                f"OIDC_ISSUER doit valoir {SIMULATOR} ou être l'adresse https:// du fournisseur "
+                f"OpenID Connect (reçu : {self.oidc_issuer!r})."
+            )
+        for name, value in (
+            ("OIDC_CLIENT_ID", self.oidc_client_id),
+            ("OIDC_CLIENT_SECRET", self.oidc_client_secret),
+        ):
+            if value != value.strip() or any(ord(c) < 32 or ord(c) == 127 for c in value):
+                found.append(
+                    f"{name} ne doit contenir ni espace au début ou à la fin, ni caractère de "
+                    "contrôle (un retour à la ligne copié avec la valeur ?)."
+                )
+        found += self._claim_problems()
+        for name, value, low, high in (
+            ("INVITATION_DAYS", self.invitation_days, 1, 365),
+            ("MAX_MATRICULE_ATTEMPTS", self.max_matricule_attempts, 1, 20),
+            ("RESENDS_PER_DAY", self.resends_per_day, 1, 100),
+            # A year of working days at most: deadlines stay datable (working_days.py).
+            ("REVIEW_SLA_WORKING_DAYS", self.review_sla_working_days, 1, 260),
+            ("RETENTION_DAYS", self.retention_days, 1, 3650),
+            ("TRUSTED_PROXIES", self.trusted_proxies, 0, 10),
+        ):
+            if not low <= value <= high:
+                found.append(
+                    f"{name} doit être un nombre entier entre {low} et {high} (reçu : {value})."
+                )
+        if not CGU_VERSION_RE.fullmatch(self.cgu_version):
+            found.append(
+                "CGU_VERSION doit être un nom de version (lettres, chiffres, « . », « _ », « - »), "
+                f"par exemple 2024-01 (reçu : {self.cgu_version!r})."
+            )
+        elif not (CGU_DIR / f"{self.cgu_version}.fr.md").is_file():
+            found.append(
+                f"CGU_VERSION : aucun texte pour la version {self.cgu_version!r} "
+                f"(fichier data/cgu/{self.cgu_version}.fr.md absent)."
+            )
+        if self.ratelimit_storage_uri:
+            scheme = urlsplit(self.ratelimit_storage_uri).scheme
+            if scheme not in RATELIMIT_SCHEMES:
+                found.append(
+                    "RATELIMIT_STORAGE_URI doit commencer par redis:// (ou rediss://, "
+                    f"redis+sentinel://, redis+cluster://, memory://) (reçu : {scheme!r})."
                 )
         if self.is_production:
             problems = []
@@ -237,6 +331,10 @@ class Settings:
                 problems.append("SECRET_KEY doit être défini (au moins 32 caractères aléatoires)")
             if self.uses_simulator:
                 problems.append("OIDC_ISSUER doit désigner le fournisseur réel, pas le simulateur")
+            elif self.oidc_client_secret == SIMULATOR_CLIENT_SECRET:
+                problems.append(
+                    "OIDC_CLIENT_SECRET doit être celui du fournisseur, pas celui du simulateur"
+                )
             if self.uses_dev_mailbox:
                 problems.append(
                     "SMTP_URL doit être défini (pas de boîte aux lettres de développement)"
@@ -249,10 +347,133 @@ class Settings:
             if self.database_url.startswith("sqlite"):
                 problems.append("DATABASE_URL doit désigner PostgreSQL")
             if problems:
-                raise ConfigurationError(
-                    "Refus de démarrer en production : " + " ; ".join(problems) + "."
+                found.append("Refus de démarrer en production : " + " ; ".join(problems) + ".")
+        return found
+
+    def _claim_problems(self) -> list[str]:
+        claims = {
+            "OIDC_CLAIM_FAMILY_NAME": self.oidc_claim_family_name,
+            "OIDC_CLAIM_GIVEN_NAME": self.oidc_claim_given_name,
+            "OIDC_CLAIM_BIRTHDATE": self.oidc_claim_birthdate,
+            "OIDC_CLAIM_MATRICULE": self.oidc_claim_matricule,
+            "OIDC_CLAIM_DEVICE": self.oidc_claim_device,
+        }
+        found = []
+        for name, claim in claims.items():
+            if claim == "" and name == "OIDC_CLAIM_MATRICULE":
+                continue  # set and empty: the provider sends no matricule
+            if not CLAIM_NAME_RE.fullmatch(claim):
+                found.append(
+                    f"{name} doit être un nom de claim OpenID Connect (lettres, chiffres, "
+                    f"« _ », « . », « : », « / », « - », sans espace) (reçu : {claim!r})."
                 )
-        return self
+        by_claim: dict[str, list[str]] = {}
+        for name, claim in claims.items():
+            if claim:
+                by_claim.setdefault(claim, []).append(name)
+        for claim, names in by_claim.items():
+            if len(names) > 1:
+                found.append(f"{' et '.join(names)} désignent le même claim ({claim!r}).")
+        return found
+
+
+SIMULATOR_CLIENT_SECRET = Settings.oidc_client_secret
+CGU_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+CLAIM_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/#-]{0,199}")
+RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+SMTP_BOOLEANS = ("1", "true", "yes", "0", "false", "no")  # what the SMTP transport reads
+
+
+def _database_problems(url: str) -> list[str]:
+    expected = (
+        "DATABASE_URL doit désigner SQLite (sqlite:///chemin/fichier.sqlite3) ou PostgreSQL "
+        "(postgresql://utilisateur@hôte/base)"
+    )
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        return [f"{expected} (reçu : une adresse illisible)."]
+    if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
+        return []
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        if not parsed.database or parsed.database == ":memory:":
+            # Each connection would get its own empty database.
+            return [f"{expected} : une base SQLite en mémoire ne convient pas."]
+        return []
+    return [f"{expected} (reçu : schéma {scheme!r})."]
+
+
+def _smtp_problems(url: str) -> list[str]:
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        parts = urlsplit("invalid://")
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        return ["SMTP_URL doit avoir la forme smtp://hôte:port (ou smtps://hôte:port)."]
+    found = []
+    query = parse_qs(parts.query, keep_blank_values=True)
+    for key in sorted(set(query) - {"starttls"}):
+        found.append(
+            f"SMTP_URL ne doit avoir d'autre paramètre que starttls (reçu : {key!r} inconnu)."
+        )
+    starttls = query.get("starttls", ["0"])
+    # A misspelt value would silently send the mail (and the password) unencrypted.
+    if len(starttls) != 1 or starttls[0] not in SMTP_BOOLEANS:
+        found.append(
+            f"SMTP_URL : starttls doit valoir 1 ou 0 (ou true/false, yes/no) (reçu : {starttls!r})."
+        )
+    elif parts.scheme == "smtps" and starttls[0] in TRUE_WORDS:
+        found.append("SMTP_URL ne doit pas demander starttls avec smtps:// (déjà chiffré).")
+    return found
+
+
+def _is_web_address(url: str) -> bool:
+    """An http(s) origin: scheme and host, nothing the app could not serve under."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number in range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path in ("", "/")
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+        and not any(c.isspace() for c in url)
+    )
+
+
+def _is_issuer(url: str) -> bool:
+    """An OpenID Connect issuer: http(s), a host, maybe a path; no query, no fragment."""
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and not (parts.query or parts.fragment or parts.username or parts.password)
+        and not any(c.isspace() for c in url)
+    )
+
+
+def _is_mail_address(value: str) -> bool:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        return False  # a line break would inject headers
+    try:
+        header = HeaderRegistry()("From", value)
+        addresses = header.addresses
+    except Exception:  # noqa: BLE001 - the parser fails on some malformed input (e.g. "a@")
+        return False
+    return (
+        not header.defects
+        and len(addresses) == 1
+        and bool(addresses[0].username)
+        and bool(addresses[0].domain)
+    )
 
 
 def _is_https(url: str | None) -> bool:

@@ -7,8 +7,10 @@ that several workers share them.
 
 from __future__ import annotations
 
+import json
 import math
 import time
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import flask
@@ -135,6 +137,7 @@ def guard_callback_bodies(app: Dash) -> None:
     for every forged body), and make its text storable before any callback reads it."""
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     path = app.config.requests_pathname_prefix + "_dash-update-component"
+    shapes = CallbackShapes(app.callback_map, app.config.requests_pathname_prefix)
 
     @app.server.before_request
     def check_callback_body():
@@ -144,37 +147,153 @@ def guard_callback_bodies(app: Dash) -> None:
             body = text.scrub(flask.request.get_json())  # cached: Dash reads this very object
         except RecursionError:
             body = None
-        problem = callback_body_problem(body, app.callback_map)
+        problem = callback_body_problem(body, shapes)
         if problem:
             return flask.make_response({"message": problem}, 400)
         return None
 
 
-def _dependency_ok(item) -> bool:
-    if isinstance(item, list):  # a pattern-matching (ALL) dependency: one entry per match
-        return all(_dependency_ok(i) for i in item)
-    return (
-        isinstance(item, dict)
-        and isinstance(item.get("id"), (str, dict))
-        and isinstance(item.get("property"), str)
-    )
+@dataclass(frozen=True)
+class _Dependency:
+    """One declared output, input or state: the id as the browser sends it (a string, or
+    a dict for pattern-matching ids) and the property."""
+
+    id: str | dict
+    property: str
+    wildcard: bool  # ALL, MATCH or ALLSMALLER inside a dict id: the browser sends matches
+
+    @classmethod
+    def of(cls, declared: dict) -> _Dependency:
+        component_id, prop = declared["id"], declared["property"]
+        if component_id.startswith("{"):  # Dash writes dict ids as JSON
+            component_id = json.loads(component_id)
+            wildcard = any(isinstance(v, list) for v in component_id.values())
+            return cls(component_id, prop, wildcard)
+        return cls(component_id, prop, False)
+
+    def matches(self, item, output: bool = False) -> bool:
+        if self.wildcard:
+            items = item if isinstance(item, list) else [item]
+            return all(self._matches_pattern(i) for i in items)
+        if not isinstance(item, dict) or item.get("id") != self.id:
+            return False
+        prop = item.get("property")
+        # allow_duplicate outputs carry "@<hash>" after the property
+        return prop == self.property or (
+            output and isinstance(prop, str) and prop.partition("@")[0] == self.property
+        )
+
+    def _matches_pattern(self, item) -> bool:
+        if not isinstance(item, dict) or item.get("property") != self.property:
+            return False
+        given = item.get("id")
+        if not isinstance(given, dict) or given.keys() != self.id.keys():
+            return False
+        return all(
+            isinstance(given[k], (str, int, float, bool)) if isinstance(v, list) else given[k] == v
+            for k, v in self.id.items()
+        )
 
 
-def callback_body_problem(body, callback_map: dict) -> str | None:
-    """Why a decoded /_dash-update-component body is not one our callbacks can take."""
+@dataclass(frozen=True)
+class _Shape:
+    """What a body for one server callback holds, as the renderer builds it."""
+
+    outputs: tuple[_Dependency, ...]
+    multi: bool  # outputs as a list (the key starts with ".."), else the one output itself
+    no_output: bool
+    inputs: tuple[_Dependency, ...]
+    state: tuple[_Dependency, ...]
+    pathname_at: int | None  # Dash's page router: where its location inputs are
+    search_at: int | None
+
+    @classmethod
+    def of(cls, key: str, spec: dict) -> _Shape:
+        declared = spec["output"] if isinstance(spec["output"], (list, tuple)) else [spec["output"]]
+        inputs = tuple(_Dependency.of(d) for d in spec["inputs"])
+        where = {(d.id, d.property): i for i, d in enumerate(inputs) if isinstance(d.id, str)}
+        return cls(
+            outputs=tuple(_Dependency.of(o.to_dict()) for o in declared),
+            multi=key.startswith(".."),
+            no_output=bool(spec.get("no_output")),
+            inputs=inputs,
+            state=tuple(_Dependency.of(d) for d in spec["state"]),
+            pathname_at=where.get((PAGE_LOCATION, "pathname")),
+            search_at=where.get((PAGE_LOCATION, "search")),
+        )
+
+
+PAGE_LOCATION = "_pages_location"  # the dcc.Location of Dash's page router (use_pages)
+
+
+class CallbackShapes:
+    """The shape of each server callback's body, read from the app's callback map once
+    per callback (the check runs on every callback request)."""
+
+    def __init__(self, callback_map: dict, pathname_prefix: str = "/"):
+        self._map = callback_map  # Dash adds the pages' callbacks at its first request
+        self._shapes: dict[str, _Shape] = {}
+        self.pathname_prefix = pathname_prefix
+
+    def get(self, key) -> _Shape | None:
+        if not isinstance(key, str):
+            return None
+        shape = self._shapes.get(key)
+        if shape is None:
+            spec = self._map.get(key)
+            if spec is None or "callback" not in spec:  # clientside callbacks run in the browser
+                return None
+            shape = self._shapes[key] = _Shape.of(key, spec)
+        return shape
+
+
+def _outputs_match(shape: _Shape, given) -> bool:
+    if shape.no_output:
+        return given in (None, [])  # the renderer sends none; Dash ignores them
+    if shape.multi:
+        return _dependencies_match(shape.outputs, given, output=True)
+    return shape.outputs[0].matches(given, True)
+
+
+def _dependencies_match(declared: tuple[_Dependency, ...], given, output: bool = False) -> bool:
+    if not isinstance(given, list) or len(given) != len(declared):
+        return False
+    for dependency, item in zip(declared, given, strict=True):  # a plain loop: the hot path
+        if not dependency.matches(item, output):
+            return False
+    return True
+
+
+def _location_ok(shape: _Shape, inputs: list, prefix: str) -> bool:
+    """Dash's page router fails (a 500) on a location no browser has: a pathname that is not
+    text under the app's prefix, a search that is not text."""
+    if shape.pathname_at is not None:
+        pathname = inputs[shape.pathname_at].get("value")
+        if not isinstance(pathname, str) or not pathname.startswith(prefix):
+            return False
+    if shape.search_at is not None:
+        search = inputs[shape.search_at].get("value")
+        if search is not None and not isinstance(search, str):
+            return False
+    return True
+
+
+def callback_body_problem(body, shapes: CallbackShapes) -> str | None:
+    """Why a decoded /_dash-update-component body is not one our callbacks can take. The
+    reasons stay general: what a callback expects is not told to whoever forged a body."""
     if not isinstance(body, dict):
         return _("Requête invalide.")
-    spec = callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
-    if spec is None:
+    shape = shapes.get(body.get("output"))
+    if shape is None:
         return _("Requête invalide : action inconnue.")
-    if not isinstance(body.get("outputs"), (dict, list)):
-        return _("Requête invalide : sorties manquantes.")
-    for part, expected in (("inputs", spec["inputs"]), ("state", spec["state"])):
-        given = body.get(part, [] if part == "state" else None)
-        if not isinstance(given, list) or len(given) != len(expected):
-            return _("Requête invalide : entrées inattendues.")
-        if not all(_dependency_ok(i) for i in given):
-            return _("Requête invalide : entrées inattendues.")
+    if not _outputs_match(shape, body.get("outputs")):
+        return _("Requête invalide : sorties inattendues.")
+    if not _dependencies_match(shape.inputs, body.get("inputs")):
+        return _("Requête invalide : entrées inattendues.")
+    if not _dependencies_match(shape.state, body.get("state", [])):
+        return _("Requête invalide : entrées inattendues.")
+    if not _location_ok(shape, body["inputs"], shapes.pathname_prefix):
+        return _("Requête invalide : entrées inattendues.")
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         return _("Requête invalide.")

@@ -66,9 +66,11 @@ def sqlite_template(tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def pg_migrated() -> str | None:
     """A database of its own for this test run, created beside TEST_DATABASE_URL's, so that
-    parallel runs never see each other's rows; dropped at the end."""
+    parallel runs never see each other's rows; dropped at the end. None without
+    TEST_DATABASE_URL (a generator fixture must still yield, or pytest reports an error)."""
     if not PG_URL:
-        return None
+        yield None
+        return
     name = f"esante_test_{uuid.uuid4().hex[:12]}"
     admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as conn:

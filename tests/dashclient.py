@@ -88,3 +88,60 @@ def submit_form(client, page_path: str, action: str, **fields):
         c["props"]["value"] for c in components(form) if c["props"].get("name") == "csrf_token"
     )
     return client.post(action, data={"csrf_token": token, **fields})
+
+
+class HttpClient:
+    """The calls above over real HTTP (a served app: gunicorn, the dev server), with the
+    Flask test client's few methods they use. Cookies are kept as a browser keeps them."""
+
+    def __init__(self, base_url: str, timeout: float = 30.0):
+        import requests
+
+        self.base_url = base_url.rstrip("/")
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def get(self, path: str, headers=None, allow_redirects: bool = True):
+        return _HttpResponse(
+            self.session.get(
+                self.base_url + path,
+                headers=headers,
+                allow_redirects=allow_redirects,
+                timeout=self.timeout,
+            )
+        )
+
+    def post(self, path: str, data=None, content_type=None, headers=None):
+        headers = dict(headers or {})
+        if content_type:
+            headers["Content-Type"] = content_type
+        return _HttpResponse(
+            self.session.post(
+                self.base_url + path, data=data, headers=headers, timeout=self.timeout
+            )
+        )
+
+    def get_cookie(self, name: str):
+        value = self.session.cookies.get(name)
+        return None if value is None else _Cookie(value)
+
+
+class _Cookie:
+    def __init__(self, value: str):
+        self.value = value
+
+
+class _HttpResponse:
+    def __init__(self, response):
+        self.raw = response
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.data = response.content
+
+    def get_json(self, silent: bool = False):
+        try:
+            return self.raw.json()
+        except ValueError:
+            if silent:
+                return None
+            raise

@@ -32,6 +32,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 from argon2 import PasswordHasher
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from dashboard import auth
@@ -1122,6 +1125,23 @@ GOOD = {
 }
 
 
+def _router_body(pathname, search) -> str:
+    return json.dumps(
+        {
+            "output": dc.output_key([("_pages_content", "children"), ("_pages_store", "data")]),
+            "outputs": [
+                {"id": "_pages_content", "property": "children"},
+                {"id": "_pages_store", "property": "data"},
+            ],
+            "inputs": [
+                {"id": "_pages_location", "property": "pathname", "value": pathname},
+                {"id": "_pages_location", "property": "search", "value": search},
+            ],
+            "changedPropIds": ["_pages_location.pathname"],
+        }
+    )
+
+
 def _malformed(name: str):
     return {
         "not-json": "not json",
@@ -1168,6 +1188,52 @@ def _malformed(name: str):
         "output-a-number": json.dumps({**GOOD, "output": 5}),
         "output-lone-surrogate": '{"output": "\\ud800"}',
         "too-many-inputs": json.dumps({**GOOD, "inputs": GOOD["inputs"] * 3}),
+        # Outputs that are not the callback's: Dash answered these with a 500.
+        "outputs-empty": json.dumps({**GOOD, "outputs": []}),
+        "outputs-one-dropped": json.dumps({**GOOD, "outputs": GOOD["outputs"][:1]}),
+        "outputs-one-added": json.dumps(
+            {**GOOD, "outputs": [*GOOD["outputs"], {"id": "start-nav", "property": "title"}]}
+        ),
+        "outputs-reordered": json.dumps({**GOOD, "outputs": GOOD["outputs"][::-1]}),
+        "outputs-wrong-id": json.dumps(
+            {**GOOD, "outputs": [{"id": "cgu-nav", "property": "href"}, GOOD["outputs"][1]]}
+        ),
+        "outputs-wrong-property": json.dumps(
+            {**GOOD, "outputs": [{"id": "start-nav", "property": "title"}, GOOD["outputs"][1]]}
+        ),
+        "outputs-one-dict": json.dumps({**GOOD, "outputs": GOOD["outputs"][0]}),
+        "outputs-strings": json.dumps({**GOOD, "outputs": ["start-nav.href", "x"]}),
+        "outputs-nested": json.dumps(
+            {**GOOD, "outputs": [GOOD["outputs"][:1], GOOD["outputs"][1]]}
+        ),
+        "single-output-as-list": json.dumps(
+            {
+                "output": "decl-cancel-confirm.displayed",
+                "outputs": [{"id": "decl-cancel-confirm", "property": "displayed"}],
+                "inputs": [{"id": "decl-cancel", "property": "n_clicks", "value": 1}],
+                "changedPropIds": ["decl-cancel.n_clicks"],
+            }
+        ),
+        "inputs-wrong-id": json.dumps(
+            {**GOOD, "inputs": [{"id": "cgu-submit", "property": "n_clicks", "value": 1}]}
+        ),
+        "inputs-wrong-property": json.dumps(
+            {**GOOD, "inputs": [{"id": "start-button", "property": "n_submit", "value": 1}]}
+        ),
+        # Locations no browser sends: Dash's page router failed on them (a 500).
+        "router-pathname-null": _router_body(None, ""),
+        "router-pathname-relative": _router_body("enrolment", ""),
+        "router-pathname-empty": _router_body("", ""),
+        "router-search-a-number": _router_body("/", 5),
+        # A clientside callback's key: Dash found no function for it (a 500).
+        "clientside-callback": json.dumps(
+            {
+                "output": "_pages_dummy.children",
+                "outputs": {"id": "_pages_dummy", "property": "children"},
+                "inputs": [{"id": "_pages_store", "property": "data", "value": None}],
+                "changedPropIds": ["_pages_store.data"],
+            }
+        ),
         "deep-nesting": "[" * 100_000 + "]" * 100_000,
     }[name]
 
@@ -1190,6 +1256,23 @@ MALFORMED_400 = [
     "output-a-number",
     "output-lone-surrogate",
     "too-many-inputs",
+    "outputs-empty",
+    "outputs-one-dropped",
+    "outputs-one-added",
+    "outputs-reordered",
+    "outputs-wrong-id",
+    "outputs-wrong-property",
+    "outputs-one-dict",
+    "outputs-strings",
+    "outputs-nested",
+    "single-output-as-list",
+    "inputs-wrong-id",
+    "inputs-wrong-property",
+    "router-pathname-null",
+    "router-pathname-relative",
+    "router-pathname-empty",
+    "router-search-a-number",
+    "clientside-callback",
 ]
 
 
@@ -1224,3 +1307,154 @@ def test_a_form_encoded_callback_body_is_refused(sqlite_world):
         headers={"X-CSRFToken": dc.csrf_token(client)},
     )
     assert response.status_code in (400, 415)
+
+
+# --- 5. bodies built from /_dash-dependencies, then mutated (property test) ----------------------
+
+# Values of every JSON kind, for the callbacks' inputs and for what replaces a dependency.
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+MUTATIONS = (
+    "none",
+    "drop",
+    "add",
+    "reorder",
+    "wrong-type",
+    "wrong-id",
+    "dict-id",
+    "wrong-property",
+    "item-not-a-dict",
+)
+PARTS = ("outputs", "inputs", "state")
+
+
+def _served_callbacks(world: World) -> list[dict]:
+    return world.app.server.test_client().get("/_dash-dependencies").get_json()
+
+
+# What a browser's address bar can hold, for Dash's page router (it takes nothing else).
+LOCATION_VALUES = {
+    "pathname": st.text(max_size=30).map(lambda t: "/" + t),
+    "search": st.text(max_size=30),
+}
+
+
+def _value(values, dependency: dict):
+    if dependency["id"] == "_pages_location":
+        return values.draw(LOCATION_VALUES[dependency["property"]])
+    return values.draw(JSON_VALUES)
+
+
+def _body(spec: dict, values) -> dict:
+    """The body the renderer sends for `spec`, as served by /_dash-dependencies."""
+    outputs = [{"id": i, "property": p} for i, p in _split_outputs(spec["output"])]
+    body = {
+        "output": spec["output"],
+        "outputs": outputs if spec["output"].startswith("..") else outputs[0],
+        "inputs": [{**d, "value": _value(values, d)} for d in spec["inputs"]],
+        "changedPropIds": [f"{d['id']}.{d['property']}" for d in spec["inputs"][:1]],
+    }
+    if spec["state"]:
+        body["state"] = [{**d, "value": _value(values, d)} for d in spec["state"]]
+    return body
+
+
+def _mutate(body: dict, part: str, mutation: str, data) -> bool:
+    """Change `part` of the body so that it is no longer the callback's; False when this
+    mutation cannot apply to this callback (nothing to reorder, no state to drop...)."""
+    single = part == "outputs" and isinstance(body["outputs"], dict)
+    items = [body[part]] if single else list(body.get(part, []))
+    if mutation == "wrong-type":
+        replacement = data.draw(JSON_VALUES.filter(lambda v: not isinstance(v, (list, dict))))
+        body[part] = replacement
+        return True
+    if mutation == "drop":
+        if not items:
+            return False
+        del items[data.draw(st.integers(0, len(items) - 1))]
+    elif mutation == "add":
+        items.insert(
+            data.draw(st.integers(0, len(items))),
+            {"id": data.draw(st.text(min_size=1, max_size=12)), "property": "children"},
+        )
+    elif mutation == "reorder":
+        if len(items) < 2:
+            return False
+        order = data.draw(st.permutations(range(len(items))))
+        if order == sorted(order):
+            return False
+        items = [items[i] for i in order]
+    else:
+        if not items:
+            return False
+        i = data.draw(st.integers(0, len(items) - 1))
+        item = dict(items[i])
+        if mutation == "wrong-id":
+            new_id = data.draw(st.text(max_size=20))
+            if new_id == item["id"]:
+                return False
+            item["id"] = new_id
+        elif mutation == "dict-id":
+            item["id"] = {"type": item["id"], "index": data.draw(st.integers())}
+        elif mutation == "wrong-property":
+            new_property = data.draw(st.text(max_size=12))
+            if new_property.split("@")[0] == item["property"].split("@")[0]:
+                return False
+            item["property"] = new_property
+        else:  # item-not-a-dict
+            item = data.draw(JSON_VALUES.filter(lambda v: not isinstance(v, dict)))
+        items[i] = item
+    body[part] = items[0] if single and len(items) == 1 and mutation != "add" else items
+    return True
+
+
+@hypothesis_settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    database=None,
+)
+@given(data=st.data())
+def test_a_body_that_is_not_the_callbacks_own_is_refused_never_a_500(sqlite_world, data):
+    """Any body built from the served dependencies and then mutated (outputs, inputs or
+    state dropped, added, reordered, of the wrong type, with wrong ids or properties) is
+    answered 400 before Dash; the unmutated body is never refused by the check. Never 500."""
+    specs = _served_callbacks(sqlite_world)
+    spec = data.draw(st.sampled_from(specs), label="callback")
+    body = _body(spec, data)
+    part = data.draw(st.sampled_from(PARTS), label="part")
+    mutation = data.draw(st.sampled_from(MUTATIONS), label="mutation")
+    mutated = mutation != "none" and _mutate(body, part, mutation, data)
+    role = data.draw(st.sampled_from(ROLES), label="role")
+    sqlite_world.app.server.extensions["esante_limiter"].reset()
+    client = sqlite_world.client(role, spec["output"])
+    response = client.post(
+        "/_dash-update-component",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"X-CSRFToken": dc.csrf_token(client)},
+    )
+    assert response.status_code != 500, body
+    refused = response.status_code == 400 and response.get_json()["message"].startswith(
+        "Requête invalide"
+    )
+    if mutated or spec["clientside_function"]:
+        assert refused, (response.status_code, body)
+    else:
+        assert not refused, (response.get_json(), body)
+        assert response.status_code in (200, 204, 403), body
+
+
+def test_the_property_test_reaches_every_callback_and_mutation(sqlite_world):
+    """The strategy above can draw every served callback, each part and each mutation."""
+    specs = _served_callbacks(sqlite_world)
+    assert len(specs) == len(sqlite_world.app.callback_map) >= 20
+    assert any(spec["clientside_function"] for spec in specs)
+    assert any(spec["state"] for spec in specs)
+    assert any(not spec["output"].startswith("..") for spec in specs)
+    assert any("@" in spec["output"] for spec in specs)  # allow_duplicate outputs

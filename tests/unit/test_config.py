@@ -8,10 +8,12 @@ LuxTrust simulator, the development mailbox (no SMTP_URL), SQLite. `create_app()
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
 
+from dashboard import config
 from dashboard.app import create_app
 from dashboard.config import (
     DEFAULT_DATABASE_URL,
@@ -55,7 +57,9 @@ def test_an_empty_environment_gives_the_development_defaults():
     assert s.check() is s  # development defaults are allowed in development
 
 
-def test_every_variable_is_read():
+def test_every_variable_is_read(monkeypatch, tmp_path):
+    (tmp_path / "2025-06.fr.md").write_text("# CGU 2025-06", encoding="utf-8")
+    monkeypatch.setattr(config, "CGU_DIR", tmp_path)
     s = Settings.from_env(
         {
             **PRODUCTION,
@@ -120,6 +124,7 @@ def test_integers_are_parsed(raw, expected):
         "MAX_MATRICULE_ATTEMPTS",
         "RESENDS_PER_DAY",
         "REVIEW_SLA_WORKING_DAYS",
+        "RETENTION_DAYS",
         "TRUSTED_PROXIES",
     ],
 )
@@ -160,7 +165,7 @@ def test_an_unknown_dashboard_env_is_refused(env):
     ("name", "value"), [("INVITATION_DAYS", "0"), ("MAX_MATRICULE_ATTEMPTS", "0")]
 )
 def test_counts_below_one_are_refused(name, value):
-    with pytest.raises(ConfigurationError, match="doivent être ≥ 1"):
+    with pytest.raises(ConfigurationError, match=f"^{name} doit être un nombre entier entre 1"):
         Settings.from_env({name: value}).check()
 
 
@@ -171,7 +176,7 @@ def test_a_review_sla_outside_one_year_of_working_days_is_refused(value):
     with pytest.raises(ConfigurationError) as err:
         Settings.from_env({"REVIEW_SLA_WORKING_DAYS": value}).check()
     assert str(err.value) == (
-        f"REVIEW_SLA_WORKING_DAYS doit être compris entre 1 et 260 jours ouvrés (reçu : {value})."
+        f"REVIEW_SLA_WORKING_DAYS doit être un nombre entier entre 1 et 260 (reçu : {value})."
     )
 
 
@@ -324,3 +329,204 @@ def test_production_refuses_a_base_url_that_is_not_https(base_url):
 def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
     with pytest.raises(ConfigurationError, match="OIDC_ISSUER"):
         production(OIDC_ISSUER=issuer).check()
+
+
+# --- every README variable: a bad value refuses to start, naming it (issue #17) ---------------
+
+README = config.PROJECT_ROOT / "README.md"
+# Their typed rules have more tests of their own (tests/unit/test_config_rules.py).
+PARSED_ELSEWHERE: set[str] = set()
+
+# variable -> bad values; each is refused by check() (or already by from_env) in development,
+# except where "production" says it is a production refusal.
+BAD_VALUES = {
+    "DASHBOARD_ENV": ["prod", "Production", "staging", "developpement"],
+    "DATABASE_URL": [
+        "mysql://esante@db/esante",
+        "postgresql+psycopg2://esante@db/esante",  # a driver that is not installed
+        "sqlite://",  # in memory: every connection its own empty database
+        "sqlite:///:memory:",
+        "esante.sqlite3",
+        "postgresq://esante@db/esante",
+    ],
+    "SECRET_KEY": ["production:short", "production:" + "k" * 31],
+    "BASE_URL": [
+        "esante.lu",
+        "127.0.0.1:8050",
+        "http://",
+        "ftp://esante.lu",
+        "https://esante.lu/inscription",
+        "https://esante.lu?x=1",
+        "https://esante.lu:99999",
+        "https://user:pass@esante.lu",
+        "https://esante .lu",
+    ],
+    "SMTP_URL": [
+        "http://mail.esante.lu",
+        "smtp://mail.esante.lu:587?starttls=ture",
+        "smtp://mail.esante.lu:587?starttls=True",  # the transport reads lower case only
+        "smtp://mail.esante.lu:587?startls=1",
+        "smtp://mail.esante.lu:587?starttls=1&starttls=0",
+        "smtps://mail.esante.lu?starttls=1",
+    ],
+    "MAIL_FROM": [
+        "esante.lu",
+        "Agence eSanté <no-reply>",
+        "a@esante.lu, b@esante.lu",
+        "no-reply@esante.lu\r\nBcc: victim@example.com",
+        "Agence eSanté <no-reply@esante.lu",
+        "no-reply@",
+    ],
+    "OIDC_ISSUER": [
+        "simulateur",
+        "Simulator",
+        "login.luxtrust.lu",
+        "ftp://login.luxtrust.lu",
+        "https://login.luxtrust.lu/realms/esante?x=1",
+        "https://login.luxtrust.lu#x",
+    ],
+    "OIDC_CLIENT_ID": ["esante-enrolment\n", " esante-enrolment", "esante\tenrolment"],
+    "OIDC_CLIENT_SECRET": [
+        "a-client-secret\n",
+        "production:simulator-secret",  # the simulator's own secret, with a real broker
+    ],
+    "INVITATION_DAYS": ["0", "-1", "366", "9" * 30],
+    "MAX_MATRICULE_ATTEMPTS": ["0", "-5", "21"],
+    "RESENDS_PER_DAY": ["0", "-1", "101"],
+    "CGU_VERSION": ["2099-01", "2024-1", "../cgu/2024-01", "2024-01 ", ".hidden"],
+    "REVIEW_SLA_WORKING_DAYS": ["0", "-2", "261"],
+    "FOUR_EYES": ["aprove:birth_date=different", "reject:suspected-fraud", "approve:nom=typo"],
+    "IDENTITY_BLOCKING_KINDS": ["typo,diferent", "Missing", " , "],
+    "RETENTION_DAYS": ["0", "-90", "3651"],
+    "RATELIMIT_STORAGE_URI": [
+        "reddis://cache:6379/0",
+        "cache:6379",
+        "memcached://cache:11211",  # its client library is not installed
+        "async+redis://cache:6379/0",
+    ],
+    "TRUSTED_PROXIES": ["-1", "11", "un"],
+    "OIDC_CLAIM_FAMILY_NAME": ["family name", "family_name,given_name", "nom\n", "given_name"],
+    "OIDC_CLAIM_GIVEN_NAME": ["given name", '"given_name"', "family_name"],
+    "OIDC_CLAIM_BIRTHDATE": ["birth date", "1990-01-01", "date;naissance"],
+    "OIDC_CLAIM_MATRICULE": ["matricule cns", " ", "birthdate"],
+    "OIDC_CLAIM_DEVICE": ["luxtrust device", "é", "amr,device"],
+    "DEMO_ON_FIRST_START": ["ture", "oui", "2", "yes please", "-1"],
+}
+
+
+def _readme_variables() -> set[str]:
+    """The variables of the README's configuration table (first column, in backquotes)."""
+    text = README.read_text(encoding="utf-8")
+    table = text.split("## Configuration (environment variables)", 1)[1].split("\n## ", 1)[0]
+    names = set()
+    for line in table.splitlines():
+        if line.startswith("| `"):
+            first_cell = line.split("|")[1]
+            names.update(re.findall(r"`([A-Z][A-Z0-9_]+)`", first_cell))
+    return names
+
+
+def test_every_readme_variable_has_bad_values_here():
+    listed = _readme_variables()
+    assert len(listed) >= 25  # the table was found and read
+    assert listed - PARSED_ELSEWHERE == set(BAD_VALUES)
+
+
+def _bad_cases():
+    for name, values in BAD_VALUES.items():
+        for value in values:
+            yield pytest.param(name, value, id=f"{name}={value!r}")
+
+
+@pytest.mark.parametrize(("name", "value"), _bad_cases())
+def test_a_bad_value_refuses_to_start_with_a_french_message_naming_it(name, value):
+    environment, _, raw = (
+        value.rpartition(":") if value.startswith("production:") else ("", "", value)
+    )
+    env = {**PRODUCTION, name: raw} if environment == "production" else {name: raw}
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env(env).check()
+    message = str(err.value)
+    assert name in message
+    assert FRENCH_WORDS.search(message), message
+    # Nothing else is blamed: the rest of this environment is fine.
+    other = {n for n in BAD_VALUES if n != name and re.search(rf"\b{n}\b", message)}
+    duplicate_claim = name.startswith("OIDC_CLAIM_") and "même claim" in message
+    assert not other or duplicate_claim, message
+    # The application factory refuses it too.
+    with pytest.raises(ConfigurationError):
+        create_app(Settings.from_env(env))
+
+
+FRENCH_WORDS = re.compile(r"\b(doit|aucun|désignent|Refus de démarrer)\b")
+
+
+@pytest.mark.parametrize(
+    ("name", "secret"),
+    [
+        ("DATABASE_URL", "mysql://esante:s3cr3t-pw@db/esante"),
+        ("SMTP_URL", "smtp://mail:s3cr3t-pw@mail.esante.lu:587?starttls=ture"),
+        ("RATELIMIT_STORAGE_URI", "reddis://:s3cr3t-pw@cache:6379/0"),
+        ("OIDC_CLIENT_SECRET", "s3cr3t-pw\n"),
+    ],
+)
+def test_a_refused_value_that_may_hold_a_password_is_not_echoed(name, secret):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({name: secret}).check()
+    assert name in str(err.value)
+    assert "s3cr3t-pw" not in str(err.value)
+
+
+def test_every_problem_is_reported_at_once():
+    env = {
+        "INVITATION_DAYS": "trente",
+        "DEMO_ON_FIRST_START": "ture",
+        "RETENTION_DAYS": "0",
+        "MAIL_FROM": "esante.lu",
+        "BASE_URL": "esante.lu",
+    }
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env(env)  # unreadable values: refused by from_env, with the others
+    assert len(err.value.problems) == 5
+    for name in env:
+        assert sum(name in p for p in err.value.problems) == 1, name
+    assert str(err.value) == "\n".join(err.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("1", True), ("true", True), ("Yes", True), ("ON", True), (" 0 ", False), ("off", False)],
+)
+def test_demo_on_first_start_reads_the_usual_spellings(raw, expected):
+    assert Settings.from_env({"DEMO_ON_FIRST_START": raw}).demo_on_first_start is expected
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DATABASE_URL", "postgres://esante@db/esante"),
+        ("DATABASE_URL", "postgresql+psycopg://esante@db/esante"),
+        ("DATABASE_URL", "postgresql:///esante"),  # the local socket
+        ("DATABASE_URL", "sqlite:////srv/esante/esante.sqlite3"),
+        ("BASE_URL", "https://inscription.esante.lu/"),
+        ("BASE_URL", "http://localhost:8050"),
+        ("OIDC_ISSUER", "https://login.esante.lu/realms/esante"),
+        ("OIDC_ISSUER", "http://127.0.0.1:9000"),  # development: an OIDC provider on loopback
+        ("MAIL_FROM", "no-reply@esante.lu"),
+        ("MAIL_FROM", '"Agence eSanté, Luxembourg" <no-reply@esante.lu>'),
+        ("SMTP_URL", "smtp://mail.esante.lu:587?starttls=true"),
+        ("SMTP_URL", "smtp://mail.esante.lu:25?starttls=0"),
+        ("RATELIMIT_STORAGE_URI", "rediss://cache.esante.lu:6380/0"),
+        ("RATELIMIT_STORAGE_URI", "redis+sentinel://cache:26379/esante"),
+        ("RATELIMIT_STORAGE_URI", "memory://"),
+        ("OIDC_CLAIM_MATRICULE", "https://esante.lu/claims/matricule"),
+        ("OIDC_CLAIM_DEVICE", "acr"),
+        ("INVITATION_DAYS", "365"),
+        ("MAX_MATRICULE_ATTEMPTS", "1"),
+        ("RETENTION_DAYS", "3650"),
+        ("TRUSTED_PROXIES", "10"),
+        ("CGU_VERSION", "2024-01"),
+    ],
+)
+def test_good_values_are_accepted(name, value):
+    assert Settings.from_env({name: value}).check()

@@ -13,14 +13,17 @@ from dashboard.__main__ import main as cli_main
 from dashboard.config import ConfigurationError, Settings, parse_four_eyes
 
 BAD_FOUR_EYES = [
-    ("aprove:birth_date=different", "approve: ou reject:"),
-    ("approve birth_date=different", "approve: ou reject:"),
-    ("reject:suspected-fraud", "motif de refus inconnu"),
-    ("reject:", "motif de refus inconnu"),
-    ("approve:birthdate=different", "champ inconnu"),
-    ("approve:birth_date", "champ inconnu"),
-    ("approve:birth_date=diferent", "type de différence inconnu"),
-    ("approve:matricule=different,reject:suspected_fraud,junk", "approve: ou reject:"),
+    ("aprove:birth_date=different", "doit commencer par approve: ou reject:"),
+    ("approve birth_date=different", "doit commencer par approve: ou reject:"),
+    ("reject:suspected-fraud", "le motif de refus doit être"),
+    ("reject:", "le motif de refus doit être"),
+    ("approve:birthdate=different", "approve:<champ>=<type>, avec un champ parmi"),
+    ("approve:birth_date", "approve:<champ>=<type>, avec un champ parmi"),
+    ("approve:birth_date=diferent", "le type de différence doit être"),
+    (
+        "approve:matricule=different,reject:suspected_fraud,junk",
+        "doit commencer par approve: ou reject:",
+    ),
 ]
 
 
@@ -50,7 +53,11 @@ def test_an_empty_four_eyes_means_no_second_reviewer_on_purpose():
 
 @pytest.mark.parametrize(
     ("value", "shown"),
-    [("typo,diferent", "« diferent »"), ("swapped, Typo", "« Typo »"), (" , ", "vide")],
+    [
+        ("typo,diferent", "« diferent »"),
+        ("swapped, Typo", "« Typo »"),
+        (" , ", "ne doit pas être vide"),
+    ],
 )
 def test_a_bad_blocking_kind_refuses_to_start(value, shown):
     with pytest.raises(ConfigurationError) as refused:
