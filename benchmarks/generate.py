@@ -29,6 +29,7 @@ import random
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -253,6 +254,7 @@ TABLES = {
     ],
     "secretary_accounts": [
         "id",
+        "directory_id",
         "matricule",
         "last_name",
         "first_names",
@@ -262,7 +264,7 @@ TABLES = {
         "status",
         "created_at",
     ],
-    "account_links": ["account_id", "professional_id", "enrolment_id", "linked_at"],
+    "account_links": ["id", "account_id", "professional_id", "enrolment_id", "linked_at"],
     "enrolments": [
         "id",
         "professional_id",
@@ -362,7 +364,7 @@ ORDER = [
     "events",
     "outbox",
 ]
-SERIAL_TABLES = [t for t in ORDER if t != "account_links"]
+SERIAL_TABLES = list(ORDER)
 
 
 def _sqlite_value(value):
@@ -1224,6 +1226,7 @@ class Generator:
             out["secretary_accounts"].append(
                 (
                     person.account_id,
+                    str(uuid.uuid5(uuid.NAMESPACE_URL, f"bench-account-{person.account_id}")),
                     person.matricule,
                     person.last_name.upper(),
                     person.first_names,
@@ -1237,7 +1240,9 @@ class Generator:
             self.stats.accounts += 1
         if prof_id not in person.linked:
             person.linked.add(prof_id)
-            out["account_links"].append((person.account_id, prof_id, eid, at))
+            out["account_links"].append(
+                (self.next_id("account_links"), person.account_id, prof_id, eid, at)
+            )
             self.stats.links += 1
         ev(
             "account_opened" if created else "account_linked",

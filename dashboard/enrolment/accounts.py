@@ -5,10 +5,12 @@ who declared her, and what she sees of it ("Mon compte").
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
+from dashboard.enrolment import provisioning
 from dashboard.enrolment.errors import NotFound
 from dashboard.enrolment.kernel import SYSTEM, record_event
 from dashboard.enrolment.model import (
@@ -43,6 +45,7 @@ def create_or_link(
     created = account is None
     if created:
         account = SecretaryAccount(
+            directory_id=str(uuid.uuid4()),
             matricule=enrolment.declared_matricule,
             last_name=observed.last_name or enrolment.declared_last_name,
             first_names=observed.first_names or enrolment.declared_first_names,
@@ -56,8 +59,7 @@ def create_or_link(
         uow.session.flush()
     elif observed.subject and not account.luxtrust_subject:
         account.luxtrust_subject = observed.subject
-    linked = uow.session.get(AccountLink, (account.id, enrolment.professional_id))
-    if linked is None:
+    if open_link(uow, account.id, enrolment.professional_id) is None:
         uow.session.add(
             AccountLink(
                 account_id=account.id,
@@ -79,14 +81,25 @@ def create_or_link(
                 created_at=now,
             )
         )
-    record_event(
-        uow,
-        enrolment,
-        "account_opened" if created else "account_linked",
-        SYSTEM,
-        data={"account_id": account.id},
-    )
+    action = "account_opened" if created else "account_linked"
+    record_event(uow, enrolment, action, SYSTEM, data={"account_id": account.id})
+    # The identity platform is told in the same transaction (provisioning outbox).
+    provisioning.request(uow, account, action, enrolment_id=enrolment.id)
     return account
+
+
+# An account's open link to a professional (built once: read at every account decision).
+_OPEN_LINK = select(AccountLink).where(
+    AccountLink.account_id == bindparam("account_id"),
+    AccountLink.professional_id == bindparam("professional_id"),
+    AccountLink.ended_at.is_(None),
+)
+
+
+def open_link(uow: UnitOfWork, account_id: int, professional_id: int) -> AccountLink | None:
+    return uow.session.scalar(
+        _OPEN_LINK, {"account_id": account_id, "professional_id": professional_id}
+    )
 
 
 # --- "Mon compte" ---------------------------------------------------------------------------------
@@ -121,7 +134,7 @@ def account_overview(uow: UnitOfWork, account_id: int) -> AccountOverview:
     account = uow.session.get(SecretaryAccount, account_id)
     if account is None:
         raise NotFound(_("Ce compte n'existe pas."))
-    professionals = tuple(sorted(link.professional.display_name for link in account.links))
+    professionals = tuple(sorted(link.professional.display_name for link in account.active_links))
     return AccountOverview(
         account.id,
         account.first_names,

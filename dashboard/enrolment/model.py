@@ -91,11 +91,16 @@ class Professional(Base):
 
 
 class SecretaryAccount(Base):
-    """One account per person (by matricule), linked to every professional who declared her."""
+    """One account per person (by matricule), linked to every professional who declared her.
+
+    `directory_id` names her in the agency's identity platform (the SCIM User's externalId):
+    random, stable and free of personal data.
+    """
 
     __tablename__ = "secretary_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    directory_id: Mapped[str] = mapped_column(String(36), index=True, unique=True)
     matricule: Mapped[str | None] = mapped_column(String(13), unique=True)
     last_name: Mapped[str | None] = mapped_column(String(200))
     first_names: Mapped[str | None] = mapped_column(String(200))
@@ -105,19 +110,87 @@ class SecretaryAccount(Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
-    links: Mapped[list[AccountLink]] = relationship(back_populates="account")
+    links: Mapped[list[AccountLink]] = relationship(
+        back_populates="account", order_by="AccountLink.id"
+    )
+
+    @property
+    def active_links(self) -> list[AccountLink]:
+        return [link for link in self.links if link.ended_at is None]
 
 
 class AccountLink(Base):
+    """Her access to one professional's eHealth space, from `linked_at` until `ended_at`.
+
+    One row per period: a link that ended stays as history, and a later declaration by the
+    same professional opens a new row (at most one open row per account and professional).
+    """
+
     __tablename__ = "account_links"
 
-    account_id: Mapped[int] = mapped_column(ForeignKey("secretary_accounts.id"), primary_key=True)
-    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("secretary_accounts.id"))
+    professional_id: Mapped[int] = mapped_column(ForeignKey("professionals.id"), index=True)
     enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
     linked_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    end_reason: Mapped[str | None] = mapped_column(String(40))  # codes.LinkEndReason
+    end_note: Mapped[str | None] = mapped_column(Text)  # personal data: erased with the rest
+    ended_by_type: Mapped[str | None] = mapped_column(String(20))  # kernel.Actor.kind
+    ended_by_id: Mapped[str | None] = mapped_column(String(64))
 
     account: Mapped[SecretaryAccount] = relationship(back_populates="links")
     professional: Mapped[Professional] = relationship()
+
+    __table_args__ = (
+        Index("ix_account_links_account_id", "account_id"),
+        # At most one open link per account and professional.
+        Index(
+            "ix_account_links_open",
+            "account_id",
+            "professional_id",
+            unique=True,
+            postgresql_where=text("ended_at IS NULL"),
+            sqlite_where=text("ended_at IS NULL"),
+        ),
+    )
+
+
+class ProvisioningRequest(Base):
+    """The account's state to bring to the identity platform (provisioning outbox).
+
+    Written in the transaction that changed the account or its links; a dispatcher leases
+    it, makes the directory match what the database says now (idempotent, so a replay after
+    a crash converges), then marks it done. `enrolment_id`: the enrolment whose decision
+    waits for this confirmation before its emails go out.
+    """
+
+    __tablename__ = "provisioning_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("secretary_accounts.id"), index=True)
+    enrolment_id: Mapped[int | None] = mapped_column(ForeignKey("enrolments.id"))
+    reason: Mapped[str] = mapped_column(String(40))  # the event that asked for it
+    status: Mapped[str] = mapped_column(
+        String(12), default="pending"
+    )  # pending|done|failed|cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index(
+            "ix_provisioning_outbox_due",
+            "next_attempt_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
 
 # The enrolment whose state `kernel.move` is changing right now (none otherwise).

@@ -143,3 +143,94 @@ def test_the_audit_trail_refuses_changes_in_sql(database_url, statement):
             conn.execute(text(statement))
         conn.rollback()
     engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request, tmp_path):
+    """A database of its own with no schema yet (to migrate step by step)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'steps.sqlite3'}"
+        return
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set (PostgreSQL tests run in CI)")
+    import uuid
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import NullPool
+
+    from dashboard.enrolment.db import normalise_url
+
+    name = f"esante_steps_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_upgrade_keeps_every_link_open_and_names_every_account(empty_database):
+    """0012: links get an id and an end, accounts a directory id; nothing is lost."""
+    url = empty_database
+    schema.upgrade(url, "0007")
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO professionals (id, last_name, first_names, email, language, active,"
+                " created_at) VALUES (1, 'Weber', 'Paul', 'p@cabinet.lu', 'fr', true,"
+                " '2026-01-01 00:00:00+00'), (2, 'Muller', 'Anne', 'a@cabinet.lu', 'fr', true,"
+                " '2026-01-01 00:00:00+00')"
+            )
+        )
+        for account in (1, 2, 3):
+            conn.execute(
+                text(
+                    "INSERT INTO secretary_accounts (id, matricule, status, created_at)"
+                    " VALUES (:id, :m, 'active', '2026-01-02 00:00:00+00')"
+                ),
+                {"id": account, "m": f"198504121234{account}"},
+            )
+        for account, prof in ((1, 1), (1, 2), (2, 1), (3, 2)):
+            conn.execute(
+                text(
+                    "INSERT INTO account_links (account_id, professional_id, linked_at)"
+                    " VALUES (:a, :p, '2026-01-03 00:00:00+00')"
+                ),
+                {"a": account, "p": prof},
+            )
+    engine.dispose()
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        links = conn.execute(
+            text("SELECT id, account_id, professional_id, ended_at FROM account_links ORDER BY id")
+        ).all()
+        ids = conn.scalars(text("SELECT directory_id FROM secretary_accounts")).all()
+        # The serial goes on after the copied rows, and an open duplicate is refused.
+        conn.execute(
+            text(
+                "INSERT INTO account_links (account_id, professional_id, linked_at, ended_at)"
+                " VALUES (2, 1, '2026-02-01 00:00:00+00', '2026-02-02 00:00:00+00')"
+            )
+        )
+        new_id = conn.scalar(text("SELECT max(id) FROM account_links"))
+    with pytest.raises(Exception, match="(?i)unique"), engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO account_links (account_id, professional_id, linked_at)"
+                " VALUES (2, 1, '2026-02-03 00:00:00+00')"
+            )
+        )
+    engine.dispose()
+    assert [(a, p, e) for _, a, p, e in links] == [
+        (1, 1, None),
+        (1, 2, None),
+        (2, 1, None),
+        (3, 2, None),
+    ]
+    assert new_id == len(links) + 1
+    assert len(set(ids)) == 3 and all(len(i) == 36 for i in ids)
