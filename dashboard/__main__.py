@@ -41,6 +41,7 @@ FIELD_LABELS = {
     "password": "mot de passe",  # nosec B105
     "roles": "rôle",
     "code": "code médecin",
+    "specialty": "spécialité",
     "luxtrust_subject": "identité LuxTrust",
 }
 

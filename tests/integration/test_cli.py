@@ -16,7 +16,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select
 
 import dashboard.__main__ as cli_module
 from dashboard.__main__ import main
@@ -33,6 +33,7 @@ from dashboard.enrolment.model import (
     StaffRole,
     StaffUser,
 )
+from dashboard.enrolment.professionals import add_professional
 from dashboard.enrolment.staff import authenticate
 from tests import factories as f
 
@@ -225,6 +226,95 @@ def test_professionals_add_with_a_code_already_used_is_refused_cleanly(run, back
     assert rc == 1
     assert err.startswith("Erreur :")
     assert _counts(backend)["professionals"] == 1
+
+
+PROF_ARGS = {
+    "--last-name": "Weber",
+    "--first-names": "Paul",
+    "--email": "paul@cabinet.lu",
+    "--code": "01001234",
+    "--specialty": "pédiatrie",
+    "--luxtrust-subject": "lt-prof-7",
+}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        # The declaration's name rules (the names go into emails and onto staff screens).
+        ("--last-name", "Weber\u202e", "nom : Le champ « Nom » contient des caractères non"),
+        ("--last-name", "\u202eBEW", "caractères non admis"),  # right-to-left override
+        ("--first-names", "Pa\u200bul", "prénom(s) : Le champ « Prénom(s) » contient des"),
+        ("--last-name", "1234", "Le champ « Nom » doit contenir des lettres"),
+        ("--first-names", "-", "Le champ « Prénom(s) » doit contenir des lettres"),
+        ("--last-name", "W" * 201, "ne peut dépasser 200 caractères"),
+        ("--last-name", "   ", "Le champ « Nom » est obligatoire"),
+        # The code goes into a 32-character column.
+        ("--code", "0" * 40, "code médecin : Le code médecin ne peut dépasser 32 caractères"),
+        ("--code", "0" * 33, "ne peut dépasser 32 caractères"),
+        ("--code", "0100 1234", "ne peut contenir que des lettres, des chiffres"),
+        ("--code", "01\u202e001234", "ne peut contenir que des lettres, des chiffres"),
+        ("--code", "01;001234", "ne peut contenir que des lettres, des chiffres"),
+        ("--specialty", "p" * 121, "spécialité : La spécialité ne peut dépasser 120 caractères"),
+        ("--specialty", "pédiatrie\u202e", "La spécialité contient des caractères non admis"),
+        ("--luxtrust-subject", "lt prof", "L'identité LuxTrust ne peut contenir"),
+        ("--luxtrust-subject", "x" * 256, "L'identité LuxTrust ne peut dépasser 255 caractères"),
+    ],
+)
+def test_professionals_add_applies_the_declarations_rules(run, backend, option, value, expected):
+    before = _counts(backend)
+    args = {**PROF_ARGS, option: value}
+    rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+    assert rc == 1, out
+    assert out == ""
+    assert err.startswith("Erreur :")
+    assert expected in err
+    assert "Traceback" not in err
+    assert _counts(backend) == before
+
+
+def test_professionals_add_accepts_the_codes_in_use(run, backend):
+    for n, code in enumerate(["01001234", "A-1234/56.7", "z" * 32]):
+        args = {**PROF_ARGS, "--code": f"  {code} ", "--luxtrust-subject": f"lt-{n}"}
+        rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+        assert (rc, err) == (0, ""), err
+    with backend.uow() as uow:
+        assert sorted(uow.session.scalars(select(Professional.code))) == sorted(
+            ["01001234", "A-1234/56.7", "z" * 32]
+        )
+
+
+def test_professionals_add_racing_another_for_the_same_code_is_refused_cleanly(
+    run, backend, monkeypatch
+):
+    """Another process registers the same code between the check and the insert: the
+    database's unique constraint refuses the second, which gets the same French message."""
+    tracking = cli_module._backend
+    fired = []
+
+    def racing(settings):
+        be = tracking(settings)
+
+        @event.listens_for(be.engine, "before_cursor_execute")
+        def other_process_first(conn, cursor, statement, params, context, executemany):
+            if statement.lstrip().startswith("INSERT INTO professionals") and not fired:
+                fired.append(statement)
+                with backend.uow() as uow:
+                    add_professional(
+                        uow, last_name="Autre", first_names="Anne", email="a@c.lu", code="01001234"
+                    )
+
+        return be
+
+    monkeypatch.setattr(cli_module, "_backend", racing)
+    args = {**PROF_ARGS}
+    rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+    assert fired
+    assert rc == 1, out
+    assert "code médecin : Ce code médecin est déjà enregistré." in err
+    assert "Traceback" not in err
+    with backend.uow() as uow:
+        assert uow.session.scalars(select(Professional.last_name)).all() == ["Autre"]
 
 
 # --- declare (one secretary) ------------------------------------------------------------------
