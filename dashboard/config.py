@@ -16,6 +16,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
+DATABASE_SCHEMES = ("sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg")
 
 
 class ConfigurationError(RuntimeError):
@@ -127,6 +128,11 @@ class Settings:
             raise ConfigurationError("TRUSTED_PROXIES doit être un nombre positif ou nul.")
         if self.invitation_days < 1 or self.max_matricule_attempts < 1:
             raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
+        if self.database_url.partition("://")[0] not in DATABASE_SCHEMES:
+            # Another driver would fail at the first query with a traceback.
+            raise ConfigurationError(
+                "DATABASE_URL doit commencer par sqlite:/// ou postgresql:// (psycopg 3)."
+            )
         if self.smtp_url:
             parts = urlsplit(self.smtp_url)
             try:

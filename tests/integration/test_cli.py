@@ -14,9 +14,12 @@ import os
 import re
 import subprocess
 import sys
+import uuid
 
 import pytest
-from sqlalchemy import event, func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 import dashboard.__main__ as cli_module
 from dashboard.__main__ import main
@@ -24,7 +27,7 @@ from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule
 from dashboard.enrolment.bootstrap import Backend
-from dashboard.enrolment.db import make_engine
+from dashboard.enrolment.db import make_engine, normalise_url
 from dashboard.enrolment.model import (
     Enrolment,
     Event,
@@ -36,6 +39,7 @@ from dashboard.enrolment.model import (
 from dashboard.enrolment.professionals import add_professional
 from dashboard.enrolment.staff import authenticate
 from tests import factories as f
+from tests.conftest import PG_URL, free_port
 
 M1 = matricule.make("19850412", "123")
 M2 = matricule.make("19900101", "007")
@@ -315,6 +319,103 @@ def test_professionals_add_racing_another_for_the_same_code_is_refused_cleanly(
     assert "Traceback" not in err
     with backend.uow() as uow:
         assert uow.session.scalars(select(Professional.last_name)).all() == ["Autre"]
+
+
+# --- any command, when the database fails -----------------------------------------------------
+
+
+def _every_command(prof_id: int = 1) -> dict[str, list[str]]:
+    return {
+        "professionals-add": ["professionals", "add", *(x for kv in PROF_ARGS.items() for x in kv)],
+        "declare": _declare_args(prof_id),
+        "users-add": ["users", "add", "--email", "a@esante.lu", "--role", "admin"],
+        "mail-send": ["mail", "send"],
+        "expire": ["expire"],
+        "purge": ["purge"],
+        "metrics-refresh": ["metrics", "refresh"],
+    }
+
+
+def _main(capsys, monkeypatch, argv, settings):
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    capsys.readouterr()
+    rc = main(list(argv), settings=settings)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize(
+    "command", [*_every_command(), "db-upgrade", "demo", "run"], ids=lambda c: c
+)
+def test_every_command_against_an_unreachable_database_says_so_in_french(
+    capsys, monkeypatch, command
+):
+    url = f"postgresql://esante:s3cr3t-pw@127.0.0.1:{free_port()}/esante"  # nothing listens
+    argv = {
+        **_every_command(),
+        "db-upgrade": ["db", "upgrade"],
+        "demo": ["demo", "--enrolments", "1"],
+        "run": ["run", "--port", "1"],
+    }[command]
+    settings = Settings(env="test", database_url=url, smtp_url="smtp://127.0.0.1:9")
+    rc, out, err = _main(capsys, monkeypatch, argv, settings)
+    assert rc == 1
+    assert err.startswith("Erreur : la base de données est injoignable"), err
+    assert "postgresql://esante:***@127.0.0.1" in err  # where, without the password
+    assert "s3cr3t-pw" not in out + err and PASSWORD not in out + err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def schemaless_url(request, tmp_path):
+    """A database that exists but was never migrated (`db upgrade` not run)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set (PostgreSQL tests run in CI)")
+    name = f"esante_test_empty_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.parametrize("command", list(_every_command()), ids=lambda c: c)
+def test_every_command_against_a_database_without_schema_says_so_and_writes_nothing(
+    capsys, monkeypatch, schemaless_url, command
+):
+    settings = Settings(env="test", database_url=schemaless_url, smtp_url="smtp://127.0.0.1:9")
+    rc, out, err = _main(capsys, monkeypatch, _every_command()[command], settings)
+    assert rc == 1
+    assert err.startswith("Erreur : la base de données n'a pas le schéma attendu"), err
+    assert "python -m dashboard db upgrade" in err
+    assert "Traceback" not in err
+    engine = make_engine(schemaless_url)
+    try:
+        assert inspect(engine).get_table_names() == []  # nothing written, not even a table
+    finally:
+        engine.dispose()
+
+
+def test_the_real_program_against_an_unreachable_database(tmp_path):
+    env = {**os.environ, "DASHBOARD_ENV": "test"}
+    env["DATABASE_URL"] = f"postgresql://esante@127.0.0.1:{free_port()}/esante"
+    for argv in (["expire"], ["db", "upgrade"]):
+        p = subprocess.run(
+            [sys.executable, "-m", "dashboard", *argv],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 1, p.stderr
+        assert p.stderr.startswith("Erreur : la base de données est injoignable"), p.stderr
+        assert "Traceback" not in p.stderr
 
 
 # --- declare (one secretary) ------------------------------------------------------------------

@@ -307,3 +307,29 @@ def test_production_refuses_a_base_url_that_is_not_https(base_url):
 def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
     with pytest.raises(ConfigurationError, match="OIDC_ISSUER"):
         production(OIDC_ISSUER=issuer).check()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["mysql://esante@db/esante", "postgresql+asyncpg://db/esante", "nonsense", "sqlite:relative"],
+)
+def test_a_database_url_of_another_kind_is_refused(url):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"DATABASE_URL": url}).check()
+    assert str(err.value) == (
+        "DATABASE_URL doit commencer par sqlite:/// ou postgresql:// (psycopg 3)."
+    )
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////srv/esante.sqlite3",
+        "sqlite:///:memory:",
+        "postgresql://esante@db/esante",
+        "postgres://esante@db/esante",
+        "postgresql+psycopg://esante@db/esante",
+    ],
+)
+def test_sqlite_and_postgresql_urls_are_accepted(url):
+    assert Settings.from_env({"DATABASE_URL": url}).check().database_url == url
