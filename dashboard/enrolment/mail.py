@@ -22,13 +22,14 @@ import socket
 import ssl
 import threading
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import Update, literal_column, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -82,9 +83,12 @@ def seal(secret_key: str, value: str) -> str:
     return _fernet(secret_key).encrypt(value.encode()).decode()
 
 
-def unseal(secret_key: str, value: str) -> str | None:
+def unseal(secret_key: str, value: str, fallbacks: Sequence[str] = ()) -> str | None:
+    """The sealed value, opened with the current key or, during a key rotation, with one of
+    the previous ones (SECRET_KEY_FALLBACKS); None if none of them sealed it."""
+    keys = MultiFernet([_fernet(key) for key in (secret_key, *fallbacks)])
     try:
-        return _fernet(secret_key).decrypt(value.encode()).decode()
+        return keys.decrypt(value.encode()).decode()
     except InvalidToken:
         return None
 
@@ -140,10 +144,12 @@ class RenderedEmail:
 def render(row: OutboxEmail, settings: Settings) -> RenderedEmail:
     ctx = dict(row.context or {})
     sealed = ctx.pop("sealed_link", None)
-    ctx["link"] = unseal(settings.secret_key, sealed) if sealed else None
+    ctx["link"] = (
+        unseal(settings.secret_key, sealed, settings.secret_key_fallbacks) if sealed else None
+    )
     if sealed and ctx["link"] is None:
         # Another SECRET_KEY sealed it: never send an invitation without its link.
-        raise ValueError("the sealed link cannot be opened with this SECRET_KEY")
+        raise ValueError("the sealed link cannot be opened with SECRET_KEY or its fallbacks")
     ctx.setdefault("portal_url", "https://www.esante.lu")
     lang = row.language if (TEMPLATE_DIR / f"{row.template}.{row.language}.txt").exists() else "fr"
     text = _env.get_template(f"{row.template}.{lang}.txt").render(**ctx)
@@ -432,7 +438,9 @@ def mailbox(uow: UnitOfWork, limit: int = 50) -> list[MailboxMessage]:
                 row.recipient,
                 rendered.subject,
                 rendered.text,
-                unseal(uow.settings.secret_key, sealed) if sealed else None,
+                unseal(uow.settings.secret_key, sealed, uow.settings.secret_key_fallbacks)
+                if sealed
+                else None,
                 row.created_at.strftime("%d/%m/%Y %H:%M"),
                 row.status,
             )
