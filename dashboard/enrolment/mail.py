@@ -53,6 +53,7 @@ TEMPLATES = (
     "professional_locked",
 )
 MAX_ATTEMPTS = 12
+BATCH = 50  # rows one deliver_due run sends at most
 # A row is leased just before its send: a dispatcher that dies holds back that row only,
 # and only this long.
 LEASE = dt.timedelta(seconds=45)
@@ -279,6 +280,10 @@ class DeliveryReport:
     # outcome is that one's to record.
     lost: int = 0
 
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.lost
+
 
 def backoff(attempts: int) -> dt.timedelta:
     """30 s, 1 min, 2 min, ... capped at one hour."""
@@ -355,7 +360,7 @@ def deliver_due(
     transport: Transport,
     *,
     clock=utcnow,
-    batch: int = 50,
+    batch: int = BATCH,
     stop: threading.Event | None = None,
 ) -> DeliveryReport:
     """Send up to `batch` due rows, one at a time in their turn; a failure is retried later

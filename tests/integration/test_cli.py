@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 import uuid
 
 import pytest
@@ -25,7 +26,7 @@ import dashboard.__main__ as cli_module
 from dashboard.__main__ import main
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule
+from dashboard.enrolment import mail, matricule
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine, normalise_url
 from dashboard.enrolment.model import (
@@ -985,3 +986,31 @@ def test_python_dash_m_dashboard_end_to_end(tmp_path):
         assert _counts(backend)["staff"] == 1
     finally:
         backend.dispose()
+
+
+def test_mail_send_loop_sends_a_backlog_without_pausing_between_full_batches(
+    settings, backend, smtp_server
+):
+    """A full batch means more is due: the loop goes on at once, and pauses for --interval
+    (an hour here) only once the outbox has nothing due."""
+    with backend.uow() as uow:
+        for n in range(120):
+            mail.queue(uow, "approved", f"s{n}@example.lu", {"first_names": "A", "last_name": "B"})
+        uow.commit()
+    transport = mail.SmtpTransport.from_url(smtp_server.url)
+    stop, reports = threading.Event(), []
+
+    def on_report(report):
+        reports.append(report.sent)
+        if sum(reports) >= 120:
+            stop.set()
+
+    loop = threading.Thread(
+        target=cli_module._mail_loop, args=(backend, transport, 3600, stop, on_report)
+    )
+    loop.start()
+    loop.join(timeout=120)
+    stop.set()
+    loop.join(timeout=10)
+    assert reports == [mail.BATCH, mail.BATCH, 120 - 2 * mail.BATCH]
+    assert len(smtp_server.inbox.wait_for(120)) == 120
