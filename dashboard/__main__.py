@@ -270,13 +270,13 @@ def cmd_mail_send(args, settings: Settings) -> int:
         _print_report(report)
         return 0 if not report.failed else 1
     stop = threading.Event()
-    with _stopped_by_signals(stop):
+    with _StopOnSignals(stop):
         _mail_loop(backend, transport, args.interval, stop, on_report=_print_report)
     print("Arrêt de l'envoi du courrier.", flush=True)
     return 0
 
 
-class _stopped_by_signals:
+class _StopOnSignals:
     """SIGTERM and Ctrl-C set `stop`: the mail being sent is sent and recorded, then the
     loop ends (a send gives up after mail.SEND_DEADLINE)."""
 

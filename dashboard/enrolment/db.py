@@ -70,7 +70,7 @@ def is_postgresql(engine: Engine) -> bool:
 
 # PostgreSQL's SQLSTATEs for an object the statement expects and the schema lacks.
 _MISSING_OBJECT_STATES = {"42P01", "42703", "3F000", "42883"}
-_SQLITE_MISSING_OBJECT = re.compile(r"no such (table|column|function)")
+_SQLITE_MISSING_OBJECT = re.compile(r"no such (table|column|index|function)")
 
 
 def failure_kind(exc: sa_exc.SQLAlchemyError) -> str:

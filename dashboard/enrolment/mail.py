@@ -248,6 +248,8 @@ class SmtpTransport:
         timer.start()
         try:
             client.connect(self.host, self.port)
+            if expired.is_set():  # the deadline passed while connecting: no socket to shut then
+                give_up()
             if self.starttls:
                 client.starttls(context=_tls_context())
             if self.username:
