@@ -5,6 +5,7 @@
     python -m benchmarks explain --database URL [queue|case|metrics|…]   (SQL and plans)
     python -m benchmarks candidates --database URL [--drop]   (candidate indexes, by hand)
     python -m benchmarks rollup --database URL        (pre-aggregated metrics: a probe)
+    python -m benchmarks mail [--messages N] [--dispatchers D] [--json]   (outbox drain)
     python -m benchmarks report FILE.jsonl …           (a Markdown table of runs)
     python -m benchmarks drop --database URL          (bench* PostgreSQL databases only)
 
@@ -46,7 +47,8 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = "run"
-    if argv and argv[0] in ("generate", "run", "drop", "explain", "candidates", "rollup", "report"):
+    commands = ("generate", "run", "drop", "explain", "candidates", "rollup", "report", "mail")
+    if argv and argv[0] in commands:
         command = argv.pop(0)
     parser = argparse.ArgumentParser(prog="python -m benchmarks " + command)
     if command == "generate":
@@ -72,6 +74,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import rollup
 
         return rollup.main(argv)
+    if command == "mail":
+        from benchmarks import mail
+
+        return mail.main(argv)
     if command == "candidates":
         from benchmarks import candidates
 

@@ -10,13 +10,18 @@ import argparse
 import csv
 import getpass
 import os
+import signal
 import sys
 import threading
-import time
+
+from alembic.util import CommandError as MigrationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from dashboard.config import ConfigurationError, Settings
 from dashboard.enrolment import declarations, demo, housekeeping, kernel, mail, rollup
 from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.db import failure_kind
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.enrolment.professionals import active_name, add_professional
 from dashboard.enrolment.staff import ROLES, add_user
@@ -41,6 +46,7 @@ FIELD_LABELS = {
     "password": "mot de passe",  # nosec B105
     "roles": "rôle",
     "code": "code médecin",
+    "specialty": "spécialité",
     "luxtrust_subject": "identité LuxTrust",
 }
 
@@ -242,6 +248,13 @@ def cmd_users_add(args, settings: Settings) -> int:
     return 0
 
 
+def _print_report(report: mail.DeliveryReport) -> None:
+    print(
+        f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; abandonnés : {report.failed}.",
+        flush=True,
+    )
+
+
 def cmd_mail_send(args, settings: Settings) -> int:
     backend = _backend(settings)
     transport = mail.transport_from_settings(settings)
@@ -250,16 +263,74 @@ def cmd_mail_send(args, settings: Settings) -> int:
             "SMTP_URL n'est pas défini : le courrier reste dans la boîte de "
             "développement (/dev/mailbox)."
         )
-    while True:
+    if not args.loop:
         report = backend.deliver_mail(transport)
-        print(
-            f"Envoyés : {report.sent} ; à réessayer : {report.retried} ; "
-            f"abandonnés : {report.failed}.",
-            flush=True,
-        )
-        if not args.loop:
-            return 0 if not report.failed else 1
-        time.sleep(args.interval)
+        _print_report(report)
+        return 0 if not report.failed else 1
+    stop = threading.Event()
+    with _StopOnSignals(stop):
+        _mail_loop(backend, transport, args.interval, stop, on_report=_print_report)
+    print("Arrêt de l'envoi du courrier.", flush=True)
+    return 0
+
+
+class _StopOnSignals:
+    """SIGTERM and Ctrl-C set `stop`: the mail being sent is sent and recorded, then the
+    loop ends (a send gives up after mail.SEND_DEADLINE)."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, stop: threading.Event):
+        self.stop, self.previous = stop, {}
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self.previous[sig] = signal.signal(sig, lambda _sig, _frame: self.stop.set())
+        return self
+
+    def __exit__(self, *exc):
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+
+
+MAX_PAUSE = 60.0  # seconds between two tries while the database or the relay is down
+
+
+def _mail_loop(
+    backend: Backend,
+    transport: mail.Transport | None,
+    interval: float,
+    stop: threading.Event,
+    on_report=None,
+) -> None:
+    """Deliver due mail until `stop` is set, pausing `interval` seconds whenever a run did
+    not fill its batch. A failure (the database gone, a bug) is said on stderr without
+    personal data, and tried again after a pause that doubles up to MAX_PAUSE; the outbox
+    keeps the mail meanwhile."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            report = backend.deliver_mail(transport, stop=stop)
+        except Exception as exc:
+            failures += 1
+            pause = min(interval * 2**failures, max(interval, MAX_PAUSE))
+            cause = (
+                _database_problem(exc, backend.settings)
+                if isinstance(exc, SQLAlchemyError)
+                else f"erreur inattendue ({type(exc).__name__})"
+            )
+            print(
+                f"Envoi du courrier interrompu : {cause} ; nouvel essai dans {pause:g} s.",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            # A full batch: more is due, go on at once (a backlog drains at full speed).
+            failures, pause = 0, 0 if report.handled >= mail.BATCH else interval
+            if on_report is not None:
+                on_report(report)
+        stop.wait(pause)
 
 
 def cmd_expire(args, settings: Settings) -> int:
@@ -294,15 +365,6 @@ def cmd_metrics_refresh(args, settings: Settings) -> int:
     return 0
 
 
-def _mail_loop(backend: Backend, interval: float) -> None:
-    while True:
-        try:
-            backend.deliver_mail()
-        except Exception as exc:  # keep the loop alive; the outbox keeps the mail
-            print(f"Envoi du courrier : {exc}", file=sys.stderr)
-        time.sleep(interval)
-
-
 def cmd_run(args, settings: Settings) -> int:
     from dashboard.app import create_app
 
@@ -316,7 +378,10 @@ def cmd_run(args, settings: Settings) -> int:
         _print_demo(demo.load(backend))
     app = create_app(settings, backend=backend)
     if settings.smtp_url:
-        threading.Thread(target=_mail_loop, args=(backend, 5.0), daemon=True).start()
+        transport = mail.transport_from_settings(settings)
+        threading.Thread(
+            target=_mail_loop, args=(backend, transport, 5.0, threading.Event()), daemon=True
+        ).start()
     url = f"http://{args.host}:{args.port}/"
     print(f"\nL'application est prête : ouvrez {url}\n", flush=True)
     app.run(host=args.host, port=args.port, debug=False)
@@ -398,6 +463,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _where(settings: Settings) -> str:
+    try:
+        return make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: say nothing of it (it may hold a password)
+        return "DATABASE_URL"
+
+
+def _database_problem(exc: SQLAlchemyError, settings: Settings) -> str:
+    """The cause of a database error in French: no SQL, no values (personal data), no
+    password."""
+    kind = failure_kind(exc)
+    if kind == "unreachable":
+        return (
+            f"la base de données est injoignable ({_where(settings)}) : vérifiez DATABASE_URL "
+            "et que le serveur répond"
+        )
+    if kind == "schema":
+        return (
+            f"la base de données n'a pas le schéma attendu ({_where(settings)}) : lancez "
+            "d'abord « python -m dashboard db upgrade »"
+        )
+    if kind == "integrity":
+        return "la base de données a refusé l'écriture (donnée déjà enregistrée ou liée)"
+    if kind == "data":
+        return "une valeur ne convient pas à la base de données (trop longue ?)"
+    if kind == "url":
+        return (
+            "DATABASE_URL n'est pas une adresse de base de données utilisable "
+            "(sqlite:///chemin ou postgresql://utilisateur@hôte/base)"
+        )
+    return f"la base de données a signalé une erreur ({type(exc).__name__})"
+
+
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -408,6 +506,17 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
         return 1
     except DomainError as exc:
         print(f"Erreur : {exc.message}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        # The transaction under way was rolled back by its unit of work.
+        problem = _database_problem(exc, settings)
+        print(f"Erreur : {problem} ; l'opération en cours a été annulée.", file=sys.stderr)
+        return 1
+    except MigrationError as exc:
+        print(
+            f"Erreur : le schéma de la base ne correspond pas à cette version ({exc}).",
+            file=sys.stderr,
+        )
         return 1
 
 

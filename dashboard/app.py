@@ -49,6 +49,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     server = flask.Flask(__name__)
     server.config.update(
         SECRET_KEY=settings.secret_key,
+        SECRET_KEY_FALLBACKS=list(settings.secret_key_fallbacks),  # a rotation (Flask ≥ 3.1.1)
         SESSION_COOKIE_NAME="esante_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -151,6 +151,9 @@ class Settings:
     env: str = "development"
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = DEVELOPMENT_SECRET_KEY
+    # The previous keys during a rotation: still accepted (sessions, CSRF tokens, sealed
+    # links), never used to sign or seal anything new.
+    secret_key_fallbacks: tuple[str, ...] = ()
     base_url: str = "http://127.0.0.1:8050"
     smtp_url: str | None = None
     mail_from: str = "Agence eSanté <no-reply@esante.lu>"
@@ -209,6 +212,9 @@ class Settings:
             env=env.get("DASHBOARD_ENV", defaults.env),
             database_url=env.get("DATABASE_URL") or defaults.database_url,
             secret_key=env.get("SECRET_KEY") or defaults.secret_key,
+            secret_key_fallbacks=tuple(
+                key.strip() for key in env.get("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()
+            ),
             base_url=(env.get("BASE_URL") or defaults.base_url).rstrip("/"),
             smtp_url=env.get("SMTP_URL") or None,
             mail_from=env.get("MAIL_FROM") or defaults.mail_from,
@@ -329,6 +335,7 @@ class Settings:
             problems = []
             if self.secret_key == DEVELOPMENT_SECRET_KEY or len(self.secret_key) < 32:
                 problems.append("SECRET_KEY doit être défini (au moins 32 caractères aléatoires)")
+            problems += _fallback_problems(self.secret_key, self.secret_key_fallbacks)
             if self.uses_simulator:
                 problems.append("OIDC_ISSUER doit désigner le fournisseur réel, pas le simulateur")
             elif self.oidc_client_secret == SIMULATOR_CLIENT_SECRET:
@@ -474,6 +481,18 @@ def _is_mail_address(value: str) -> bool:
         and bool(addresses[0].username)
         and bool(addresses[0].domain)
     )
+
+
+def _fallback_problems(secret_key: str, fallbacks: tuple[str, ...]) -> list[str]:
+    # A fallback signs nothing new but still opens sessions: it must be as strong as a key.
+    problems = []
+    if DEVELOPMENT_SECRET_KEY in fallbacks:
+        problems.append("SECRET_KEY_FALLBACKS ne peut contenir la clé de développement")
+    elif any(len(key) < 32 for key in fallbacks):
+        problems.append("SECRET_KEY_FALLBACKS : chaque clé doit compter au moins 32 caractères")
+    if secret_key in fallbacks:
+        problems.append("SECRET_KEY_FALLBACKS ne doit pas contenir SECRET_KEY (la clé courante)")
+    return problems
 
 
 def _is_https(url: str | None) -> bool:

@@ -50,6 +50,9 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
     server.config.update(
         WTF_CSRF_TIME_LIMIT=None,  # valid as long as the session: a page may stay open long
         WTF_CSRF_SSL_STRICT=False,  # the Origin check below does this job, for HTTP too
+        # Pages opened before a key rotation keep their token: itsdangerous tries every key
+        # of the list and signs with the last one.
+        WTF_CSRF_SECRET_KEY=[*settings.secret_key_fallbacks, settings.secret_key],
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
         # A Redis outage must not take logins down: count in memory meanwhile.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -37,11 +38,15 @@ class Backend:
         schema.upgrade(self.settings.database_url)
         return was_empty
 
-    def deliver_mail(self, transport: mail.Transport | None = None) -> mail.DeliveryReport:
+    def deliver_mail(
+        self, transport: mail.Transport | None = None, *, stop: threading.Event | None = None
+    ) -> mail.DeliveryReport:
         transport = transport or mail.transport_from_settings(self.settings)
         if transport is None:
             return mail.DeliveryReport()
-        return mail.deliver_due(self.session_factory, self.settings, transport, clock=self.clock)
+        return mail.deliver_due(
+            self.session_factory, self.settings, transport, clock=self.clock, stop=stop
+        )
 
     def dispose(self) -> None:
         self.engine.dispose()

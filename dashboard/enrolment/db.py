@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -60,3 +62,28 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+
+
+# PostgreSQL's SQLSTATEs for an object the statement expects and the schema lacks.
+_MISSING_OBJECT_STATES = {"42P01", "42703", "3F000", "42883"}
+_SQLITE_MISSING_OBJECT = re.compile(r"no such (table|column|index|function)")
+
+
+def failure_kind(exc: sa_exc.SQLAlchemyError) -> str:
+    """What went wrong, for a person to act on: "url" (DATABASE_URL unusable), "schema"
+    (not migrated, or an older schema), "integrity", "data" (a value the column refuses),
+    "unreachable" (no connection, or the server gave up on it) or "other"."""
+    if isinstance(exc, sa_exc.ArgumentError):
+        return "url"
+    if isinstance(exc, sa_exc.IntegrityError):
+        return "integrity"
+    if isinstance(exc, sa_exc.DataError):
+        return "data"
+    orig = getattr(exc, "orig", None)
+    if getattr(orig, "sqlstate", None) in _MISSING_OBJECT_STATES or (
+        isinstance(exc, sa_exc.OperationalError) and _SQLITE_MISSING_OBJECT.match(str(orig))
+    ):
+        return "schema"
+    if isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)):
+        return "unreachable"
+    return "other"

@@ -1,28 +1,37 @@
 """Email: the transactional outbox, its templates, and delivery over SMTP.
 
 `queue()` writes an outbox row inside the caller's unit of work, so a mail exists if and
-only if its state change committed. `deliver_due()` sends due rows: each row is leased
-with a compare-and-set update (and `FOR UPDATE SKIP LOCKED` on PostgreSQL), so several
-dispatcher processes never send the same row at once; failures back off and retry.
+only if its state change committed. `deliver_due()` sends due rows one at a time, each in
+its turn (`turn_at`: mail people wait for now before retries of old failures, and no retry
+starves). A row is leased just before its send, for a short LEASE, to one dispatcher run
+(`lease_owner`; one statement with `FOR UPDATE SKIP LOCKED` on PostgreSQL), and only that
+run may record the outcome: several dispatchers never send the same row, and one that dies
+holds back only the row it was sending, for LEASE. Failures back off and retry.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
+import functools
 import hashlib
 import logging
 import smtplib
+import socket
 import ssl
+import threading
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from sqlalchemy import or_, select, update
+from sqlalchemy import Update, literal_column, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from dashboard.config import DATA_DIR, Settings
@@ -44,7 +53,16 @@ TEMPLATES = (
     "professional_locked",
 )
 MAX_ATTEMPTS = 12
-LEASE = dt.timedelta(minutes=5)
+BATCH = 50  # rows one deliver_due run sends at most
+# A row is leased just before its send: a dispatcher that dies holds back that row only,
+# and only this long.
+LEASE = dt.timedelta(seconds=45)
+# One send (connection, TLS, the message) gives up after this many seconds, well within
+# its lease, so that no lease runs out while its holder is still sending.
+SEND_DEADLINE = 20.0
+# A retry takes its turn this long after it became due: mail queued in the meantime goes
+# first, mail queued later waits behind it (so no retry waits for ever).
+RETRY_YIELD = dt.timedelta(minutes=10)
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
@@ -66,9 +84,12 @@ def seal(secret_key: str, value: str) -> str:
     return _fernet(secret_key).encrypt(value.encode()).decode()
 
 
-def unseal(secret_key: str, value: str) -> str | None:
+def unseal(secret_key: str, value: str, fallbacks: Sequence[str] = ()) -> str | None:
+    """The sealed value, opened with the current key or, during a key rotation, with one of
+    the previous ones (SECRET_KEY_FALLBACKS); None if none of them sealed it."""
+    keys = MultiFernet([_fernet(key) for key in (secret_key, *fallbacks)])
     try:
-        return _fernet(secret_key).decrypt(value.encode()).decode()
+        return keys.decrypt(value.encode()).decode()
     except InvalidToken:
         return None
 
@@ -104,6 +125,7 @@ def queue(
         status="pending",
         attempts=0,
         next_attempt_at=now,
+        turn_at=now,
         created_at=now,
     )
     uow.session.add(row)
@@ -123,10 +145,12 @@ class RenderedEmail:
 def render(row: OutboxEmail, settings: Settings) -> RenderedEmail:
     ctx = dict(row.context or {})
     sealed = ctx.pop("sealed_link", None)
-    ctx["link"] = unseal(settings.secret_key, sealed) if sealed else None
+    ctx["link"] = (
+        unseal(settings.secret_key, sealed, settings.secret_key_fallbacks) if sealed else None
+    )
     if sealed and ctx["link"] is None:
         # Another SECRET_KEY sealed it: never send an invitation without its link.
-        raise ValueError("the sealed link cannot be opened with this SECRET_KEY")
+        raise ValueError("the sealed link cannot be opened with SECRET_KEY or its fallbacks")
     ctx.setdefault("portal_url", "https://www.esante.lu")
     lang = row.language if (TEMPLATE_DIR / f"{row.template}.{row.language}.txt").exists() else "fr"
     text = _env.get_template(f"{row.template}.{lang}.txt").render(**ctx)
@@ -160,9 +184,18 @@ class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Built once: loading the system's certificates took 60–100 ms, longer than a send.
+    return ssl.create_default_context()
+
+
 @dataclass(frozen=True)
 class SmtpTransport:
-    """SMTP from a URL: smtp://[user:password@]host[:port][?starttls=1], or smtps://."""
+    """SMTP from a URL: smtp://[user:password@]host[:port][?starttls=1], or smtps://.
+
+    `timeout` bounds each network operation; `deadline` the whole send, however slowly a
+    relay trickles its answers."""
 
     host: str
     port: int
@@ -171,6 +204,7 @@ class SmtpTransport:
     starttls: bool = False
     implicit_tls: bool = False
     timeout: float = 10.0
+    deadline: float = SEND_DEADLINE
 
     @classmethod
     def from_url(cls, url: str) -> SmtpTransport:
@@ -195,17 +229,45 @@ class SmtpTransport:
         )
 
     def send(self, message: EmailMessage) -> None:
-        context = ssl.create_default_context()
         if self.implicit_tls:
-            client = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+            client = smtplib.SMTP_SSL(timeout=self.timeout, context=_tls_context())
         else:
-            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-        with client:
+            client = smtplib.SMTP(timeout=self.timeout)
+        expired = threading.Event()
+
+        def give_up() -> None:
+            # Wakes the blocked read or write at once (closing alone would not).
+            expired.set()
+            sock = client.sock
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+        timer = threading.Timer(self.deadline, give_up)
+        timer.daemon = True
+        timer.start()
+        try:
+            client.connect(self.host, self.port)
+            if expired.is_set():  # the deadline passed while connecting: no socket to shut then
+                give_up()
             if self.starttls:
-                client.starttls(context=context)
+                client.starttls(context=_tls_context())
             if self.username:
                 client.login(self.username, self.password or "")
             client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            if expired.is_set():
+                raise TimeoutError(
+                    f"envoi abandonné : délai de {self.deadline:g} s dépassé"
+                ) from exc
+            raise
+        else:
+            # Accepted: a relay that drops the connection at QUIT changes nothing to that.
+            with contextlib.suppress(OSError, smtplib.SMTPException):
+                client.quit()
+        finally:
+            timer.cancel()
+            client.close()
 
 
 # --- delivery --------------------------------------------------------------------------------
@@ -216,6 +278,13 @@ class DeliveryReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+    # Rows whose lease ran out during their send and that another dispatcher took: their
+    # outcome is that one's to record.
+    lost: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed + self.lost
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -223,34 +292,68 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def _lease_due(session: Session, now: dt.datetime, batch: int) -> list[int]:
+def lease_statement(now: dt.datetime, owner: str) -> Update:
+    """Lease the next due row, in turn, to `owner`; returns the row, or nothing.
+
+    One statement, reading the partial index ix_outbox_turn in turn order: on PostgreSQL the
+    inner select locks the row (SKIP LOCKED passes over one another dispatcher is taking);
+    on SQLite the statement runs alone. Either way the update checks the conditions again."""
     due = (
-        select(OutboxEmail.id)
-        .where(
-            OutboxEmail.status == "pending",
-            OutboxEmail.next_attempt_at <= now,
-            or_(OutboxEmail.lease_until.is_(None), OutboxEmail.lease_until < now),
-        )
-        .order_by(OutboxEmail.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+        # Written out, not bound: the planners must see the partial index's own condition.
+        OutboxEmail.status == literal_column("'pending'"),
+        OutboxEmail.next_attempt_at <= now,
+        or_(OutboxEmail.lease_until.is_(None), OutboxEmail.lease_until < now),
     )
-    leased = []
-    for row_id in session.scalars(due).all():
-        # Compare-and-set: only one dispatcher wins the row even where SKIP LOCKED is absent.
+    next_in_turn = (
+        select(OutboxEmail.id)
+        .where(*due)
+        .order_by(OutboxEmail.turn_at, OutboxEmail.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        # SQLite, without statistics, would rather sort every due row by turn each time.
+        .with_hint(OutboxEmail, "INDEXED BY ix_outbox_turn", "sqlite")
+        .scalar_subquery()
+    )
+    return (
+        update(OutboxEmail)
+        .where(OutboxEmail.id == next_in_turn, *due)
+        .values(lease_owner=owner, lease_until=now + LEASE)
+        .returning(OutboxEmail)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _lease_next(
+    session_factory: sessionmaker[Session], now: dt.datetime, owner: str
+) -> OutboxEmail | None:
+    with session_factory() as session:
+        row = session.scalars(lease_statement(now, owner)).one_or_none()
+        session.commit()
+        return row
+
+
+def _record(session_factory: sessionmaker[Session], row: OutboxEmail, owner: str, **values) -> bool:
+    """Record the outcome of the row's send, if `owner` still holds its lease."""
+    with session_factory() as session:
         won = session.execute(
             update(OutboxEmail)
             .where(
-                OutboxEmail.id == row_id,
+                OutboxEmail.id == row.id,
+                OutboxEmail.lease_owner == owner,
                 OutboxEmail.status == "pending",
-                or_(OutboxEmail.lease_until.is_(None), OutboxEmail.lease_until < now),
             )
-            .values(lease_until=now + LEASE)
+            .values(lease_owner=None, lease_until=None, attempts=row.attempts + 1, **values)
+            .execution_options(synchronize_session=False)
         ).rowcount
-        if won:
-            leased.append(row_id)
-    session.commit()
-    return leased
+        session.commit()
+    return bool(won)
+
+
+def _error_text(exc: Exception, row: OutboxEmail) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    if row.recipient:  # relays quote the address they refuse: keep it out of the row
+        text = text.replace(row.recipient, "<destinataire>")
+    return text[:2000]
 
 
 def deliver_due(
@@ -259,39 +362,53 @@ def deliver_due(
     transport: Transport,
     *,
     clock=utcnow,
-    batch: int = 50,
+    batch: int = BATCH,
+    stop: threading.Event | None = None,
 ) -> DeliveryReport:
-    """Send every due outbox row once; a failure is retried later with back-off."""
+    """Send up to `batch` due rows, one at a time in their turn; a failure is retried later
+    with back-off. `stop` (when set) ends the run after the row being sent."""
     report = DeliveryReport()
-    with session_factory() as session:
-        leased = _lease_due(session, clock(), batch)
-    for row_id in leased:
-        with session_factory() as session:
-            row = session.get(OutboxEmail, row_id)
-            try:
-                transport.send(build_message(row, settings))
-            except Exception as exc:  # any transport error: keep the row, retry later
-                row.attempts += 1
-                row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-                row.lease_until = None
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.status = "failed"
-                    report.failed += 1
-                else:
-                    row.next_attempt_at = clock() + backoff(row.attempts)
-                    report.retried += 1
-                log.warning("mail %s not delivered: %s", row.id, row.last_error)
+    owner = uuid.uuid4().hex  # this run's lease token
+    for _ in range(batch):
+        if stop is not None and stop.is_set():
+            break
+        row = _lease_next(session_factory, clock(), owner)
+        if row is None:
+            break
+        try:
+            transport.send(build_message(row, settings))
+        except Exception as exc:  # any transport error: keep the row, retry later
+            attempts = row.attempts + 1
+            if attempts >= MAX_ATTEMPTS:
+                outcome, values = "failed", {"status": "failed"}
             else:
-                row.attempts += 1
-                row.status = "sent"
-                row.sent_at = clock()
-                row.lease_until = None
-                row.last_error = None
+                due = clock() + backoff(attempts)
+                outcome = "retried"
+                values = {"next_attempt_at": due, "turn_at": due + RETRY_YIELD}
+            recorded = _record(
+                session_factory, row, owner, last_error=_error_text(exc, row), **values
+            )
+            # No personal data in logs: the row's id and the kind of error only.
+            log.warning("mail %s not delivered (%s)", row.id, type(exc).__name__)
+        else:
+            context = row.context
+            if context and "sealed_link" in context:
                 # The link is not needed once sent: do not keep it, even sealed.
-                if row.context and "sealed_link" in row.context:
-                    row.context = {k: v for k, v in row.context.items() if k != "sealed_link"}
-                report.sent += 1
-            session.commit()
+                context = {k: v for k, v in context.items() if k != "sealed_link"}
+            outcome = "sent"
+            recorded = _record(
+                session_factory,
+                row,
+                owner,
+                status="sent",
+                sent_at=clock(),
+                last_error=None,
+                context=context,
+            )
+        if not recorded:
+            outcome = "lost"
+            log.warning("mail %s: lease lost during the send, left to its new holder", row.id)
+        setattr(report, outcome, getattr(report, outcome) + 1)
     return report
 
 
@@ -328,7 +445,9 @@ def mailbox(uow: UnitOfWork, limit: int = 50) -> list[MailboxMessage]:
                 row.recipient,
                 rendered.subject,
                 rendered.text,
-                unseal(uow.settings.secret_key, sealed) if sealed else None,
+                unseal(uow.settings.secret_key, sealed, uow.settings.secret_key_fallbacks)
+                if sealed
+                else None,
                 row.created_at.strftime("%d/%m/%Y %H:%M"),
                 row.status,
             )

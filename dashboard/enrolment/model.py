@@ -425,11 +425,26 @@ class OutboxEmail(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # The dispatcher run holding the lease: only it may record how the sending went.
+    lease_owner: Mapped[str | None] = mapped_column(String(32))
+    # The row's place in the queue: when it is due, later by mail.RETRY_YIELD for a retry,
+    # so that mail people wait for now goes first and yet no retry waits forever.
+    turn_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        # The dispatchers take the next pending row in turn order (migration 0010).
+        Index(
+            "ix_outbox_turn",
+            "turn_at",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
 
 # --- metrics rollups (dashboard.enrolment.rollup) ---------------------------------------------

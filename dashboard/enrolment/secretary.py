@@ -222,12 +222,12 @@ def verify_matricule(
         move(uow, enrolment, lc.MATRICULE_VERIFIED, "matricule_verified", actor)
         uow.commit()
         return MatriculeResult(True, max_attempts - enrolment.wrong_matricule_count)
-    digest = _wrong_matricule_digest(uow, value)
-    if enrolment.last_wrong_matricule and hmac.compare_digest(
-        digest, enrolment.last_wrong_matricule
+    if enrolment.last_wrong_matricule and any(
+        hmac.compare_digest(digest, enrolment.last_wrong_matricule)
+        for digest in _wrong_matricule_digests(uow, value)
     ):
         return _mismatch(max_attempts - enrolment.wrong_matricule_count)
-    enrolment.last_wrong_matricule = digest
+    enrolment.last_wrong_matricule = _wrong_matricule_digests(uow, value)[0]
     enrolment.wrong_matricule_count += 1
     left = max_attempts - enrolment.wrong_matricule_count
     if left <= 0:
@@ -268,10 +268,12 @@ def _mismatch(left: int) -> MatriculeResult:
     )
 
 
-def _wrong_matricule_digest(uow: UnitOfWork, value: str) -> str:
-    # Keyed: thirteen digits of which eight are a birth date are easily enumerated.
-    key = uow.settings.secret_key.encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+def _wrong_matricule_digests(uow: UnitOfWork, value: str) -> list[str]:
+    """The value's digest under SECRET_KEY (stored), then under each previous key: during a
+    key rotation a replay still costs nothing. Keyed: thirteen digits of which eight are a
+    birth date are easily enumerated."""
+    keys = (uow.settings.secret_key, *uow.settings.secret_key_fallbacks)
+    return [hmac.new(k.encode(), value.encode(), hashlib.sha256).hexdigest() for k in keys]
 
 
 # --- LuxTrust ------------------------------------------------------------------------------------

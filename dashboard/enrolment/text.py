@@ -12,6 +12,7 @@ import unicodedata
 
 from dashboard.i18n import gettext as _
 
+NAME_MAX = 200  # the name columns' length
 REPLACEMENT = "\ufffd"  # what a mangled byte or a lone surrogate arrives as
 _KEPT_IN_NOTES = frozenset("\n\t")
 # A NUL byte or a lone surrogate; one regular-expression scan per string (callback bodies
@@ -31,6 +32,28 @@ def forbidden(char: str, *, multiline: bool = False) -> bool:
 
 def has_forbidden(text: str | None, *, multiline: bool = False) -> bool:
     return any(forbidden(c, multiline=multiline) for c in text or "")
+
+
+def clean_name(value: str | None, field_name: str, label: str, errors: dict) -> str:
+    """A person's name as typed, spaces folded; a problem goes into `errors[field_name]`.
+
+    The one rule for every name that is stored and mailed (a declared secretary, a
+    professional): present, at most NAME_MAX characters, nothing invisible or controlling
+    (a right-to-left override would reorder an email's text), and some letters."""
+    text = " ".join((value or "").split())
+    if not text:
+        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
+    elif len(text) > NAME_MAX:
+        errors[field_name] = _(
+            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
+        )
+    elif has_forbidden(text):
+        errors[field_name] = _(
+            "Le champ « {label} » contient des caractères non admis.", label=label
+        )
+    elif not any(c.isalpha() for c in text):
+        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
+    return text
 
 
 def searchable(text: str | None, limit: int = 200) -> str:
@@ -58,29 +81,10 @@ def scrub(value):
 
 # --- the fields of a declaration (and of a staff or professional record) ---------------------
 
-NAME_MAX = 200
 EMAIL_RE = re.compile(
     r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9-]+)+$"
 )
 PHONE_RE = re.compile(r"^\+?[0-9 ./()-]{6,20}$")
-
-
-def clean_name(value: str | None, field_name: str, label: str, errors: dict) -> str:
-    """A name with its spaces folded; a French message in `errors[field_name]` if refused."""
-    text = " ".join((value or "").split())
-    if not text:
-        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
-    elif len(text) > NAME_MAX:
-        errors[field_name] = _(
-            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
-        )
-    elif has_forbidden(text):
-        errors[field_name] = _(
-            "Le champ « {label} » contient des caractères non admis.", label=label
-        )
-    elif not any(c.isalpha() for c in text):
-        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
-    return text
 
 
 def clean_email(value: str | None, errors: dict, field_name: str = "email") -> str:

@@ -1,7 +1,7 @@
 """accounts in the identity platform: directory ids, links with an end, provisioning outbox
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-02
 
 - `secretary_accounts.directory_id`: a random, stable, non-personal name for the account in
@@ -18,7 +18,7 @@ from alembic import op
 from dashboard.enrolment.model import UTCDateTime
 
 revision = "0012"
-down_revision = "0007"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

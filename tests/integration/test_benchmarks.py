@@ -165,3 +165,21 @@ def test_the_default_sqlite_database_has_a_folder_in_a_fresh_clone(tmp_path, mon
     url = cli.default_url(10_000)
     assert (tmp_path / "results").is_dir()
     assert url == f"sqlite:///{tmp_path / 'results' / 'bench-10000.sqlite3'}"
+
+
+def test_mail_benchmark_json_lines(tmp_path, capsys):
+    """`python -m benchmarks mail`: the outbox drained to a local SMTP server, and a fresh
+    approval queued behind a backlog of due retries goes out first."""
+    from benchmarks.__main__ import main
+
+    url = f"sqlite:///{tmp_path / 'bench-mail.sqlite3'}"
+    assert main(["mail", "--messages", "12", "--database", url, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    by_name = {line["name"]: line for line in lines}
+    assert set(by_name) == {"mail_drain", "mail_fresh_behind_backlog"}
+    for line in lines:
+        assert set(line) >= KEYS and line["n"] == 12 and line["database"] == "sqlite"
+    drain = by_name["mail_drain"]
+    assert drain["extra"]["requests"] == 12 and drain["ops_per_s"] > 0
+    assert drain["extra"]["other_ms_per_mail"] > 0
+    assert by_name["mail_fresh_behind_backlog"]["extra"]["position"] == 1

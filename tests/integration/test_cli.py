@@ -14,17 +14,21 @@ import os
 import re
 import subprocess
 import sys
+import threading
+import uuid
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import event, func, inspect, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 import dashboard.__main__ as cli_module
 from dashboard.__main__ import main
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule
+from dashboard.enrolment import mail, matricule
 from dashboard.enrolment.bootstrap import Backend
-from dashboard.enrolment.db import make_engine
+from dashboard.enrolment.db import make_engine, normalise_url
 from dashboard.enrolment.model import (
     Enrolment,
     Event,
@@ -33,8 +37,10 @@ from dashboard.enrolment.model import (
     StaffRole,
     StaffUser,
 )
+from dashboard.enrolment.professionals import add_professional
 from dashboard.enrolment.staff import authenticate
 from tests import factories as f
+from tests.conftest import PG_URL, free_port
 
 M1 = matricule.make("19850412", "123")
 M2 = matricule.make("19900101", "007")
@@ -225,6 +231,192 @@ def test_professionals_add_with_a_code_already_used_is_refused_cleanly(run, back
     assert rc == 1
     assert err.startswith("Erreur :")
     assert _counts(backend)["professionals"] == 1
+
+
+PROF_ARGS = {
+    "--last-name": "Weber",
+    "--first-names": "Paul",
+    "--email": "paul@cabinet.lu",
+    "--code": "01001234",
+    "--specialty": "pédiatrie",
+    "--luxtrust-subject": "lt-prof-7",
+}
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        # The declaration's name rules (the names go into emails and onto staff screens).
+        ("--last-name", "Weber\u202e", "nom : Le champ « Nom » contient des caractères non"),
+        ("--last-name", "\u202eBEW", "caractères non admis"),  # right-to-left override
+        ("--first-names", "Pa\u200bul", "prénom(s) : Le champ « Prénom(s) » contient des"),
+        ("--last-name", "1234", "Le champ « Nom » doit contenir des lettres"),
+        ("--first-names", "-", "Le champ « Prénom(s) » doit contenir des lettres"),
+        ("--last-name", "W" * 201, "ne peut dépasser 200 caractères"),
+        ("--last-name", "   ", "Le champ « Nom » est obligatoire"),
+        # The code goes into a 32-character column.
+        ("--code", "0" * 40, "code médecin : Le code médecin ne peut dépasser 32 caractères"),
+        ("--code", "0" * 33, "ne peut dépasser 32 caractères"),
+        ("--code", "0100 1234", "ne peut contenir que des lettres, des chiffres"),
+        ("--code", "01\u202e001234", "ne peut contenir que des lettres, des chiffres"),
+        ("--code", "01;001234", "ne peut contenir que des lettres, des chiffres"),
+        ("--specialty", "p" * 121, "spécialité : La spécialité ne peut dépasser 120 caractères"),
+        ("--specialty", "pédiatrie\u202e", "La spécialité contient des caractères non admis"),
+        ("--luxtrust-subject", "lt prof", "L'identité LuxTrust ne peut contenir"),
+        ("--luxtrust-subject", "x" * 256, "L'identité LuxTrust ne peut dépasser 255 caractères"),
+    ],
+)
+def test_professionals_add_applies_the_declarations_rules(run, backend, option, value, expected):
+    before = _counts(backend)
+    args = {**PROF_ARGS, option: value}
+    rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+    assert rc == 1, out
+    assert out == ""
+    assert err.startswith("Erreur :")
+    assert expected in err
+    assert "Traceback" not in err
+    assert _counts(backend) == before
+
+
+def test_professionals_add_accepts_the_codes_in_use(run, backend):
+    for n, code in enumerate(["01001234", "A-1234/56.7", "z" * 32]):
+        args = {**PROF_ARGS, "--code": f"  {code} ", "--luxtrust-subject": f"lt-{n}"}
+        rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+        assert (rc, err) == (0, ""), err
+    with backend.uow() as uow:
+        assert sorted(uow.session.scalars(select(Professional.code))) == sorted(
+            ["01001234", "A-1234/56.7", "z" * 32]
+        )
+
+
+def test_professionals_add_racing_another_for_the_same_code_is_refused_cleanly(
+    run, backend, monkeypatch
+):
+    """Another process registers the same code between the check and the insert: the
+    database's unique constraint refuses the second, which gets the same French message."""
+    tracking = cli_module._backend
+    fired = []
+
+    def racing(settings):
+        be = tracking(settings)
+
+        @event.listens_for(be.engine, "before_cursor_execute")
+        def other_process_first(conn, cursor, statement, params, context, executemany):
+            if statement.lstrip().startswith("INSERT INTO professionals") and not fired:
+                fired.append(statement)
+                with backend.uow() as uow:
+                    add_professional(
+                        uow, last_name="Autre", first_names="Anne", email="a@c.lu", code="01001234"
+                    )
+
+        return be
+
+    monkeypatch.setattr(cli_module, "_backend", racing)
+    args = {**PROF_ARGS}
+    rc, out, err = run("professionals", "add", *(x for kv in args.items() for x in kv))
+    assert fired
+    assert rc == 1, out
+    assert "code médecin : Ce code médecin est déjà enregistré." in err
+    assert "Traceback" not in err
+    with backend.uow() as uow:
+        assert uow.session.scalars(select(Professional.last_name)).all() == ["Autre"]
+
+
+# --- any command, when the database fails -----------------------------------------------------
+
+
+def _every_command(prof_id: int = 1) -> dict[str, list[str]]:
+    return {
+        "professionals-add": ["professionals", "add", *(x for kv in PROF_ARGS.items() for x in kv)],
+        "declare": _declare_args(prof_id),
+        "users-add": ["users", "add", "--email", "a@esante.lu", "--role", "admin"],
+        "mail-send": ["mail", "send"],
+        "expire": ["expire"],
+        "purge": ["purge"],
+        "metrics-refresh": ["metrics", "refresh"],
+    }
+
+
+def _main(capsys, monkeypatch, argv, settings):
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    capsys.readouterr()
+    rc = main(list(argv), settings=settings)
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+@pytest.mark.parametrize(
+    "command", [*_every_command(), "db-upgrade", "demo", "run"], ids=lambda c: c
+)
+def test_every_command_against_an_unreachable_database_says_so_in_french(
+    capsys, monkeypatch, command
+):
+    url = f"postgresql://esante:s3cr3t-pw@127.0.0.1:{free_port()}/esante"  # nothing listens
+    argv = {
+        **_every_command(),
+        "db-upgrade": ["db", "upgrade"],
+        "demo": ["demo", "--enrolments", "1"],
+        "run": ["run", "--port", "1"],
+    }[command]
+    settings = Settings(env="test", database_url=url, smtp_url="smtp://127.0.0.1:9")
+    rc, out, err = _main(capsys, monkeypatch, argv, settings)
+    assert rc == 1
+    assert err.startswith("Erreur : la base de données est injoignable"), err
+    assert "postgresql://esante:***@127.0.0.1" in err  # where, without the password
+    assert "s3cr3t-pw" not in out + err and PASSWORD not in out + err
+    assert "Traceback" not in err
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def schemaless_url(request, tmp_path):
+    """A database that exists but was never migrated (`db upgrade` not run)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    if not PG_URL:
+        pytest.skip("TEST_DATABASE_URL not set (PostgreSQL tests run in CI)")
+    name = f"esante_test_empty_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.parametrize("command", list(_every_command()), ids=lambda c: c)
+def test_every_command_against_a_database_without_schema_says_so_and_writes_nothing(
+    capsys, monkeypatch, schemaless_url, command
+):
+    settings = Settings(env="test", database_url=schemaless_url, smtp_url="smtp://127.0.0.1:9")
+    rc, out, err = _main(capsys, monkeypatch, _every_command()[command], settings)
+    assert rc == 1
+    assert err.startswith("Erreur : la base de données n'a pas le schéma attendu"), err
+    assert "python -m dashboard db upgrade" in err
+    assert "Traceback" not in err
+    engine = make_engine(schemaless_url)
+    try:
+        assert inspect(engine).get_table_names() == []  # nothing written, not even a table
+    finally:
+        engine.dispose()
+
+
+def test_the_real_program_against_an_unreachable_database(tmp_path):
+    env = {**os.environ, "DASHBOARD_ENV": "test"}
+    env["DATABASE_URL"] = f"postgresql://esante@127.0.0.1:{free_port()}/esante"
+    for argv in (["expire"], ["db", "upgrade"]):
+        p = subprocess.run(
+            [sys.executable, "-m", "dashboard", *argv],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert p.returncode == 1, p.stderr
+        assert p.stderr.startswith("Erreur : la base de données est injoignable"), p.stderr
+        assert "Traceback" not in p.stderr
 
 
 # --- declare (one secretary) ------------------------------------------------------------------
@@ -794,3 +986,31 @@ def test_python_dash_m_dashboard_end_to_end(tmp_path):
         assert _counts(backend)["staff"] == 1
     finally:
         backend.dispose()
+
+
+def test_mail_send_loop_sends_a_backlog_without_pausing_between_full_batches(
+    settings, backend, smtp_server
+):
+    """A full batch means more is due: the loop goes on at once, and pauses for --interval
+    (an hour here) only once the outbox has nothing due."""
+    with backend.uow() as uow:
+        for n in range(120):
+            mail.queue(uow, "approved", f"s{n}@example.lu", {"first_names": "A", "last_name": "B"})
+        uow.commit()
+    transport = mail.SmtpTransport.from_url(smtp_server.url)
+    stop, reports = threading.Event(), []
+
+    def on_report(report):
+        reports.append(report.sent)
+        if sum(reports) >= 120:
+            stop.set()
+
+    loop = threading.Thread(
+        target=cli_module._mail_loop, args=(backend, transport, 3600, stop, on_report)
+    )
+    loop.start()
+    loop.join(timeout=120)
+    stop.set()
+    loop.join(timeout=10)
+    assert reports == [mail.BATCH, mail.BATCH, 120 - 2 * mail.BATCH]
+    assert len(smtp_server.inbox.wait_for(120)) == 120

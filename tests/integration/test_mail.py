@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
 import pytest
-from sqlalchemy import func, select, text, update
+from sqlalchemy import func, select, text
 
 from dashboard.enrolment import decisions, declarations, mail, matricule, secretary
 from dashboard.enrolment.errors import DuplicateDeclaration
@@ -545,40 +546,310 @@ def test_concurrent_dispatchers_send_each_mail_exactly_once(backend, smtp_server
         assert row.status == "sent" and row.attempts == 1 and row.lease_until is None
 
 
-# --- 6. a lease left by a dispatcher that died -------------------------------------------------
+# --- 6. a dispatcher that dies, or outlives its lease ------------------------------------------
 
 
-def test_lease_of_a_dead_dispatcher_blocks_until_it_expires(backend, smtp_server, clock):
-    f.declare(backend, f.professional(backend, 1), email="sec1@example.lu")
-    f.declare(backend, f.professional(backend, 2), email="sec2@example.lu")
-    leased, free = _rows(backend)
-    # A dispatcher leased the first row, then died mid-send.
-    with backend.uow() as uow:
-        uow.session.execute(
-            update(OutboxEmail)
-            .where(OutboxEmail.id == leased.id)
-            .values(lease_until=clock() + mail.LEASE)
-        )
-        uow.commit()
+class Killed(BaseException):
+    """The dispatcher's process dies (SIGKILL) in the middle of a send."""
 
+
+class DiesMidSend:
+    def __init__(self):
+        self.calls: list[str] = []
+
+    def send(self, message: EmailMessage) -> None:
+        self.calls.append(str(message["Message-ID"]))
+        raise Killed
+
+
+def test_a_killed_dispatchers_mail_goes_out_within_a_minute(backend, smtp_server, clock):
+    for n in (1, 2, 3):
+        f.declare(backend, f.professional(backend, n), email=f"sec{n}@example.lu")
+    rows = _rows(backend)
+    dying = DiesMidSend()
+    with pytest.raises(Killed):
+        _deliver(backend, dying)
+    [in_flight] = dying.calls
+
+    # Another dispatcher at once: everything but the row the dead one was sending.
     transport = Recorder(mail.SmtpTransport.from_url(smtp_server.url))
-    assert backend.deliver_mail(transport).sent == 1
-    assert transport.calls == [free.message_id]
+    assert _deliver(backend, transport).sent == 2
+    assert in_flight not in transport.calls
 
-    # Still leased, up to and including the lease's end: no attempt at all.
-    for step in (dict(minutes=2), dict(minutes=3)):
-        clock.advance(**step)
-        assert _nothing(backend.deliver_mail(transport))
-        row = _row(backend, leased.id)
-        assert row.status == "pending" and row.attempts == 0
-    assert clock() == _row(backend, leased.id).lease_until
+    # The dead one's row waits for its lease only, which is short.
+    assert dt.timedelta(seconds=30) <= mail.LEASE <= dt.timedelta(minutes=1)
+    clock.advance(seconds=mail.LEASE.total_seconds())
+    assert _nothing(_deliver(backend, transport))
+    clock.advance(seconds=1)
+    assert _deliver(backend, transport).sent == 1
+    assert transport.calls[-1] == in_flight
+    assert Counter(_message_ids(smtp_server.inbox.wait_for(3))) == Counter(
+        r.message_id for r in rows
+    )
+    for row in _rows(backend):
+        assert row.status == "sent" and row.attempts == 1 and row.lease_until is None
 
-    clock.advance(seconds=1)  # now past mail.LEASE
-    assert backend.deliver_mail(transport).sent == 1
-    assert transport.calls == [free.message_id, leased.message_id]
-    assert Counter(_message_ids(smtp_server.inbox.wait_for(2))) == Counter(transport.calls)
-    row = _row(backend, leased.id)
-    assert row.status == "sent" and row.lease_until is None and row.attempts == 1
+
+class SlowRelay:
+    """An SMTP server that takes `seconds` of the test clock to accept each message (a busy
+    relay), and a little real time, so that two dispatchers' sends really interleave."""
+
+    def __init__(self, inbox: Inbox, clock, seconds: float, real_seconds: float = 0.02):
+        self.inbox, self.clock = inbox, clock
+        self.seconds, self.real_seconds = seconds, real_seconds
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.real_seconds)
+        with self.lock:
+            self.clock.advance(seconds=self.seconds)
+        return await self.inbox.handle_DATA(server, session, envelope)
+
+
+def _pending(backend) -> int:
+    with backend.uow() as uow:
+        return uow.session.scalar(
+            select(func.count()).select_from(OutboxEmail).where(OutboxEmail.status == "pending")
+        )
+
+
+def test_two_dispatchers_and_a_slow_relay_send_each_mail_once(backend, clock):
+    """A relay taking 10 s a message makes a batch of 50 outlive a 5-minute lease: the
+    second dispatcher must not take rows the first one is still working through."""
+    from aiosmtpd.controller import Controller
+
+    with backend.uow() as uow:
+        for n in range(60):
+            mail.queue(
+                uow, "pending_review", f"sec{n}@example.lu", {"first_names": "A", "last_name": "B"}
+            )
+        uow.commit()
+    rows = _rows(backend)
+    server = SmtpServer()
+    server.controller = Controller(
+        SlowRelay(server.inbox, clock, seconds=10), hostname="127.0.0.1", port=server.port
+    )
+    server.start()
+    try:
+        transport = mail.SmtpTransport.from_url(server.url)
+        start = threading.Barrier(2)
+
+        def dispatcher() -> None:
+            start.wait(timeout=10)
+            deadline = time.monotonic() + 60
+            while _pending(backend) and time.monotonic() < deadline:
+                if _nothing(_deliver(backend, transport)):
+                    time.sleep(0.01)  # rows leased by the other one: poll again
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            for fut in [pool.submit(dispatcher) for _ in range(2)]:
+                fut.result(timeout=90)
+        received = Counter(_message_ids(server.inbox.wait_for(60)))
+    finally:
+        server.stop()
+    assert clock() - rows[0].created_at >= dt.timedelta(minutes=10)  # the relay was slow
+    assert received == Counter(r.message_id for r in rows)  # each exactly once
+    for row in _rows(backend):
+        assert row.status == "sent" and row.attempts == 1 and row.lease_until is None
+
+
+def test_a_dispatcher_that_lost_its_lease_leaves_the_row_to_the_one_holding_it(
+    backend, smtp_server, clock
+):
+    """A send that outlives its lease (a stalled process): another dispatcher has taken
+    the row meanwhile. The first one must neither mark it sent nor release the other's
+    lease (a third dispatcher would then send it again)."""
+    f.declare(backend, f.professional(backend))
+    [row] = _rows(backend)
+    second_sending, first_done = threading.Event(), threading.Event()
+    second_report: list[mail.DeliveryReport] = []
+    relay = mail.SmtpTransport.from_url(smtp_server.url)
+
+    class HoldsOn:  # the second dispatcher: sends once the first one has given up the row
+        def send(self, message):
+            second_sending.set()
+            assert first_done.wait(10)
+            relay.send(message)
+
+    second = threading.Thread(
+        target=lambda: second_report.append(_deliver(backend, HoldsOn())), daemon=True
+    )
+
+    class Stalls:  # the first dispatcher: stalls past its lease while the second takes over
+        def send(self, message):
+            clock.advance(seconds=mail.LEASE.total_seconds() + 1)
+            second.start()
+            assert second_sending.wait(10)
+
+    first = _deliver(backend, Stalls())
+    during = _row(backend, row.id)
+    assert during.status == "pending" and during.sent_at is None and during.attempts == 0
+    assert during.lease_until is not None and during.lease_until > clock()  # still leased
+    assert (first.sent, first.retried, first.failed) == (0, 0, 0)
+    assert first.lost == 1
+
+    first_done.set()
+    second.join(10)
+    [report] = second_report
+    assert report.sent == 1
+    assert _message_ids(smtp_server.inbox.wait_for(1)) == [row.message_id]
+    done = _row(backend, row.id)
+    assert done.status == "sent" and done.attempts == 1 and done.lease_until is None
+
+
+def test_a_dispatcher_that_lost_its_lease_does_not_record_its_failure_either(backend, clock):
+    f.declare(backend, f.professional(backend))
+    [row] = _rows(backend)
+
+    class StallsThenFails:
+        def send(self, message):
+            clock.advance(seconds=mail.LEASE.total_seconds() + 1)
+            # Meanwhile another dispatcher takes the row, and dies holding it.
+            with pytest.raises(Killed):
+                _deliver(backend, DiesMidSend())
+            raise ConnectionError("relais injoignable")
+
+    report = _deliver(backend, StallsThenFails())
+    assert (report.sent, report.retried, report.failed, report.lost) == (0, 0, 0, 1)
+    held = _row(backend, row.id)
+    assert held.attempts == 0 and held.last_error is None
+    assert held.lease_until is not None and held.lease_until > clock()  # the other one's
+
+
+# --- 6b. who goes first: mail people wait for now, and no retry starved ------------------------
+
+
+def _queue_many(backend, count: int, template: str = "pending_review", prefix: str = "old"):
+    with backend.uow() as uow:
+        rows = [
+            mail.queue(
+                uow, template, f"{prefix}{n}@example.lu", {"first_names": "A", "last_name": "B"}
+            )
+            for n in range(count)
+        ]
+        uow.commit()
+    return [r.message_id for r in rows]
+
+
+def test_a_fresh_approval_goes_before_a_backlog_of_retries(backend, smtp_server, clock):
+    """After an SMTP outage, 300 old mails are due again; the reviewer's approval queued
+    now goes in the first batch, first, not behind them."""
+    reviewer = f.reviewer(backend)
+    eid, _ = f.walk_to(backend, f.professional(backend), "pending_review")
+    _queue_many(backend, 300)
+    outage = Broken()
+    report = _deliver(backend, outage, batch=1000)
+    assert report.retried == 302 and outage.calls == 302  # her two mails and the 300
+    clock.advance(minutes=2)  # the relay is back; every one of them is due again
+
+    with backend.uow() as uow:
+        decisions.approve(uow, eid, reviewer)
+    fresh = {r.message_id for r in _rows(backend) if r.attempts == 0}
+    assert {r.template for r in _rows(backend) if r.attempts == 0} == {
+        "approved",
+        "professional_account_created",
+    }
+    transport = Recorder(mail.SmtpTransport.from_url(smtp_server.url))
+    report = _deliver(backend, transport, batch=50)
+    assert report.sent == 50
+    assert set(transport.calls[:2]) == fresh
+    # The retries follow in the order they became due (fair among themselves).
+    retried = [r for r in _rows(backend) if r.attempts == 2]
+    assert [r.message_id for r in retried] == transport.calls[2:]
+    assert [r.id for r in retried] == sorted(r.id for r in retried)
+
+
+def test_a_stream_of_fresh_mail_does_not_starve_a_retry(backend, smtp_server, clock):
+    """More fresh mail arrives than the relay takes: the old retry still goes, within a
+    bounded time (RETRY_YIELD), instead of waiting for the stream to dry up."""
+    [old] = _queue_many(backend, 1)
+    assert _deliver(backend, Broken()).retried == 1
+    clock.advance(seconds=30)  # due again
+    transport = Recorder(mail.SmtpTransport.from_url(smtp_server.url))
+    for minute in range(120):
+        _queue_many(backend, 2, template="approved", prefix=f"m{minute}-")
+        _deliver(backend, transport, batch=1)
+        if old in transport.calls:
+            break
+        clock.advance(minutes=1)
+    assert old in transport.calls
+    # Served once the fresh mail queued before its turn was sent: 2 a minute for
+    # RETRY_YIELD, at 1 a minute.
+    bound = 2 * mail.RETRY_YIELD / dt.timedelta(minutes=1) + 2
+    assert transport.calls.index(old) <= bound
+    assert minute >= 1  # and fresh mail did go first meanwhile
+
+
+def _plan(conn, statement) -> str:
+    compiled = statement.compile(dialect=conn.dialect)
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        return "\n".join(row[0] for row in rows)
+    # SQLite: the plan does not depend on the values (nor, without ANALYZE, on the rows).
+    params = tuple(str(compiled.params[name]) for name in compiled.positiontup)
+    rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + str(compiled), params)
+    return "\n".join(row[-1] for row in rows)
+
+
+def test_the_leasing_query_uses_the_turn_index(backend, clock):
+    """With many sent rows and a few due ones, the next row is found by the partial index
+    on the pending rows, in turn order, with no sort of every due row."""
+    now = clock()
+    with backend.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                text(
+                    "INSERT INTO outbox (template, recipient, language, context, message_id, "
+                    "status, attempts, next_attempt_at, turn_at, created_at, sent_at) "
+                    "SELECT 'approved', 'x' || g || '@example.lu', 'fr', '{}', "
+                    "'<' || g || '@t>', CASE WHEN g % 100 = 0 THEN 'pending' ELSE 'sent' END, "
+                    "1, :now - g * interval '1 second', :now - g * interval '1 second', "
+                    ":now - g * interval '1 second', :now FROM generate_series(1, 50000) g"
+                ),
+                {"now": now},
+            )
+            conn.execute(text("ANALYZE outbox"))
+        plan = _plan(conn, mail.lease_statement(now, "probe"))
+    assert "ix_outbox_turn" in plan, plan
+    assert "Seq Scan" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+class StallingRelay:
+    """An SMTP server that never answers the end of the message within reason."""
+
+    def __init__(self, inbox: Inbox, seconds: float):
+        self.inbox, self.seconds = inbox, seconds
+
+    async def handle_DATA(self, server, session, envelope):
+        import asyncio
+
+        await asyncio.sleep(self.seconds)
+        return await self.inbox.handle_DATA(server, session, envelope)
+
+
+def test_a_send_never_outlives_its_deadline(backend, clock):
+    """A relay that trickles or stalls cannot keep a row past its lease: the send gives up
+    at its deadline (the row is retried) instead of waiting socket timeout after timeout."""
+    from aiosmtpd.controller import Controller
+
+    assert mail.LEASE.total_seconds() / 2 > mail.SEND_DEADLINE
+    f.declare(backend, f.professional(backend))
+    server = SmtpServer()
+    server.controller = Controller(
+        StallingRelay(server.inbox, seconds=5), hostname="127.0.0.1", port=server.port
+    )
+    server.start()
+    try:
+        transport = mail.SmtpTransport("127.0.0.1", server.port, timeout=30, deadline=0.5)
+        report = _deliver(backend, transport)
+    finally:
+        server.stop()
+    assert report.retried == 1
+    [row] = _rows(backend)
+    assert row.status == "pending" and row.attempts == 1 and row.lease_until is None
+    assert "délai" in row.last_error
 
 
 # --- 7. SMTP URL -------------------------------------------------------------------------------

@@ -209,6 +209,26 @@ def test_the_same_wrong_matricule_again_costs_no_further_attempt(backend):
         assert secretary.verify_matricule(uow, th, f.MARIE["matricule"]).verified
 
 
+def test_a_key_rotation_does_not_make_a_replayed_wrong_matricule_cost_again(backend):
+    """The digest of her last wrong value was made with the previous key: with that key in
+    SECRET_KEY_FALLBACKS the same value is still a replay, and the new digest uses the new key."""
+    enrolment_id, th = f.walk_to(backend, f.professional(backend), lc.CGU_ACCEPTED)
+    with backend.uow() as uow:
+        assert secretary.verify_matricule(uow, th, f.wrong_matricule(0)).attempts_left == 4
+    old_key = backend.settings.secret_key
+    backend.settings = backend.settings.replace(
+        secret_key="rotated-key-" + "r" * 40, secret_key_fallbacks=(old_key,)
+    )
+    with backend.uow() as uow:
+        assert secretary.verify_matricule(uow, th, f.wrong_matricule(0)).attempts_left == 4
+        assert secretary.verify_matricule(uow, th, f.wrong_matricule(1)).attempts_left == 3
+    # Without the fallback the old digest is no longer recognised: a new attempt.
+    backend.settings = backend.settings.replace(secret_key_fallbacks=())
+    with backend.uow() as uow:
+        assert secretary.verify_matricule(uow, th, f.wrong_matricule(1)).attempts_left == 3
+        assert secretary.verify_matricule(uow, th, f.wrong_matricule(0)).attempts_left == 2
+
+
 def test_malformed_matricule_costs_no_attempt(backend):
     prof = f.professional(backend)
     declared = f.declare(backend, prof)

@@ -350,6 +350,7 @@ BAD_VALUES = {
         "postgresq://esante@db/esante",
     ],
     "SECRET_KEY": ["production:short", "production:" + "k" * 31],
+    "SECRET_KEY_FALLBACKS": ["production:short", "production:" + "d" * 40 + ",tiny"],
     "BASE_URL": [
         "esante.lu",
         "127.0.0.1:8050",
@@ -530,3 +531,48 @@ def test_demo_on_first_start_reads_the_usual_spellings(raw, expected):
 )
 def test_good_values_are_accepted(name, value):
     assert Settings.from_env({name: value}).check()
+
+
+# --- SECRET_KEY_FALLBACKS: the previous keys during a rotation -------------------------------
+
+OLD_KEY = "o" * 16 + secrets.token_urlsafe(32)
+OLDER_KEY = "q" * 16 + secrets.token_urlsafe(32)
+
+
+def test_secret_key_fallbacks_are_read_comma_separated():
+    assert Settings.from_env({}).secret_key_fallbacks == ()
+    assert Settings.from_env({"SECRET_KEY_FALLBACKS": ""}).secret_key_fallbacks == ()
+    s = production(SECRET_KEY_FALLBACKS=f" {OLD_KEY} ,{OLDER_KEY},, ")
+    assert s.secret_key_fallbacks == (OLD_KEY, OLDER_KEY)  # spaces and empty items dropped
+    assert s.check() is s
+
+
+@pytest.mark.parametrize(
+    ("fallbacks", "problem"),
+    [
+        ("k" * 31, "SECRET_KEY_FALLBACKS : chaque clé doit compter au moins 32 caractères"),
+        (f"{OLD_KEY},short", "SECRET_KEY_FALLBACKS : chaque clé doit compter au moins 32"),
+        (DEVELOPMENT_SECRET_KEY, "SECRET_KEY_FALLBACKS ne peut contenir la clé de développement"),
+        (PRODUCTION["SECRET_KEY"], "SECRET_KEY_FALLBACKS ne doit pas contenir SECRET_KEY"),
+    ],
+    ids=["short", "one-short", "development-key", "current-key"],
+)
+def test_production_refuses_weak_or_misplaced_fallback_keys(fallbacks, problem):
+    settings = production(SECRET_KEY_FALLBACKS=fallbacks)
+    with pytest.raises(ConfigurationError) as err:
+        settings.check()
+    assert str(err.value).startswith("Refus de démarrer en production : ")
+    assert problem in str(err.value)
+    assert "k" * 31 not in str(err.value) and OLD_KEY not in str(err.value)  # keys not echoed
+    with pytest.raises(ConfigurationError, match="SECRET_KEY_FALLBACKS"):
+        create_app(settings)
+
+
+def test_create_app_accepts_the_previous_keys_for_sessions_and_csrf():
+    app = create_app(production(SECRET_KEY_FALLBACKS=f"{OLD_KEY},{OLDER_KEY}"))
+    config = app.server.config
+    assert config["SECRET_KEY"] == PRODUCTION["SECRET_KEY"]
+    assert list(config["SECRET_KEY_FALLBACKS"]) == [OLD_KEY, OLDER_KEY]
+    # Flask-WTF's signer: previous keys accepted, the last (the current one) signs.
+    assert config["WTF_CSRF_SECRET_KEY"][-1] == PRODUCTION["SECRET_KEY"]
+    assert set(config["WTF_CSRF_SECRET_KEY"]) == {PRODUCTION["SECRET_KEY"], OLD_KEY, OLDER_KEY}

@@ -15,12 +15,13 @@ from types import SimpleNamespace
 import pytest
 from jinja2 import meta
 
+from dashboard.config import Settings
 from dashboard.enrolment import mail
 from dashboard.enrolment.codes import REJECTION_REASONS
 
 LANGUAGES = ("fr", "de", "en")
 TRANSLATIONS = ("de", "en")
-SETTINGS = SimpleNamespace(secret_key="test-secret-key-" + "x" * 32)
+SETTINGS = Settings(env="test", secret_key="test-secret-key-" + "x" * 32)
 LINK = "https://esante.example/enrolment/invitation/tok3nABC"
 
 # One value per context variable the services queue (and `render` adds: link, portal_url).
