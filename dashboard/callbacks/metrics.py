@@ -77,12 +77,12 @@ def kpi_cards(k: dict) -> list:
         (_("Taux de vérification manuelle"), _pct(k["manual_review_rate"]), None),
         (_("Taux d'approbation"), _pct(k["approval_rate"]), None),
         (
-            _("Délai automatique (médiane / 90 %)"),
+            _("Délai automatique (médiane / 90e centile)"),
             f"{_days(k['median_days_auto'])} / {_days(k['p90_days_auto'])}",
             None,
         ),
         (
-            _("Délai manuel (médiane / 90 %)"),
+            _("Délai manuel (médiane / 90e centile)"),
             f"{_days(k['median_days_manual'])} / {_days(k['p90_days_manual'])}",
             None,
         ),

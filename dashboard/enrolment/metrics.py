@@ -101,21 +101,68 @@ _outcome = rollup.outcome
 _as_date = rollup.as_date
 
 
-def _percentile(uow: UnitOfWork, seconds, conditions, fraction: float) -> float | None:
-    """Nearest-rank percentile computed by the database (ORDER BY … OFFSET), in days."""
-    total = uow.session.scalar(select(func.count()).select_from(Enrolment).where(*conditions))
+# The duration figures. Durations count in whole hundredths of a day (rollup.hundredths).
+# The median is the conventional one: the middle value, or the mean of the two middle
+# values for an even count. The 90th percentile is the nearest rank: value number
+# ceil(0.9 n) in ascending order, the smallest with at least 90 % of the values at or
+# below it (a duration that did occur). Both computations use these same definitions.
+P90 = 0.9
+
+
+def middle_ranks(total: int) -> tuple[int, int]:
+    """0-based ranks of the two middle values of `total` (one and the same when odd)."""
+    return (total - 1) // 2, total // 2
+
+
+def nearest_rank(total: int, fraction: float) -> int:
+    """0-based rank of the nearest-rank percentile `fraction` of `total` values."""
+    return max(0, min(total - 1, math.ceil(fraction * total) - 1))
+
+
+def _mean_days(low: int, high: int, dialect: str) -> float | None:
+    """The mean of two durations in hundredths, in days (None if either is unknown)."""
+    a, b = rollup.as_days(low, dialect), rollup.as_days(high, dialect)
+    return None if a is None or b is None else (low + high) / 200
+
+
+def median(histogram: tuple | None, dialect: str) -> float | None:
+    """The median of a histogram from rollup.unpack, in days."""
+    total = int(histogram[1].sum()) if histogram else 0
     if not total:
         return None
-    rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
-    value = uow.session.scalar(
-        select(seconds)
-        .select_from(Enrolment)
-        .where(*conditions)
-        .order_by(seconds)
-        .offset(rank)
-        .limit(1)
-    )
-    return round(float(value) / 86400.0, 2) if value is not None else None
+    low, high = middle_ranks(total)
+    return _mean_days(rollup.nth(histogram, low), rollup.nth(histogram, high), dialect)
+
+
+def p90(histogram: tuple | None, dialect: str) -> float | None:
+    """The nearest-rank 90th percentile of a histogram from rollup.unpack, in days."""
+    total = int(histogram[1].sum()) if histogram else 0
+    if not total:
+        return None
+    return rollup.as_days(rollup.nth(histogram, nearest_rank(total, P90)), dialect)
+
+
+def _durations_from_rows(uow: UnitOfWork, dialect: str, seconds, conditions):
+    """Median and 90th percentile computed by the database (ORDER BY … OFFSET), in days."""
+    total = uow.session.scalar(select(func.count()).select_from(Enrolment).where(*conditions))
+    if not total:
+        return None, None
+
+    def at(rank: int, count: int = 1) -> list[int]:
+        values = uow.session.scalars(
+            select(seconds)
+            .select_from(Enrolment)
+            .where(*conditions)
+            .order_by(seconds)
+            .offset(rank)
+            .limit(count)
+        ).all()
+        return [rollup.hundredths(v, dialect) for v in values]
+
+    low, high = middle_ranks(total)
+    middle = at(low, high - low + 1)
+    (ninetieth,) = at(nearest_rank(total, P90))
+    return _mean_days(middle[0], middle[-1], dialect), rollup.as_days(ninetieth, dialect)
 
 
 def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
@@ -194,7 +241,7 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
     conditions = {"auto_match": auto_c, "reviewer_approved": manual_c}
     m.kpis = _kpis(
         declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue,
-        lambda decision, fraction: _percentile(uow, seconds, conditions[decision], fraction),
+        lambda decision: _durations_from_rows(uow, dialect, seconds, conditions[decision]),
     )  # fmt: skip
 
     # Trend by week of declaration (Monday, Luxembourg time), stacked by outcome.
@@ -281,18 +328,21 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         .where(*decided)
         .subquery()
     )
-    medians = (
-        select(ranked.c.reviewer_id, ranked.c.n, ranked.c.seconds)
-        .where(ranked.c.rn == (ranked.c.n + 1) // 2)  # lower median
+    # The two middle rows (1-based (n + 1) // 2 and n // 2 + 1; the same row when n is odd).
+    middle = (
+        select(ranked.c.reviewer_id, ranked.c.n, ranked.c.rn, ranked.c.seconds)
+        .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, ranked.c.n // 2 + 1]))
         .subquery()
     )
+    found: dict[int, tuple[str, int, list[int]]] = {}
+    for staff_id, name, n, secs in s.execute(
+        select(StaffUser.id, StaffUser.display_name, middle.c.n, middle.c.seconds)
+        .join(middle, middle.c.reviewer_id == StaffUser.id)
+        .order_by(middle.c.n.desc(), StaffUser.display_name, middle.c.rn)
+    ).all():
+        found.setdefault(staff_id, (name, int(n), []))[2].append(rollup.hundredths(secs, dialect))
     m.reviewers = [
-        (name, int(n), round(float(secs) / 86400.0, 2) if secs is not None else None)
-        for name, n, secs in s.execute(
-            select(StaffUser.display_name, medians.c.n, medians.c.seconds)
-            .join(medians, medians.c.reviewer_id == StaffUser.id)
-            .order_by(medians.c.n.desc(), StaffUser.display_name)
-        ).all()
+        (name, n, _mean_days(values[0], values[-1], dialect)) for name, n, values in found.values()
     ]
     m.specialties = [
         sp
@@ -361,21 +411,17 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     rejected = by_outcome.get("rejected", 0)
     manual = _funnel(m, declared, reached, luxtrust_done, by_outcome)
 
-    # Declaration → account: nearest-rank percentiles of the histograms.
+    # Declaration → account: the median and 90th percentile of the histograms.
     took = MetricsDuration
     durations = rollup.unpack(s.scalars(select(took.histogram).where(*chosen(took))).all())
 
-    def percentile(decision: str, fraction: float) -> float | None:
+    def figures(decision: str) -> tuple[float | None, float | None]:
         histogram = durations.get(rollup.ACCOUNT_DECISIONS.index(decision))
-        total = int(histogram[1].sum()) if histogram else 0
-        if not total:
-            return None
-        rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
-        return rollup.as_days(rollup.nth(histogram, rank), dialect)
+        return median(histogram, dialect), p90(histogram, dialect)
 
     backlog, overdue, ageing = _live_queue(uow, s)
     m.kpis = _kpis(
-        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile
+        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, figures
     )
     m.trend = [(w, o, n) for (w, o), n in sorted(weeks.items())]
     m.ageing = ageing
@@ -422,7 +468,7 @@ def _live_queue(uow: UnitOfWork, conn: Connection) -> tuple[int, int, list[tuple
 
 
 def _reviewers(conn: Connection, dialect: str, conditions) -> list[tuple[str, int, float | None]]:
-    """Decisions per reviewer and the lower median of their handling times."""
+    """Decisions per reviewer and the median of their handling times."""
     histograms = rollup.unpack(
         conn.scalars(select(MetricsHandling.histogram).where(*conditions)).all()
     )
@@ -436,10 +482,7 @@ def _reviewers(conn: Connection, dialect: str, conditions) -> list[tuple[str, in
         .order_by(StaffUser.display_name)
     ):
         histogram = histograms[staff_id]
-        total = int(histogram[1].sum())
-        # The lower median, as compute_from_rows' row_number() = (n + 1) // 2.
-        median = rollup.nth(histogram, (total + 1) // 2 - 1)
-        rows.append((name, total, rollup.as_days(median, dialect)))
+        rows.append((name, int(histogram[1].sum()), median(histogram, dialect)))
     return sorted(rows, key=lambda row: -row[1])  # stable: by name among equals
 
 
@@ -473,9 +516,11 @@ def _funnel(m, declared, reached, luxtrust_done, by_outcome) -> int:
     return manual
 
 
-def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile):
-    """The KPI cards, whichever way the counts were read; `percentile(decision, fraction)`
-    gives the days from declaration to account for that decision."""
+def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, durations):
+    """The KPI cards, whichever way the counts were read; `durations(decision)` gives the
+    median and the 90th percentile of the days from declaration to account."""
+    median_auto, p90_auto = durations("auto_match")
+    median_manual, p90_manual = durations("reviewer_approved")
     return {
         "declarations": declared,
         "accounts": auto + approved,
@@ -484,10 +529,10 @@ def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, ov
         "auto_match_rate": _rate(auto, luxtrust_done),
         "manual_review_rate": _rate(manual, luxtrust_done),
         "approval_rate": _rate(approved, approved + rejected),
-        "median_days_auto": percentile("auto_match", 0.5),
-        "p90_days_auto": percentile("auto_match", 0.9),
-        "median_days_manual": percentile("reviewer_approved", 0.5),
-        "p90_days_manual": percentile("reviewer_approved", 0.9),
+        "median_days_auto": median_auto,
+        "p90_days_auto": p90_auto,
+        "median_days_manual": median_manual,
+        "p90_days_manual": p90_manual,
         "backlog": backlog,
         "overdue": overdue,
     }

@@ -148,18 +148,20 @@ def as_date(value) -> dt.date:
 
 
 def hundredths(value, dialect: str) -> int:
-    """A duration in seconds as the page shows it (days, 2 decimals), in whole hundredths.
+    """A duration in seconds in whole hundredths of a day (the page's resolution): whole
+    seconds first (SQLite's julianday() differences are microseconds off), then the
+    nearest hundredth, half up, in integers (no binary rounding at the halves).
 
     Rounding is monotonic, so the k-th smallest rounded value is the rounded k-th
     smallest value: percentiles of these histograms are the page's, exactly.
     """
     if value is None:
         return NULL_HUNDREDTHS.get(dialect, NULL_HUNDREDTHS_DEFAULT)
-    return round(round(float(value) / 86400.0, 2) * 100)
+    return (round(float(value)) + 432) // 864  # 864 s = 1/100 day
 
 
 def as_days(value: int, dialect: str) -> float | None:
-    """The inverse of `hundredths`: k / 100 is the float round(x, 2) returned."""
+    """Whole hundredths of a day (from `hundredths`) as days."""
     if value == NULL_HUNDREDTHS.get(dialect, NULL_HUNDREDTHS_DEFAULT):
         return None
     return value / 100

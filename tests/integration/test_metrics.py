@@ -347,8 +347,8 @@ ALL_KPIS = {
     "auto_match_rate": 0.25,  # 3 automatic / 12 LuxTrust done
     "manual_review_rate": 0.6667,  # 8 device confirmations / 12, rounded to 4 places
     "approval_rate": 0.75,  # 3 approved / (3 approved + 1 rejected)
-    # Automatic: E2 0.25, E3 1.0, E6 3.0 days. Nearest rank: median = value number
-    # ceil(0.5 x 3) = 2 -> 1.0; p90 = ceil(0.9 x 3) = 3 -> 3.0.
+    # Automatic: E2 0.25, E3 1.0, E6 3.0 days. Median: the middle one, 1.0; 90th
+    # percentile (nearest rank): value number ceil(0.9 x 3) = 3 -> 3.0.
     "median_days_auto": 1.0,
     "p90_days_auto": 3.0,
     # Manual: E7 1.25, E8 2.5, E10 4.0 (declaration to the second reviewer's confirmation).
@@ -525,11 +525,11 @@ def test_the_end_date_is_included(world):
     assert m.kpis["declarations"] == 4
     assert m.funnel[-4:] == [("auto", 1), ("manual", 3), ("approved", 2), ("rejected", 1)]
     assert m.kpis["p90_days_manual"] == 2.5  # [1.25, 2.5]: ceil(0.9 x 2) = 2
-    # (its median is left to test_percentiles_use_the_nearest_rank, a known bug)
+    assert m.kpis["median_days_manual"] == 1.875  # (1.25 + 2.5) / 2
     # The reviewers' panel counts the decisions MADE in the period (by decision date), not
     # the cohort's: E8 (declared Tue 13) was approved by bruno on Thu 15, outside.
-    # alice: E7 (1.0) and E9 (0.5) -> 2 decisions, lower median 0.5.
-    assert m.reviewers == [("alice", 2, 0.5)]
+    # alice: E7 (1.0) and E9 (0.5) -> 2 decisions, median 0.75.
+    assert m.reviewers == [("alice", 2, 0.75)]
 
 
 @pytest.mark.usefixtures("computes")
@@ -594,7 +594,7 @@ PED_KPIS = {
     "approval_rate": 1.0,  # 2 / 2
     "median_days_auto": 1.0,  # E3 only
     "p90_days_auto": 1.0,
-    "median_days_manual": 2.5,  # [2.5 (E8), 4.0 (E10)]: nearest rank ceil(0.5 x 2) = 1
+    "median_days_manual": 3.25,  # [2.5 (E8), 4.0 (E10)]: the mean of the two
     "p90_days_manual": 4.0,  # ceil(0.9 x 2) = 2
     "backlog": 4,  # the whole queue: not filtered by specialty
     "overdue": 2,
@@ -604,10 +604,7 @@ PED_KPIS = {
 @pytest.mark.usefixtures("computes")
 def test_specialty_filter_changes_everything_but_the_backlog(world):
     m = compute(world.backend, specialty=PED)
-    # median_days_manual is left to test_percentiles_use_the_nearest_rank (a known bug).
-    assert {k: v for k, v in m.kpis.items() if k != "median_days_manual"} == {
-        k: v for k, v in PED_KPIS.items() if k != "median_days_manual"
-    }
+    assert m.kpis == PED_KPIS
     assert m.funnel == [
         ("declared", 8),
         ("link_opened", 7),
@@ -673,29 +670,29 @@ def test_specialty_and_dates_together(world):
     assert m.reviewers == [("alice", 1, 0.75), ("bruno", 1, 2.25)]
 
 
-# --- known bugs ---------------------------------------------------------------------------------
+# --- the median and the 90th percentile ---------------------------------------------------------
 
 
-def test_percentiles_use_the_nearest_rank(world, computes):
-    # Two values each time: the median is value number ceil(0.5 x 2) = 1, the smaller.
-    # médecine générale, automatic: E2 0.25, E6 3.0.
+def test_the_median_of_an_even_count_is_the_mean_of_the_two_middle_values(world):
+    # médecine générale, automatic: E2 0.25, E6 3.0 -> (0.25 + 3.0) / 2; the 90th
+    # percentile stays the nearest rank, value number ceil(0.9 x 2) = 2.
     gp = compute(world.backend, specialty=GP)
-    assert (gp.kpis["median_days_auto"], gp.kpis["p90_days_auto"]) == (0.25, 3.0)
+    assert (gp.kpis["median_days_auto"], gp.kpis["p90_days_auto"]) == (1.625, 3.0)
     # pédiatrie, manual: E8 2.5, E10 4.0.
     ped = compute(world.backend, specialty=PED)
-    assert (ped.kpis["median_days_manual"], ped.kpis["p90_days_manual"]) == (2.5, 4.0)
+    assert (ped.kpis["median_days_manual"], ped.kpis["p90_days_manual"]) == (3.25, 4.0)
     # Declared Mon 12 .. Wed 14, manual: E7 1.25, E8 2.5. The reviewers' panel of the same
-    # period takes the lower median of two (alice: 0.5 of [0.5, 1.0]), as nearest rank does.
+    # period: alice decided E9 (0.5) and E7 (1.0).
     w2 = compute(world.backend, start=W2, end=dt.date(2026, 1, 14))
-    assert w2.kpis["median_days_manual"] == 1.25
-    assert w2.reviewers == [("alice", 2, 0.5)]
+    assert w2.kpis["median_days_manual"] == 1.875
+    assert w2.reviewers == [("alice", 2, 0.75)]
     # Declared in W1, automatic: E2 0.25, E3 1.0.
-    assert compute(world.backend, end=dt.date(2026, 1, 11)).kpis["median_days_auto"] == 0.25
+    assert compute(world.backend, end=dt.date(2026, 1, 11)).kpis["median_days_auto"] == 0.625
 
 
-def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock, computes):
+def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock):
     # Ten automatic accounts, created 1, 2, ..., 10 days after their declarations:
-    # nearest-rank p90 = value ceil(0.9 x 10) = 9 -> 9.0 days; median = value 5 -> 5.0.
+    # nearest-rank p90 = value ceil(0.9 x 10) = 9 -> 9.0 days; median = (5 + 6) / 2.
     clock.now = t(1, 2, 9)
     prof = f.professional(backend, 1, specialty=GP)
     for i in range(1, 11):
@@ -713,7 +710,7 @@ def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock, computes)
             assert services.record_luxtrust_identity(uow, th, f.identity_of(data)).matches
     m = compute(backend)
     assert m.kpis["accounts_auto"] == 10
-    assert (m.kpis["median_days_auto"], m.kpis["p90_days_auto"]) == (5.0, 9.0)
+    assert (m.kpis["median_days_auto"], m.kpis["p90_days_auto"]) == (5.5, 9.0)
 
 
 def test_dates_are_luxembourg_dates(backend, clock, computes):
@@ -1035,6 +1032,29 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
         {"label": PED, "value": PED},
     ]
     _assert_no_personal_data(response)
+
+
+@pytest.mark.parametrize(
+    ("lang", "auto", "manual"),
+    [
+        ("fr", "Délai automatique (médiane / 90e centile)", "Délai manuel (médiane / 90e centile)"),
+        (
+            "de",
+            "Bearbeitungszeit automatisch (Median / 90. Perzentil)",
+            "Bearbeitungszeit manuell (Median / 90. Perzentil)",
+        ),
+        (
+            "en",
+            "Automatic processing time (median / 90th percentile)",
+            "Manual processing time (median / 90th percentile)",
+        ),
+    ],
+)
+def test_the_cards_name_the_median_and_the_90th_percentile(world, app, lang, auto, manual):
+    client = client_as(world, app, "manager")
+    client.set_cookie("esante_lang", lang)
+    titles = _texts(dc.values(refresh(client))[("metrics-kpis", "children")], "kpi-title")
+    assert titles[5:7] == [auto, manual]
 
 
 @pytest.mark.usefixtures("computes")

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import random
 import re
+import statistics
 from dataclasses import dataclass, field
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -70,6 +73,56 @@ def rollup_rows(backend, tables=BY_DECLARATION_DAY) -> dict[str, list]:
             t.__tablename__: sorted(tuple(r) for r in uow.session.execute(select(t.__table__)))
             for t in tables
         }
+
+
+# --- the statistics module's figures, from the rows, in Python ------------------------------------
+
+
+def _hundredths(seconds: float) -> int:
+    """A duration in whole hundredths of a day: whole seconds, then half up (exactly)."""
+    return math.floor(Fraction(round(seconds), 864) + Fraction(1, 2))
+
+
+def _chosen(flt: metrics.MetricsFilter, when: dt.datetime, specialty) -> bool:
+    day = when.astimezone(LUX).date()
+    return (
+        (flt.start is None or day >= flt.start)
+        and (flt.end is None or day <= flt.end)
+        and (flt.specialty is None or specialty == flt.specialty)
+    )
+
+
+def statistics_of(backend, flt: metrics.MetricsFilter) -> tuple[dict, list[int]]:
+    """The KPIs' medians (statistics.median) and nearest-rank 90th percentiles of the
+    cohort's declaration -> account durations; and how many durations each one had."""
+    with backend.uow() as uow:
+        rows = uow.session.execute(
+            select(
+                Enrolment.created_at,
+                Enrolment.decided_at,
+                Enrolment.decision,
+                Professional.specialty,
+            )
+            .join(Professional, Professional.id == Enrolment.professional_id)
+            .where(Enrolment.state == lc.ACCOUNT_CREATED)
+        ).all()
+    kpis, sizes = {}, []
+    for decision, key in (("auto_match", "auto"), ("reviewer_approved", "manual")):
+        values = sorted(
+            _hundredths((decided - created).total_seconds())
+            for created, decided, made, specialty in rows
+            if made == decision and _chosen(flt, created, specialty)
+        )
+        kpis[f"median_days_{key}"] = statistics.median(values) / 100 if values else None
+        kpis[f"p90_days_{key}"] = values[math.ceil(0.9 * len(values)) - 1] / 100 if values else None
+        sizes.append(len(values))
+    return kpis, sizes
+
+
+def agrees_with_statistics(backend, flt: metrics.MetricsFilter, m: metrics.Metrics) -> list[int]:
+    kpis, sizes = statistics_of(backend, flt)
+    assert {k: m.kpis[k] for k in kpis} == kpis, flt
+    return sizes
 
 
 # --- the hand-built data set ----------------------------------------------------------------------
@@ -389,8 +442,12 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     assert dt.date(2026, 3, 29) in days and dt.date(2026, 10, 25) in days
     specialties = [hand.GP, hand.PED]
     filters = _filters(sim.rng, [days[0] - dt.timedelta(1), *days], specialties)
+    sizes = []
     for flt in filters:
-        both(be, flt)
+        sizes += agrees_with_statistics(be, flt, both(be, flt))
+    # Even and odd counts, several of each, from one duration to many.
+    assert sum(n % 2 == 0 for n in sizes if n) >= 10 and sum(n % 2 for n in sizes) >= 10
+    assert max(sizes) >= 10
     m = both(be, metrics.MetricsFilter())
     with be.uow() as uow:
         enrolments = uow.session.scalar(select(func.count()).select_from(Enrolment))
@@ -412,7 +469,7 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     assert done.days == len(touched) < len(days)
     _simulate(sim, 80, 10, dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC))
     for flt in filters[:10]:
-        both(be, flt)
+        agrees_with_statistics(be, flt, both(be, flt))
     clock.now = dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC)
     with be.uow() as uow:
         services.expire_stale(uow)
