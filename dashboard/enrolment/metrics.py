@@ -65,7 +65,8 @@ class Metrics:
     trend: list[tuple[dt.date, str, int]] = field(default_factory=list)
     ageing: list[tuple[str, int]] = field(default_factory=list)
     mismatches: list[tuple[str, str, int]] = field(default_factory=list)
-    reviewers: list[tuple[str, int, float | None]] = field(default_factory=list)
+    # (display name, decisions taken or proposed, confirmations, median handling days)
+    reviewers: list[tuple[str, int, int, float | None]] = field(default_factory=list)
     specialties: list[str] = field(default_factory=list)
 
 
@@ -297,52 +298,64 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         ).all()
     ]
 
-    # Reviewers: final decisions in the period and median handling time (window function).
+    # Reviewers: final decisions in the period, credited to the reviewer who took or
+    # proposed each and to the one who confirmed it (four-eyes); a decision is dated, and
+    # its handling timed, when it became final. Median handling time: window functions.
     start, end = _bounds(f)
+    final = func.coalesce(Decision.confirmed_at, Decision.created_at)
     decided = [
         Decision.status == "final",
         Decision.outcome != "auto_match",
         Decision.reviewer_id.is_not(None),
     ]
     if start:
-        decided.append(Decision.created_at >= start)
+        decided.append(final >= start)
     if end:
-        decided.append(Decision.created_at < end)
+        decided.append(final < end)
     if f.specialty:
         decided.append(
             Enrolment.professional_id.in_(
                 select(Professional.id).where(Professional.specialty == f.specialty)
             )
         )
-    handling = _seconds(dialect, Decision.created_at, Enrolment.device_confirmed_at)
-    ranked = (
-        select(
-            Decision.reviewer_id.label("reviewer_id"),
-            handling.label("seconds"),
-            func.row_number()
-            .over(partition_by=Decision.reviewer_id, order_by=handling)
-            .label("rn"),
-            func.count().over(partition_by=Decision.reviewer_id).label("n"),
+    handling = _seconds(dialect, final, Enrolment.device_confirmed_at)
+    credited = union_all(
+        *(
+            select(staff.label("staff_id"), literal(role).label("role"), handling.label("seconds"))
+            .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+            .where(*decided, staff.is_not(None))
+            for staff, role in (
+                (Decision.reviewer_id, rollup.DECISION),
+                (Decision.confirmed_by_id, rollup.CONFIRMATION),
+            )
         )
-        .join(Enrolment, Enrolment.id == Decision.enrolment_id)
-        .where(*decided)
-        .subquery()
-    )
+    ).subquery()
+    mine = {"partition_by": credited.c.staff_id}
+    ranked = select(
+        credited.c.staff_id,
+        credited.c.seconds,
+        func.row_number().over(**mine, order_by=credited.c.seconds).label("rn"),
+        func.count().over(**mine).label("n"),
+        func.sum(case((credited.c.role == rollup.DECISION, 1), else_=0))
+        .over(**mine)
+        .label("decisions"),
+    ).subquery()
     # The two middle rows (1-based (n + 1) // 2 and n // 2 + 1; the same row when n is odd).
-    middle = (
-        select(ranked.c.reviewer_id, ranked.c.n, ranked.c.rn, ranked.c.seconds)
-        .where(ranked.c.rn.in_([(ranked.c.n + 1) // 2, ranked.c.n // 2 + 1]))
-        .subquery()
-    )
-    found: dict[int, tuple[str, int, list[int]]] = {}
-    for staff_id, name, n, secs in s.execute(
-        select(StaffUser.id, StaffUser.display_name, middle.c.n, middle.c.seconds)
-        .join(middle, middle.c.reviewer_id == StaffUser.id)
-        .order_by(middle.c.n.desc(), StaffUser.display_name, middle.c.rn)
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, ranked.c.n // 2 + 1])
+    found: dict[int, tuple[str, int, int, list[int]]] = {}
+    for staff_id, name, n, decisions, secs in s.execute(
+        select(
+            StaffUser.id, StaffUser.display_name, ranked.c.n, ranked.c.decisions, ranked.c.seconds
+        )
+        .join(ranked, ranked.c.staff_id == StaffUser.id)
+        .where(middle)
+        .order_by(ranked.c.n.desc(), StaffUser.display_name, ranked.c.rn)
     ).all():
-        found.setdefault(staff_id, (name, int(n), []))[2].append(rollup.hundredths(secs, dialect))
+        row = found.setdefault(staff_id, (name, int(decisions), int(n) - int(decisions), []))
+        row[3].append(rollup.hundredths(secs, dialect))
     m.reviewers = [
-        (name, n, _mean_days(values[0], values[-1], dialect)) for name, n, values in found.values()
+        (name, decisions, confirmations, _mean_days(values[0], values[-1], dialect))
+        for name, decisions, confirmations, values in found.values()
     ]
     m.specialties = [
         sp
@@ -467,23 +480,40 @@ def _live_queue(uow: UnitOfWork, conn: Connection) -> tuple[int, int, list[tuple
     return total, late, [(name, n) for (name, *_), n in zip(AGEING_BUCKETS, counts, strict=True)]
 
 
-def _reviewers(conn: Connection, dialect: str, conditions) -> list[tuple[str, int, float | None]]:
-    """Decisions per reviewer and the median of their handling times."""
-    histograms = rollup.unpack(
-        conn.scalars(select(MetricsHandling.histogram).where(*conditions)).all()
-    )
-    if not histograms:
+def _reviewers(
+    conn: Connection, dialect: str, conditions
+) -> list[tuple[str, int, int, float | None]]:
+    """Per reviewer: decisions taken or proposed, confirmations, and the median handling
+    time of them all."""
+    rows = conn.execute(
+        select(MetricsHandling.role, MetricsHandling.histogram).where(*conditions)
+    ).all()
+    if not rows:
         return []
-    rows = []
+    histograms = rollup.unpack([blob for _role, blob in rows])
+    counts = {
+        role: {
+            staff_id: int(histogram[1].sum())
+            for staff_id, histogram in rollup.unpack([b for r, b in rows if r == role]).items()
+        }
+        for role in (rollup.DECISION, rollup.CONFIRMATION)
+    }
+    out = []
     # Names in the database's own collation, as compute_from_rows orders them.
     for staff_id, name in conn.execute(
         select(StaffUser.id, StaffUser.display_name)
         .where(StaffUser.id.in_(list(histograms)))
         .order_by(StaffUser.display_name)
     ):
-        histogram = histograms[staff_id]
-        rows.append((name, int(histogram[1].sum()), median(histogram, dialect)))
-    return sorted(rows, key=lambda row: -row[1])  # stable: by name among equals
+        out.append(
+            (
+                name,
+                counts[rollup.DECISION].get(staff_id, 0),
+                counts[rollup.CONFIRMATION].get(staff_id, 0),
+                median(histograms[staff_id], dialect),
+            )
+        )
+    return sorted(out, key=lambda row: -(row[1] + row[2]))  # stable: by name among equals
 
 
 def _specialties(conn: Connection) -> list[str]:
@@ -559,14 +589,13 @@ def as_rows(m: Metrics) -> list[dict]:
         {"table": "mismatches", "dimension": fld, "category": k, "value": n}
         for fld, k, n in m.mismatches
     ]
-    for name, n, median in m.reviewers:
-        rows.append({"table": "reviewers", "dimension": name, "category": "decisions", "value": n})
-        rows.append(
-            {
-                "table": "reviewers",
-                "dimension": name,
-                "category": "median_handling_days",
-                "value": median,
-            }
-        )
+    for name, decisions, confirmations, days in m.reviewers:
+        for category, value in (
+            ("decisions", decisions),
+            ("confirmations", confirmations),
+            ("median_handling_days", days),
+        ):
+            rows.append(
+                {"table": "reviewers", "dimension": name, "category": category, "value": value}
+            )
     return rows

@@ -91,7 +91,10 @@ def layout(**_params):
                     _graph("metrics-trend", _("Déclarations par semaine selon leur issue")),
                     _graph("metrics-ageing", _("Ancienneté des dossiers en attente")),
                     _graph("metrics-mismatches", _("Motifs d'écart par champ et par type")),
-                    _graph("metrics-reviewers", _("Décisions et délai médian par relecteur")),
+                    _graph(
+                        "metrics-reviewers",
+                        _("Décisions, secondes validations et délai médian par relecteur"),
+                    ),
                 ]
             ),
             html.P(

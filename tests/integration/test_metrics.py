@@ -22,9 +22,10 @@ P1 = "médecine générale", P2 = "pédiatrie"; reviewers "alice" (R1) and "brun
                           R2 approves Thu 15 21:00: handling 2.25, declaration->account 2.5
   E9  P1 W2 Wed 14 08:00 declared; birth date different, confirmed Wed 14 09:00;
                           R1 rejects Wed 14 21:00: handling 0.5
-  E10 P2 W2 Thu 15 09:00 declared; birth date different (four-eyes), confirmed Thu 15 12:00;
-                          R1 proposes approval Fri 16 06:00 (Decision.created_at: 0.75),
-                          R2 confirms Mon 19 09:00: declaration->account 4.0
+  E10 P2 W2 Thu 15 09:00 declared; birth date different (four-eyes), confirmed Thu 15 15:00;
+                          R1 proposes approval Fri 16 06:00, R2 confirms Mon 19 09:00: the
+                          decision is final, and dated, Mon 19; handling 3.75 (until the
+                          confirmation), declaration->account 4.0
   E11 P2 W3 Mon 19 09:00 declared; first names typo, confirmed Fri 30/01 15:00 -> pending
   E12 P1 W3 Tue 20 09:00 declared; last name different, confirmed Tue 03/02 15:00 -> pending
   E13 P2 W3 Wed 21 09:00 declared; link opened Wed 21 10:00 only
@@ -195,7 +196,7 @@ def _steps():
     s += [(t(1, 14, 9), "E9", "luxtrust"), (t(1, 14, 9), "E9", "confirm")]
     s.append((t(1, 14, 21), "E9", "reject", "R1"))
     walk("E10", t(1, 15, 10), declared=t(1, 15, 9))
-    s += [(t(1, 15, 12), "E10", "luxtrust"), (t(1, 15, 12), "E10", "confirm")]
+    s += [(t(1, 15, 15), "E10", "luxtrust"), (t(1, 15, 15), "E10", "confirm")]
     s.append((t(1, 16, 6), "E10", "approve", "R1", "awaiting_second"))
     s.append((t(1, 19, 9), "E10", "approve", "R2", "account_created"))
     walk("E11", t(1, 19, 10), declared=t(1, 19, 9))
@@ -380,11 +381,15 @@ ALL_MISMATCHES = [
     ("matricule", "different", 1),  # E15
 ]
 
-# Final decisions by a reviewer, handling time = decision - device confirmation:
-#   alice: E7 1.0, E9 0.5, E10 0.75 (the four-eyes proposal is hers, dated at the proposal)
-#          -> 3 decisions, lower median of [0.5, 0.75, 1.0] = 0.75
-#   bruno: E8 2.25 -> 1 decision, 2.25 (his confirmation of E10 is not counted as his)
-ALL_REVIEWERS = [("alice", 3, 0.75), ("bruno", 1, 2.25)]
+# Final decisions per reviewer: (name, decisions taken or proposed, second approvals
+# confirmed, median handling time). A decision is dated when it became final (the second
+# reviewer's confirmation, for four-eyes) and its handling time, from the secretary's
+# device confirmation, runs until then; both reviewers are credited with it.
+#   alice: E7 1.0, E9 0.5, E10 3.75 (her proposal, final at bruno's confirmation)
+#          -> 3 decisions, median of [0.5, 1.0, 3.75] = 1.0
+#   bruno: E8 2.25, and his confirmation of E10 3.75 -> 1 decision, 1 confirmation,
+#          median (2.25 + 3.75) / 2 = 3.0
+ALL_REVIEWERS = [("alice", 3, 0, 1.0), ("bruno", 1, 1, 3.0)]
 
 
 # --- the whole data set, every figure ---------------------------------------------------------
@@ -499,9 +504,9 @@ def test_date_filter_one_week(world):
         ("last_name", "swapped", 1),
         ("last_name", "typo", 1),
     ]
-    # Decisions made within the dates: E7 (Tue 13), E9 (Wed 14), E10's proposal (Fri 16),
-    # E8 (Thu 15): the same as in total.
-    assert m.reviewers == ALL_REVIEWERS
+    # Decisions made within the dates: E7 (Tue 13), E9 (Wed 14), E8 (Thu 15); E10's
+    # proposal (Fri 16) became a decision on Mon 19, outside.
+    assert m.reviewers == [("alice", 2, 0, 0.75), ("bruno", 1, 0, 2.25)]
     assert m.specialties == [GP, PED]
 
 
@@ -529,7 +534,7 @@ def test_the_end_date_is_included(world):
     # The reviewers' panel counts the decisions MADE in the period (by decision date), not
     # the cohort's: E8 (declared Tue 13) was approved by bruno on Thu 15, outside.
     # alice: E7 (1.0) and E9 (0.5) -> 2 decisions, median 0.75.
-    assert m.reviewers == [("alice", 2, 0.75)]
+    assert m.reviewers == [("alice", 2, 0, 0.75)]
 
 
 @pytest.mark.usefixtures("computes")
@@ -537,7 +542,8 @@ def test_open_ended_dates_and_the_weeks_add_up(world):
     only_start = compute(world.backend, start=W3)
     assert only_start.kpis["declarations"] == 8  # E11..E18
     assert sorted(only_start.trend) == ALL_TREND[-2:]
-    assert only_start.reviewers == []  # no decision since Jan 19 except E10's confirmation
+    # Since Jan 19: E10, final at bruno's confirmation (Mon 19), credited to both.
+    assert only_start.reviewers == [("alice", 1, 0, 3.75), ("bruno", 0, 1, 3.75)]
     only_end = compute(world.backend, end=dt.date(2026, 1, 11))
     assert only_end.kpis["declarations"] == 5  # E1..E5
     assert sorted(only_end.trend) == ALL_TREND[:4]
@@ -634,8 +640,8 @@ def test_specialty_filter_changes_everything_but_the_backlog(world):
         ("last_name", "swapped", 1),  # E8
         ("matricule", "different", 1),  # E15
     ]
-    # alice's proposal on E10 (0.75) and bruno's approval of E8 (2.25); one decision each.
-    assert m.reviewers == [("alice", 1, 0.75), ("bruno", 1, 2.25)]
+    # bruno approved E8 (2.25) and confirmed alice's proposal on E10 (3.75).
+    assert m.reviewers == [("bruno", 1, 1, 3.0), ("alice", 1, 0, 3.75)]
     assert m.specialties == [GP, PED]  # the dropdown always offers every specialty
 
 
@@ -667,7 +673,49 @@ def test_specialty_and_dates_together(world):
     assert sorted(m.trend) == [(W2, "approved", 2)]
     assert m.kpis["median_days_auto"] is None
     assert m.kpis["auto_match_rate"] == 0.0
-    assert m.reviewers == [("alice", 1, 0.75), ("bruno", 1, 2.25)]
+    assert m.reviewers == [("bruno", 1, 0, 2.25)]  # E10 became final on Mon 19
+
+
+# --- four-eyes decisions -------------------------------------------------------------------------
+
+
+def _both(backend, **filters) -> list:
+    with backend.uow() as uow:
+        slow = metrics.compute_from_rows(uow, metrics.MetricsFilter(**filters)).reviewers
+    fast = compute(backend, **filters).reviewers
+    assert fast == slow
+    return fast
+
+
+def test_a_four_eyes_decision_credits_both_reviewers_once_final(world):
+    be, clock = world.backend, world.clock
+    alice, bruno = world.staff["R1"], world.staff["R2"]
+    # E15 (matricule different, confirmed Fri 23/01 09:00): alice proposes an approval.
+    clock.now = NOW + dt.timedelta(hours=1)
+    with be.uow() as uow:
+        assert services.approve(uow, world.ids["E15"], alice) == "awaiting_second"
+    # E12: bruno proposes a rejection for suspected fraud, then alice withdraws it.
+    with be.uow() as uow:
+        assert (
+            services.reject(uow, world.ids["E12"], bruno, reason_code="suspected_fraud")
+            == "awaiting_second"
+        )
+    with be.uow() as uow:
+        services.withdraw_proposal(uow, world.ids["E12"], alice)
+    # Neither is a decision: nobody is credited.
+    assert _both(be) == ALL_REVIEWERS
+    assert _both(be, start=dt.date(2026, 2, 4), end=dt.date(2026, 2, 4)) == []
+    # Thu 05/02 09:00: bruno confirms; final then, 13 days after her device confirmation.
+    clock.now = t(2, 5, 9)
+    with be.uow() as uow:
+        assert services.approve(uow, world.ids["E15"], bruno) == lc.ACCOUNT_CREATED
+    assert _both(be, start=dt.date(2026, 2, 4), end=dt.date(2026, 2, 4)) == []
+    assert _both(be, start=dt.date(2026, 2, 5), end=dt.date(2026, 2, 5)) == [
+        ("alice", 1, 0, 13.0),
+        ("bruno", 0, 1, 13.0),
+    ]
+    # alice: [0.5, 1.0, 3.75, 13.0]; bruno: [2.25, 3.75 (E10), 13.0 (E15)], 2 confirmations.
+    assert _both(be) == [("alice", 4, 0, 2.375), ("bruno", 1, 2, 3.75)]
 
 
 # --- the median and the 90th percentile ---------------------------------------------------------
@@ -685,7 +733,7 @@ def test_the_median_of_an_even_count_is_the_mean_of_the_two_middle_values(world)
     # period: alice decided E9 (0.5) and E7 (1.0).
     w2 = compute(world.backend, start=W2, end=dt.date(2026, 1, 14))
     assert w2.kpis["median_days_manual"] == 1.875
-    assert w2.reviewers == [("alice", 2, 0.75)]
+    assert w2.reviewers == [("alice", 2, 0, 0.75)]
     # Declared in W1, automatic: E2 0.25, E3 1.0.
     assert compute(world.backend, end=dt.date(2026, 1, 11)).kpis["median_days_auto"] == 0.625
 
@@ -752,11 +800,13 @@ def test_as_rows_covers_every_aggregate(world):
     assert tables["mismatches"] == ALL_MISMATCHES
     assert tables["reviewers"] == [
         ("alice", "decisions", 3),
-        ("alice", "median_handling_days", 0.75),
+        ("alice", "confirmations", 0),
+        ("alice", "median_handling_days", 1.0),
         ("bruno", "decisions", 1),
-        ("bruno", "median_handling_days", 2.25),
+        ("bruno", "confirmations", 1),
+        ("bruno", "median_handling_days", 3.0),
     ]
-    assert len(rows) == 13 + 9 + 3 + 9 + 4 + 7 + 4
+    assert len(rows) == 13 + 9 + 3 + 9 + 4 + 7 + 6
 
 
 # --- SQL: a bounded number of aggregate statements, no personal column --------------------------
@@ -1021,10 +1071,18 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
     assert cells[("nom", "faute de frappe")] == 3
     assert cells[("date de naissance", "différent")] == 1 + 1
 
-    bars, medians = fig["metrics-reviewers"]["data"]
-    assert list(bars["x"]) == ["alice", "bruno"] == list(medians["x"])
-    assert list(bars["y"]) == [3, 1]
-    assert list(medians["y"]) == [0.75, 2.25]
+    reviewers = fig["metrics-reviewers"]
+    decisions, confirmations, medians = reviewers["data"]
+    assert reviewers["layout"]["barmode"] == "stack"
+    assert [t["type"] for t in reviewers["data"]] == ["bar", "bar", "scatter"]
+    assert decisions["name"] == "Décisions prises ou proposées"
+    assert confirmations["name"] == "Secondes validations"
+    assert list(decisions["x"]) == ["alice", "bruno"] == list(confirmations["x"])
+    assert list(medians["x"]) == ["alice", "bruno"]
+    assert list(decisions["y"]) == [3, 1]
+    assert list(confirmations["y"]) == [0, 1]
+    assert list(medians["y"]) == [1.0, 3.0]
+    assert list(medians["text"]) == ["1,0", "3,0"]
 
     assert values[("metrics-specialty", "options")] == [
         {"label": "Toutes les spécialités", "value": ""},
@@ -1113,7 +1171,7 @@ def test_the_figures_are_valid_plotly_figures(world, name):
     from dashboard import charts
 
     m = compute(world.backend)
-    m.reviewers.append(("carla", 1, None))  # a median the database could not compute
+    m.reviewers.append(("carla", 1, 0, None))  # a median the database could not compute
     figure = getattr(charts, name)(m)
     assert isinstance(figure, dict)  # built as a dict: no validation on each view
     # ... but one that plotly's own validation accepts, property by property.

@@ -27,8 +27,9 @@ from sqlalchemy import event, func, select, text
 from dashboard.__main__ import main
 from dashboard.app import create_app
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, metrics, rollup, services
+from dashboard.enrolment import matricule, metrics, rollup, schema, services
 from dashboard.enrolment.model import (
+    Decision,
     Enrolment,
     Event,
     MetricsDaily,
@@ -38,6 +39,7 @@ from dashboard.enrolment.model import (
     MetricsRefresh,
     MetricsReviewer,
     Professional,
+    StaffUser,
 )
 from dashboard.enrolment.services import Actor
 from tests import dashclient as dc
@@ -92,10 +94,26 @@ def _chosen(flt: metrics.MetricsFilter, when: dt.datetime, specialty) -> bool:
     )
 
 
-def statistics_of(backend, flt: metrics.MetricsFilter) -> tuple[dict, list[int]]:
+def statistics_of(backend, flt: metrics.MetricsFilter) -> tuple[dict, dict, list[int]]:
     """The KPIs' medians (statistics.median) and nearest-rank 90th percentiles of the
-    cohort's declaration -> account durations; and how many durations each one had."""
+    cohort's declaration -> account durations; per reviewer, the final decisions she took
+    or proposed, those she confirmed (four-eyes), and the median of their handling times,
+    each decision dated and timed when it became final; how many values each median had."""
     with backend.uow() as uow:
+        decisions = uow.session.execute(
+            select(
+                Decision.reviewer_id,
+                Decision.confirmed_by_id,
+                Decision.created_at,
+                Decision.confirmed_at,
+                Enrolment.device_confirmed_at,
+                Professional.specialty,
+            )
+            .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+            .join(Professional, Professional.id == Enrolment.professional_id)
+            .where(Decision.status == "final", Decision.outcome != "auto_match")
+        ).all()
+        names = dict(uow.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
         rows = uow.session.execute(
             select(
                 Enrolment.created_at,
@@ -116,12 +134,34 @@ def statistics_of(backend, flt: metrics.MetricsFilter) -> tuple[dict, list[int]]
         kpis[f"median_days_{key}"] = statistics.median(values) / 100 if values else None
         kpis[f"p90_days_{key}"] = values[math.ceil(0.9 * len(values)) - 1] / 100 if values else None
         sizes.append(len(values))
-    return kpis, sizes
+    credited: dict[int, dict[str, list[int]]] = {}
+    for proposer, confirmer, created, confirmed, device_confirmed, specialty in decisions:
+        final = confirmed or created
+        if proposer is None or not _chosen(flt, final, specialty):
+            continue
+        handled = _hundredths((final - device_confirmed).total_seconds())
+        for staff, role in ((proposer, "decisions"), (confirmer, "confirmations")):
+            if staff is not None:
+                mine = credited.setdefault(staff, {"decisions": [], "confirmations": []})
+                mine[role].append(handled)
+    reviewers = {}
+    for staff, mine in credited.items():
+        values = mine["decisions"] + mine["confirmations"]
+        reviewers[names[staff]] = (
+            len(mine["decisions"]),
+            len(mine["confirmations"]),
+            statistics.median(values) / 100,
+        )
+        sizes.append(len(values))
+    return kpis, reviewers, sizes
 
 
 def agrees_with_statistics(backend, flt: metrics.MetricsFilter, m: metrics.Metrics) -> list[int]:
-    kpis, sizes = statistics_of(backend, flt)
+    kpis, reviewers, sizes = statistics_of(backend, flt)
     assert {k: m.kpis[k] for k in kpis} == kpis, flt
+    assert {name: tuple(rest) for name, *rest in m.reviewers} == reviewers, flt
+    totals = [d + c for _name, d, c, _median in m.reviewers]
+    assert totals == sorted(totals, reverse=True)  # the busiest first
     return sizes
 
 
@@ -147,7 +187,9 @@ def test_every_filter_of_the_hand_built_data_set(backend, clock):
     for start, end, specialty in itertools.product(
         days, days, (None, hand.GP, hand.PED, "cardiologie")
     ):
-        m = both(w.backend, metrics.MetricsFilter(start, end, specialty))
+        flt = metrics.MetricsFilter(start, end, specialty)
+        m = both(w.backend, flt)
+        agrees_with_statistics(w.backend, flt, m)
         seen.add(m.kpis["declarations"])
     assert {0, 1, 5, 8, 18} <= seen  # the filters do select different cohorts
     assert both(w.backend, metrics.MetricsFilter()).kpis == hand.ALL_KPIS
@@ -454,6 +496,7 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     assert m.kpis["declarations"] == enrolments >= 80  # and the redeclarations
     assert all(m.kpis[k] for k in ("accounts_auto", "accounts_manual", "backlog"))
     assert m.kpis["median_days_manual"] is not None and m.mismatches and m.reviewers
+    assert sum(confirmed for _name, _n, confirmed, _median in m.reviewers) >= 2  # four-eyes
 
     # More events: decisions on the queue, new declarations, expiries.
     clock.now = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
@@ -622,6 +665,51 @@ def test_the_cached_ageing_follows_the_clock(backend, clock):
     assert ageing() == [1, 1, 1, 1]
     clock.now = hand.t(2, 5, 9)  # a day later, no event: the ageing moved
     assert ageing() == [0, 1, 2, 1]
+
+
+# --- the upgrade that gave the reviewers' rollups the second reviewer ---------------------------
+
+
+def test_the_upgrade_rebuilds_the_rollups_from_the_events(backend, clock):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    w = hand.build_world(backend, clock)
+    refresh(backend)
+    url = backend.settings.database_url
+    config = schema.alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0009").down_revision
+    backend.engine.dispose()
+    command.downgrade(config, before)
+    try:
+        # What the code before left: reviewers' rollups without the second reviewers,
+        # dated at the proposal, and a bookkeeping row saying they are up to date.
+        with backend.engine.begin() as conn:
+            newest = conn.scalar(select(func.max(Event.id)))
+            conn.execute(
+                MetricsRefresh.__table__.insert().values(
+                    id=1, last_event_id=newest, pending=[], version=7, refreshed_at=clock()
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO metrics_reviewers"
+                    " (day, decided_on, specialty, reviewer_id, hundredths, n)"
+                    " VALUES ('2026-01-15', '2026-01-16', :sp, :r, 75, 1)"
+                ),
+                {"sp": hand.PED, "r": w.staff["R1"]},
+            )
+    finally:
+        backend.engine.dispose()
+        schema.upgrade(url)
+    with backend.uow() as uow:
+        assert rollup.status(uow).behind  # the next refresh rebuilds every day
+    m = both(backend, metrics.MetricsFilter())
+    assert m.reviewers == hand.ALL_REVIEWERS
+    assert m.kpis == hand.ALL_KPIS
+    built = rollup_rows(backend, (*BY_DECLARATION_DAY, MetricsHandling))
+    assert refresh(backend, full=True).days is None  # `metrics refresh --full`: the same
+    assert rollup_rows(backend, (*BY_DECLARATION_DAY, MetricsHandling)) == built
 
 
 # --- the command line -----------------------------------------------------------------------------
