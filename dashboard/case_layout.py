@@ -5,13 +5,13 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.enrolment import codes, review
+from dashboard.enrolment import codes, working_days
 from dashboard.enrolment.case_file import CaseView
 from dashboard.i18n import gettext as _
 
 
 def _when(moment) -> str:
-    return moment.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M") if moment else "—"
+    return moment.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M") if moment else "—"
 
 
 def _segments(parts) -> list:

@@ -7,9 +7,7 @@ too, because the backlog's ageing moves with the clock.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import json
 
 import dash_bootstrap_components as dbc
@@ -17,7 +15,7 @@ import flask
 from dash import Dash, Input, Output, State, dcc, html
 from plotly.io.json import to_json_plotly
 
-from dashboard import auth, charts, response_cache
+from dashboard import auth, charts, exports, response_cache
 from dashboard.callbacks import disabled_while_running
 from dashboard.enrolment import metrics, rollup
 from dashboard.i18n import current_language
@@ -48,9 +46,19 @@ def _filter(start, end, specialty) -> metrics.MetricsFilter:
     )
 
 
-def _compute(start, end, specialty) -> metrics.Metrics:
+def _compute(f: metrics.MetricsFilter) -> metrics.Metrics:
     with _backend().uow() as uow:
-        return metrics.compute(uow, _filter(start, end, specialty))
+        return metrics.compute(uow, f)
+
+
+COLUMNS = ["table", "dimension", "category", "value"]
+
+
+def _file_name(f: metrics.MetricsFilter, suffix: str) -> str:
+    """The period as the server read it (never the browser's text)."""
+    start = f.start.isoformat() if f.start else "debut"
+    end = f.end.isoformat() if f.end else "fin"
+    return f"indicateurs-esante-{start}-{end}.{suffix}"
 
 
 def _pct(value) -> str:
@@ -77,12 +85,12 @@ def kpi_cards(k: dict) -> list:
         (_("Taux de vérification manuelle"), _pct(k["manual_review_rate"]), None),
         (_("Taux d'approbation"), _pct(k["approval_rate"]), None),
         (
-            _("Délai automatique (médiane / 90 %)"),
+            _("Délai automatique (médiane / 90e centile)"),
             f"{_days(k['median_days_auto'])} / {_days(k['p90_days_auto'])}",
             None,
         ),
         (
-            _("Délai manuel (médiane / 90 %)"),
+            _("Délai manuel (médiane / 90e centile)"),
             f"{_days(k['median_days_manual'])} / {_days(k['p90_days_manual'])}",
             None,
         ),
@@ -143,13 +151,16 @@ def refresh(start, end, specialty):
 
 @auth.require(*READERS)
 def export(n_clicks, start, end, specialty):
-    m = _compute(start, end, specialty)
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=["table", "dimension", "category", "value"])
-    writer.writeheader()
-    writer.writerows(metrics.as_rows(m))
-    name = f"indicateurs-esante-{start or 'debut'}-{end or 'fin'}.csv"
-    return dcc.send_string(buffer.getvalue(), name)
+    f = _filter(start, end, specialty)
+    content = exports.to_csv(metrics.as_rows(_compute(f)), COLUMNS, current_language())
+    return dcc.send_bytes(content, _file_name(f, "csv"), type=exports.CSV_TYPE)
+
+
+@auth.require(*READERS)
+def export_xlsx(n_clicks, start, end, specialty):
+    f = _filter(start, end, specialty)
+    content = exports.to_xlsx(metrics.as_rows(_compute(f)), COLUMNS, "indicateurs")
+    return dcc.send_bytes(content, _file_name(f, "xlsx"), type=exports.XLSX_TYPE)
 
 
 def register(app: Dash) -> None:
@@ -168,10 +179,11 @@ def register(app: Dash) -> None:
         Output("metrics-specialty", "options"),
         *filters,
     )(refresh)
-    app.callback(
-        Output("metrics-download", "data"),
-        Input("metrics-export", "n_clicks"),
-        *[State(i.component_id, i.component_property) for i in filters],
-        prevent_initial_call=True,
-        running=disabled_while_running("metrics-export"),
-    )(export)
+    for suffix, callback in (("", export), ("-xlsx", export_xlsx)):
+        app.callback(
+            Output(f"metrics-download{suffix}", "data"),
+            Input(f"metrics-export{suffix}", "n_clicks"),
+            *[State(i.component_id, i.component_property) for i in filters],
+            prevent_initial_call=True,
+            running=disabled_while_running(f"metrics-export{suffix}"),
+        )(callback)

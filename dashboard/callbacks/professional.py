@@ -21,7 +21,7 @@ from dashboard.enrolment.errors import (
     NotFound,
     ValidationFailed,
 )
-from dashboard.enrolment.review import LUXEMBOURG
+from dashboard.enrolment.working_days import LUXEMBOURG
 from dashboard.i18n import gettext as _
 from dashboard.luxtrust import client as luxtrust
 

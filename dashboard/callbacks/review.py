@@ -12,7 +12,7 @@ from flask_login import current_user
 
 from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import choices, items, mapping, record_id, row_count, text
-from dashboard.enrolment import case_file, decisions, review
+from dashboard.enrolment import case_file, decisions, review, working_days
 from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.i18n import current_language
 from dashboard.i18n import gettext as _
@@ -80,7 +80,7 @@ def queue_query(request: dict | None, quick, search) -> review.QueueQuery:
 def _due_text(row) -> str:
     if not row.due_at:
         return ""
-    when = row.due_at.astimezone(review.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
+    when = row.due_at.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
     return _("**⚠ En retard** — {when}", when=when) if row.overdue else when
 
 

@@ -32,8 +32,8 @@ from dashboard.enrolment.model import (
     Professional,
     StaffUser,
 )
-from dashboard.enrolment.review import LUXEMBOURG, overdue_before
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.enrolment.working_days import LUXEMBOURG, overdue_before
 from dashboard.i18n import N_
 
 
@@ -65,7 +65,8 @@ class Metrics:
     trend: list[tuple[dt.date, str, int]] = field(default_factory=list)
     ageing: list[tuple[str, int]] = field(default_factory=list)
     mismatches: list[tuple[str, str, int]] = field(default_factory=list)
-    reviewers: list[tuple[str, int, float | None]] = field(default_factory=list)
+    # (display name, decisions taken or proposed, confirmations, median handling days)
+    reviewers: list[tuple[str, int, int, float | None]] = field(default_factory=list)
     specialties: list[str] = field(default_factory=list)
 
 
@@ -101,21 +102,68 @@ _outcome = rollup.outcome
 _as_date = rollup.as_date
 
 
-def _percentile(uow: UnitOfWork, seconds, conditions, fraction: float) -> float | None:
-    """Nearest-rank percentile computed by the database (ORDER BY … OFFSET), in days."""
-    total = uow.session.scalar(select(func.count()).select_from(Enrolment).where(*conditions))
+# The duration figures. Durations count in whole hundredths of a day (rollup.hundredths).
+# The median is the conventional one: the middle value, or the mean of the two middle
+# values for an even count. The 90th percentile is the nearest rank: value number
+# ceil(0.9 n) in ascending order, the smallest with at least 90 % of the values at or
+# below it (a duration that did occur). Both computations use these same definitions.
+P90 = 0.9
+
+
+def middle_ranks(total: int) -> tuple[int, int]:
+    """0-based ranks of the two middle values of `total` (one and the same when odd)."""
+    return (total - 1) // 2, total // 2
+
+
+def nearest_rank(total: int, fraction: float) -> int:
+    """0-based rank of the nearest-rank percentile `fraction` of `total` values."""
+    return max(0, min(total - 1, math.ceil(fraction * total) - 1))
+
+
+def _mean_days(low: int, high: int, dialect: str) -> float | None:
+    """The mean of two durations in hundredths, in days (None if either is unknown)."""
+    a, b = rollup.as_days(low, dialect), rollup.as_days(high, dialect)
+    return None if a is None or b is None else (low + high) / 200
+
+
+def median(histogram: tuple | None, dialect: str) -> float | None:
+    """The median of a histogram from rollup.unpack, in days."""
+    total = int(histogram[1].sum()) if histogram else 0
     if not total:
         return None
-    rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
-    value = uow.session.scalar(
-        select(seconds)
-        .select_from(Enrolment)
-        .where(*conditions)
-        .order_by(seconds)
-        .offset(rank)
-        .limit(1)
-    )
-    return round(float(value) / 86400.0, 2) if value is not None else None
+    low, high = middle_ranks(total)
+    return _mean_days(rollup.nth(histogram, low), rollup.nth(histogram, high), dialect)
+
+
+def p90(histogram: tuple | None, dialect: str) -> float | None:
+    """The nearest-rank 90th percentile of a histogram from rollup.unpack, in days."""
+    total = int(histogram[1].sum()) if histogram else 0
+    if not total:
+        return None
+    return rollup.as_days(rollup.nth(histogram, nearest_rank(total, P90)), dialect)
+
+
+def _durations_from_rows(uow: UnitOfWork, dialect: str, seconds, conditions):
+    """Median and 90th percentile computed by the database (ORDER BY … OFFSET), in days."""
+    total = uow.session.scalar(select(func.count()).select_from(Enrolment).where(*conditions))
+    if not total:
+        return None, None
+
+    def at(rank: int, count: int = 1) -> list[int]:
+        values = uow.session.scalars(
+            select(seconds)
+            .select_from(Enrolment)
+            .where(*conditions)
+            .order_by(seconds)
+            .offset(rank)
+            .limit(count)
+        ).all()
+        return [rollup.hundredths(v, dialect) for v in values]
+
+    low, high = middle_ranks(total)
+    middle = at(low, high - low + 1)
+    (ninetieth,) = at(nearest_rank(total, P90))
+    return _mean_days(middle[0], middle[-1], dialect), rollup.as_days(ninetieth, dialect)
 
 
 def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
@@ -194,7 +242,7 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
     conditions = {"auto_match": auto_c, "reviewer_approved": manual_c}
     m.kpis = _kpis(
         declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue,
-        lambda decision, fraction: _percentile(uow, seconds, conditions[decision], fraction),
+        lambda decision: _durations_from_rows(uow, dialect, seconds, conditions[decision]),
     )  # fmt: skip
 
     # Trend by week of declaration (Monday, Luxembourg time), stacked by outcome.
@@ -250,49 +298,64 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         ).all()
     ]
 
-    # Reviewers: final decisions in the period and median handling time (window function).
+    # Reviewers: final decisions in the period, credited to the reviewer who took or
+    # proposed each and to the one who confirmed it (four-eyes); a decision is dated, and
+    # its handling timed, when it became final. Median handling time: window functions.
     start, end = _bounds(f)
+    final = func.coalesce(Decision.confirmed_at, Decision.created_at)
     decided = [
         Decision.status == "final",
         Decision.outcome != "auto_match",
         Decision.reviewer_id.is_not(None),
     ]
     if start:
-        decided.append(Decision.created_at >= start)
+        decided.append(final >= start)
     if end:
-        decided.append(Decision.created_at < end)
+        decided.append(final < end)
     if f.specialty:
         decided.append(
             Enrolment.professional_id.in_(
                 select(Professional.id).where(Professional.specialty == f.specialty)
             )
         )
-    handling = _seconds(dialect, Decision.created_at, Enrolment.device_confirmed_at)
-    ranked = (
-        select(
-            Decision.reviewer_id.label("reviewer_id"),
-            handling.label("seconds"),
-            func.row_number()
-            .over(partition_by=Decision.reviewer_id, order_by=handling)
-            .label("rn"),
-            func.count().over(partition_by=Decision.reviewer_id).label("n"),
+    handling = _seconds(dialect, final, Enrolment.device_confirmed_at)
+    credited = union_all(
+        *(
+            select(staff.label("staff_id"), literal(role).label("role"), handling.label("seconds"))
+            .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+            .where(*decided, staff.is_not(None))
+            for staff, role in (
+                (Decision.reviewer_id, rollup.DECISION),
+                (Decision.confirmed_by_id, rollup.CONFIRMATION),
+            )
         )
-        .join(Enrolment, Enrolment.id == Decision.enrolment_id)
-        .where(*decided)
-        .subquery()
-    )
-    medians = (
-        select(ranked.c.reviewer_id, ranked.c.n, ranked.c.seconds)
-        .where(ranked.c.rn == (ranked.c.n + 1) // 2)  # lower median
-        .subquery()
-    )
+    ).subquery()
+    mine = {"partition_by": credited.c.staff_id}
+    ranked = select(
+        credited.c.staff_id,
+        credited.c.seconds,
+        func.row_number().over(**mine, order_by=credited.c.seconds).label("rn"),
+        func.count().over(**mine).label("n"),
+        func.sum(case((credited.c.role == rollup.DECISION, 1), else_=0))
+        .over(**mine)
+        .label("decisions"),
+    ).subquery()
+    # The two middle rows (1-based (n + 1) // 2 and n // 2 + 1; the same row when n is odd).
+    middle = ranked.c.rn.in_([(ranked.c.n + 1) // 2, ranked.c.n // 2 + 1])
+    found: dict[int, tuple[str, int, int, list[int]]] = {}
+    for staff_id, name, n, decisions, secs in s.execute(
+        select(
+            StaffUser.id, StaffUser.display_name, ranked.c.n, ranked.c.decisions, ranked.c.seconds
+        )
+        .join(ranked, ranked.c.staff_id == StaffUser.id)
+        .where(middle)
+        .order_by(ranked.c.n.desc(), StaffUser.display_name, ranked.c.rn)
+    ).all():
+        row = found.setdefault(staff_id, (name, int(decisions), int(n) - int(decisions), []))
+        row[3].append(rollup.hundredths(secs, dialect))
     m.reviewers = [
-        (name, int(n), round(float(secs) / 86400.0, 2) if secs is not None else None)
-        for name, n, secs in s.execute(
-            select(StaffUser.display_name, medians.c.n, medians.c.seconds)
-            .join(medians, medians.c.reviewer_id == StaffUser.id)
-            .order_by(medians.c.n.desc(), StaffUser.display_name)
-        ).all()
+        (name, decisions, confirmations, _mean_days(values[0], values[-1], dialect))
+        for name, decisions, confirmations, values in found.values()
     ]
     m.specialties = [
         sp
@@ -361,21 +424,17 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     rejected = by_outcome.get("rejected", 0)
     manual = _funnel(m, declared, reached, luxtrust_done, by_outcome)
 
-    # Declaration → account: nearest-rank percentiles of the histograms.
+    # Declaration → account: the median and 90th percentile of the histograms.
     took = MetricsDuration
     durations = rollup.unpack(s.scalars(select(took.histogram).where(*chosen(took))).all())
 
-    def percentile(decision: str, fraction: float) -> float | None:
+    def figures(decision: str) -> tuple[float | None, float | None]:
         histogram = durations.get(rollup.ACCOUNT_DECISIONS.index(decision))
-        total = int(histogram[1].sum()) if histogram else 0
-        if not total:
-            return None
-        rank = max(0, min(total - 1, math.ceil(fraction * total) - 1))  # nearest rank
-        return rollup.as_days(rollup.nth(histogram, rank), dialect)
+        return median(histogram, dialect), p90(histogram, dialect)
 
     backlog, overdue, ageing = _live_queue(uow, s)
     m.kpis = _kpis(
-        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile
+        declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, figures
     )
     m.trend = [(w, o, n) for (w, o), n in sorted(weeks.items())]
     m.ageing = ageing
@@ -421,26 +480,40 @@ def _live_queue(uow: UnitOfWork, conn: Connection) -> tuple[int, int, list[tuple
     return total, late, [(name, n) for (name, *_), n in zip(AGEING_BUCKETS, counts, strict=True)]
 
 
-def _reviewers(conn: Connection, dialect: str, conditions) -> list[tuple[str, int, float | None]]:
-    """Decisions per reviewer and the lower median of their handling times."""
-    histograms = rollup.unpack(
-        conn.scalars(select(MetricsHandling.histogram).where(*conditions)).all()
-    )
-    if not histograms:
+def _reviewers(
+    conn: Connection, dialect: str, conditions
+) -> list[tuple[str, int, int, float | None]]:
+    """Per reviewer: decisions taken or proposed, confirmations, and the median handling
+    time of them all."""
+    rows = conn.execute(
+        select(MetricsHandling.role, MetricsHandling.histogram).where(*conditions)
+    ).all()
+    if not rows:
         return []
-    rows = []
+    histograms = rollup.unpack([blob for _role, blob in rows])
+    counts = {
+        role: {
+            staff_id: int(histogram[1].sum())
+            for staff_id, histogram in rollup.unpack([b for r, b in rows if r == role]).items()
+        }
+        for role in (rollup.DECISION, rollup.CONFIRMATION)
+    }
+    out = []
     # Names in the database's own collation, as compute_from_rows orders them.
     for staff_id, name in conn.execute(
         select(StaffUser.id, StaffUser.display_name)
         .where(StaffUser.id.in_(list(histograms)))
         .order_by(StaffUser.display_name)
     ):
-        histogram = histograms[staff_id]
-        total = int(histogram[1].sum())
-        # The lower median, as compute_from_rows' row_number() = (n + 1) // 2.
-        median = rollup.nth(histogram, (total + 1) // 2 - 1)
-        rows.append((name, total, rollup.as_days(median, dialect)))
-    return sorted(rows, key=lambda row: -row[1])  # stable: by name among equals
+        out.append(
+            (
+                name,
+                counts[rollup.DECISION].get(staff_id, 0),
+                counts[rollup.CONFIRMATION].get(staff_id, 0),
+                median(histograms[staff_id], dialect),
+            )
+        )
+    return sorted(out, key=lambda row: -(row[1] + row[2]))  # stable: by name among equals
 
 
 def _specialties(conn: Connection) -> list[str]:
@@ -473,9 +546,11 @@ def _funnel(m, declared, reached, luxtrust_done, by_outcome) -> int:
     return manual
 
 
-def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, percentile):
-    """The KPI cards, whichever way the counts were read; `percentile(decision, fraction)`
-    gives the days from declaration to account for that decision."""
+def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, durations):
+    """The KPI cards, whichever way the counts were read; `durations(decision)` gives the
+    median and the 90th percentile of the days from declaration to account."""
+    median_auto, p90_auto = durations("auto_match")
+    median_manual, p90_manual = durations("reviewer_approved")
     return {
         "declarations": declared,
         "accounts": auto + approved,
@@ -484,10 +559,10 @@ def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, ov
         "auto_match_rate": _rate(auto, luxtrust_done),
         "manual_review_rate": _rate(manual, luxtrust_done),
         "approval_rate": _rate(approved, approved + rejected),
-        "median_days_auto": percentile("auto_match", 0.5),
-        "p90_days_auto": percentile("auto_match", 0.9),
-        "median_days_manual": percentile("reviewer_approved", 0.5),
-        "p90_days_manual": percentile("reviewer_approved", 0.9),
+        "median_days_auto": median_auto,
+        "p90_days_auto": p90_auto,
+        "median_days_manual": median_manual,
+        "p90_days_manual": p90_manual,
         "backlog": backlog,
         "overdue": overdue,
     }
@@ -514,14 +589,13 @@ def as_rows(m: Metrics) -> list[dict]:
         {"table": "mismatches", "dimension": fld, "category": k, "value": n}
         for fld, k, n in m.mismatches
     ]
-    for name, n, median in m.reviewers:
-        rows.append({"table": "reviewers", "dimension": name, "category": "decisions", "value": n})
-        rows.append(
-            {
-                "table": "reviewers",
-                "dimension": name,
-                "category": "median_handling_days",
-                "value": median,
-            }
-        )
+    for name, decisions, confirmations, days in m.reviewers:
+        for category, value in (
+            ("decisions", decisions),
+            ("confirmations", confirmations),
+            ("median_handling_days", days),
+        ):
+            rows.append(
+                {"table": "reviewers", "dimension": name, "category": category, "value": value}
+            )
     return rows

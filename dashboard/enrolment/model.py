@@ -495,25 +495,30 @@ class MetricsMismatch(Base):
 
 class MetricsReviewer(Base):
     """Reviewers' final decisions by declaration day (how they are refreshed) and decision
-    day: `n` handled in `hundredths` / 100 days. The page reads MetricsHandling."""
+    day (when it became final): `n` handled in `hundredths` / 100 days, credited to the
+    reviewer who took or proposed it (role "decision") and to the one who confirmed it
+    (role "confirmation", four-eyes). The page reads MetricsHandling."""
 
     __tablename__ = "metrics_reviewers"
 
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     decided_on: Mapped[dt.date] = mapped_column(Date, primary_key=True, index=True)
     specialty: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
     reviewer_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     hundredths: Mapped[int] = mapped_column(Integer, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
 
 
 class MetricsHandling(Base):
-    """MetricsReviewer by decision day: (reviewer id, hundredths of a day, decisions), packed."""
+    """MetricsReviewer by decision day and role: (reviewer id, hundredths of a day,
+    decisions), packed."""
 
     __tablename__ = "metrics_handling"
 
     decided_on: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     specialty: Mapped[str] = mapped_column(String(120), primary_key=True)
+    role: Mapped[str] = mapped_column(String(12), primary_key=True)
     histogram: Mapped[bytes] = mapped_column()  # LargeBinary
 
 

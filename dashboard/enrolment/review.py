@@ -25,17 +25,7 @@ from dashboard.enrolment.model import (
 )
 from dashboard.enrolment.staff import require_reviewer
 from dashboard.enrolment.uow import UnitOfWork
-from dashboard.enrolment.working_days import (  # noqa: F401 - callers import them from here
-    _DAY_US,
-    LUXEMBOURG,
-    _from_working_us,
-    _working_us,
-    due_at,
-    from_working_seconds,
-    overdue_before,
-    working_days_between,
-    working_seconds,
-)
+from dashboard.enrolment.working_days import _DAY_US, _from_working_us, _working_us, overdue_before
 from dashboard.i18n import gettext as _
 
 # --- the queue -------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ scanning the cohort (docs/performance.md §5). Run by `python -m dashboard metri
 every minute, and by metrics.compute itself when events arrived since.
 
 Days are declaration days in Europe/Luxembourg; the reviewers' rollup also keeps the
-decision day, by which the page filters it. Nothing here reads a personal column.
+decision day (when the decision became final: the second reviewer's confirmation, for
+four-eyes), by which the page filters it. Nothing here reads a personal column.
 """
 
 from __future__ import annotations
@@ -53,8 +54,8 @@ from dashboard.enrolment.model import (
     MetricsReviewer,
     Professional,
 )
-from dashboard.enrolment.review import LUXEMBOURG
 from dashboard.enrolment.uow import UnitOfWork
+from dashboard.enrolment.working_days import LUXEMBOURG
 
 ROW_ID = 1
 TABLES = (
@@ -72,6 +73,9 @@ AUDIT_ONLY = frozenset({"case_opened", "claimed", "assigned", "released", "note_
 FUNNEL_ACTIONS = ("link_opened", "cgu_accepted", "matricule_verified", "device_confirmed")
 ACCOUNT_DECISIONS = ("auto_match", "reviewer_approved")
 MISMATCH_FIELDS = ("last_name", "first_names", "birth_date", "matricule")
+# Who a final decision is credited to: the reviewer who took it (or proposed it, when it
+# needed a second reviewer), and the second reviewer who confirmed it.
+DECISION, CONFIRMATION = "decision", "confirmation"
 # An id missing below the newest one belongs to a transaction not committed yet (PostgreSQL
 # hands out ids before commit) or rolled back. Only the newest ids can still arrive; after
 # PENDING_FOR, a missing id is a rollback and is forgotten.
@@ -148,18 +152,20 @@ def as_date(value) -> dt.date:
 
 
 def hundredths(value, dialect: str) -> int:
-    """A duration in seconds as the page shows it (days, 2 decimals), in whole hundredths.
+    """A duration in seconds in whole hundredths of a day (the page's resolution): whole
+    seconds first (SQLite's julianday() differences are microseconds off), then the
+    nearest hundredth, half up, in integers (no binary rounding at the halves).
 
     Rounding is monotonic, so the k-th smallest rounded value is the rounded k-th
     smallest value: percentiles of these histograms are the page's, exactly.
     """
     if value is None:
         return NULL_HUNDREDTHS.get(dialect, NULL_HUNDREDTHS_DEFAULT)
-    return round(round(float(value) / 86400.0, 2) * 100)
+    return (round(float(value)) + 432) // 864  # 864 s = 1/100 day
 
 
 def as_days(value: int, dialect: str) -> float | None:
-    """The inverse of `hundredths`: k / 100 is the float round(x, 2) returned."""
+    """Whole hundredths of a day (from `hundredths`) as days."""
     if value == NULL_HUNDREDTHS.get(dialect, NULL_HUNDREDTHS_DEFAULT):
         return None
     return value / 100
@@ -485,26 +491,30 @@ def _rebuild(uow: UnitOfWork, dialect: str, days: list[dt.date] | None) -> None:
         histograms.setdefault((as_date(d), sp), Counter())[key] += 1
     _insert_packed(uow, MetricsDuration, ("day", "specialty"), histograms)
 
-    # The reviewers' decisions, by declaration day (what a refresh replaces)...
-    handling = seconds(dialect, Decision.created_at, Enrolment.device_confirmed_at)
-    decided_on = local_day(dialect, Decision.created_at)
-    counts = Counter(
-        (as_date(d), as_date(on), sp, reviewer, hundredths(secs, dialect))
-        for d, on, sp, reviewer, secs in s.execute(
-            select(day, decided_on, specialty, Decision.reviewer_id, handling)
-            .select_from(Decision)
-            .join(Enrolment, Enrolment.id == Decision.enrolment_id)
-            .join(Professional, Professional.id == Enrolment.professional_id)
-            .where(
-                in_days,
-                of_days(Decision.enrolment_id),
-                Decision.status == "final",
-                Decision.outcome != "auto_match",
-                Decision.reviewer_id.is_not(None),
-            )
+    # The reviewers' decisions, by declaration day (what a refresh replaces)... A decision
+    # is dated, and its handling timed, when it became final.
+    final = func.coalesce(Decision.confirmed_at, Decision.created_at)
+    handling = seconds(dialect, final, Enrolment.device_confirmed_at)
+    decided_on = local_day(dialect, final)
+    counts: Counter = Counter()
+    for d, on, sp, reviewer, confirmer, secs in s.execute(
+        select(day, decided_on, specialty, Decision.reviewer_id, Decision.confirmed_by_id, handling)
+        .select_from(Decision)
+        .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .where(
+            in_days,
+            of_days(Decision.enrolment_id),
+            Decision.status == "final",
+            Decision.outcome != "auto_match",
+            Decision.reviewer_id.is_not(None),
         )
-    )
-    keys = ("day", "decided_on", "specialty", "reviewer_id", "hundredths")
+    ):
+        key = (as_date(d), as_date(on), sp)
+        counts[(*key, DECISION, reviewer, hundredths(secs, dialect))] += 1
+        if confirmer is not None:
+            counts[(*key, CONFIRMATION, confirmer, hundredths(secs, dialect))] += 1
+    keys = ("day", "decided_on", "specialty", "role", "reviewer_id", "hundredths")
     _insert(
         uow,
         MetricsReviewer,
@@ -533,13 +543,13 @@ def _rebuild_handling(uow: UnitOfWork, decided: list[dt.date] | None) -> None:
     s.execute(delete(MetricsHandling).where(_on(MetricsHandling.decided_on, decided)))
     r = MetricsReviewer
     histograms: dict[tuple, Counter] = {}
-    for on, sp, reviewer, value, n in s.execute(
-        select(r.decided_on, r.specialty, r.reviewer_id, r.hundredths, func.sum(r.n))
+    for on, sp, role, reviewer, value, n in s.execute(
+        select(r.decided_on, r.specialty, r.role, r.reviewer_id, r.hundredths, func.sum(r.n))
         .where(_on(r.decided_on, decided))
-        .group_by(r.decided_on, r.specialty, r.reviewer_id, r.hundredths)
+        .group_by(r.decided_on, r.specialty, r.role, r.reviewer_id, r.hundredths)
     ):
-        histograms.setdefault((as_date(on), sp), Counter())[reviewer, value] += int(n)
-    _insert_packed(uow, MetricsHandling, ("decided_on", "specialty"), histograms)
+        histograms.setdefault((as_date(on), sp, role), Counter())[reviewer, value] += int(n)
+    _insert_packed(uow, MetricsHandling, ("decided_on", "specialty", "role"), histograms)
 
 
 # --- packed histograms ----------------------------------------------------------------------------
@@ -581,6 +591,8 @@ def nth(histogram: tuple[np.ndarray, np.ndarray], rank: int) -> int:
     return int(values[np.searchsorted(np.cumsum(counts), rank, side="right")])
 
 
-def _insert_packed(uow: UnitOfWork, table, keys: tuple[str, str], histograms: dict) -> None:
-    rows = [{keys[0]: a, keys[1]: b, "histogram": pack(c)} for (a, b), c in histograms.items()]
+def _insert_packed(uow: UnitOfWork, table, keys: tuple[str, ...], histograms: dict) -> None:
+    rows = [
+        {**dict(zip(keys, key, strict=True)), "histogram": pack(c)} for key, c in histograms.items()
+    ]
     _insert(uow, table, rows)

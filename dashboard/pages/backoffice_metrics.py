@@ -75,9 +75,17 @@ def layout(**_params):
                                 id="metrics-export",
                                 color="secondary",
                                 outline=True,
-                                className="mt-4",
+                                className="mt-4 me-2",
                             ),
                             dcc.Download(id="metrics-download"),
+                            dbc.Button(
+                                _("Exporter les agrégats (Excel)"),
+                                id="metrics-export-xlsx",
+                                color="secondary",
+                                outline=True,
+                                className="mt-4",
+                            ),
+                            dcc.Download(id="metrics-download-xlsx"),
                         ],
                         md=3,
                     ),
@@ -91,7 +99,10 @@ def layout(**_params):
                     _graph("metrics-trend", _("Déclarations par semaine selon leur issue")),
                     _graph("metrics-ageing", _("Ancienneté des dossiers en attente")),
                     _graph("metrics-mismatches", _("Motifs d'écart par champ et par type")),
-                    _graph("metrics-reviewers", _("Décisions et délai médian par relecteur")),
+                    _graph(
+                        "metrics-reviewers",
+                        _("Décisions, secondes validations et délai médian par relecteur"),
+                    ),
                 ]
             ),
             html.P(

@@ -1,7 +1,7 @@
 """outbox: rows served in turn, leased by one dispatcher at a time
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-11-27
 
 `outbox.turn_at`: the row's place in the queue (when it is due; later by mail.RETRY_YIELD
@@ -16,7 +16,7 @@ from alembic import op
 from dashboard.enrolment.model import UTCDateTime
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

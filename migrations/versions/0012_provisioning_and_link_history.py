@@ -153,10 +153,20 @@ def downgrade() -> None:
         sa.Column("professional_id", sa.Integer(), nullable=False),
         sa.Column("enrolment_id", sa.Integer(), nullable=True),
         sa.Column("linked_at", UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["account_id"], ["secretary_accounts.id"]),
-        sa.ForeignKeyConstraint(["enrolment_id"], ["enrolments.id"]),
-        sa.ForeignKeyConstraint(["professional_id"], ["professionals.id"]),
-        sa.PrimaryKeyConstraint("account_id", "professional_id"),
+        sa.ForeignKeyConstraint(
+            ["account_id"],
+            ["secretary_accounts.id"],
+            name="fk_account_links_account_id_secretary_accounts",
+        ),
+        sa.ForeignKeyConstraint(
+            ["enrolment_id"], ["enrolments.id"], name="fk_account_links_enrolment_id_enrolments"
+        ),
+        sa.ForeignKeyConstraint(
+            ["professional_id"],
+            ["professionals.id"],
+            name="fk_account_links_professional_id_professionals",
+        ),
+        sa.PrimaryKeyConstraint("account_id", "professional_id", name="pk_account_links_v1"),
     )
     # Only the open links fit the old key: history is lost on the way down.
     op.execute(
@@ -166,6 +176,10 @@ def downgrade() -> None:
     )
     op.drop_table("account_links")
     op.rename_table("account_links_v1", "account_links")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            "ALTER TABLE account_links RENAME CONSTRAINT pk_account_links_v1 TO pk_account_links"
+        )
     op.drop_index("ix_secretary_accounts_directory_id", table_name="secretary_accounts")
-    with op.batch_alter_table("secretary_accounts") as batch:
-        batch.drop_column("directory_id")
+    # A plain DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of a referenced table would fail.
+    op.execute("ALTER TABLE secretary_accounts DROP COLUMN directory_id")

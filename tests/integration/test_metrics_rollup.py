@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 import random
 import re
+import statistics
 from dataclasses import dataclass, field
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -31,11 +34,13 @@ from dashboard.enrolment import (
     matricule,
     metrics,
     rollup,
+    schema,
     secretary,
 )
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.kernel import Actor
 from dashboard.enrolment.model import (
+    Decision,
     Enrolment,
     Event,
     MetricsDaily,
@@ -45,6 +50,7 @@ from dashboard.enrolment.model import (
     MetricsRefresh,
     MetricsReviewer,
     Professional,
+    StaffUser,
 )
 from tests import dashclient as dc
 from tests import factories as f
@@ -81,6 +87,94 @@ def rollup_rows(backend, tables=BY_DECLARATION_DAY) -> dict[str, list]:
         }
 
 
+# --- the statistics module's figures, from the rows, in Python ------------------------------------
+
+
+def _hundredths(seconds: float) -> int:
+    """A duration in whole hundredths of a day: whole seconds, then half up (exactly)."""
+    return math.floor(Fraction(round(seconds), 864) + Fraction(1, 2))
+
+
+def _chosen(flt: metrics.MetricsFilter, when: dt.datetime, specialty) -> bool:
+    day = when.astimezone(LUX).date()
+    return (
+        (flt.start is None or day >= flt.start)
+        and (flt.end is None or day <= flt.end)
+        and (flt.specialty is None or specialty == flt.specialty)
+    )
+
+
+def statistics_of(backend, flt: metrics.MetricsFilter) -> tuple[dict, dict, list[int]]:
+    """The KPIs' medians (statistics.median) and nearest-rank 90th percentiles of the
+    cohort's declaration -> account durations; per reviewer, the final decisions she took
+    or proposed, those she confirmed (four-eyes), and the median of their handling times,
+    each decision dated and timed when it became final; how many values each median had."""
+    with backend.uow() as uow:
+        decisions = uow.session.execute(
+            select(
+                Decision.reviewer_id,
+                Decision.confirmed_by_id,
+                Decision.created_at,
+                Decision.confirmed_at,
+                Enrolment.device_confirmed_at,
+                Professional.specialty,
+            )
+            .join(Enrolment, Enrolment.id == Decision.enrolment_id)
+            .join(Professional, Professional.id == Enrolment.professional_id)
+            .where(Decision.status == "final", Decision.outcome != "auto_match")
+        ).all()
+        names = dict(uow.session.execute(select(StaffUser.id, StaffUser.display_name)).all())
+        rows = uow.session.execute(
+            select(
+                Enrolment.created_at,
+                Enrolment.decided_at,
+                Enrolment.decision,
+                Professional.specialty,
+            )
+            .join(Professional, Professional.id == Enrolment.professional_id)
+            .where(Enrolment.state == lc.ACCOUNT_CREATED)
+        ).all()
+    kpis, sizes = {}, []
+    for decision, key in (("auto_match", "auto"), ("reviewer_approved", "manual")):
+        values = sorted(
+            _hundredths((decided - created).total_seconds())
+            for created, decided, made, specialty in rows
+            if made == decision and _chosen(flt, created, specialty)
+        )
+        kpis[f"median_days_{key}"] = statistics.median(values) / 100 if values else None
+        kpis[f"p90_days_{key}"] = values[math.ceil(0.9 * len(values)) - 1] / 100 if values else None
+        sizes.append(len(values))
+    credited: dict[int, dict[str, list[int]]] = {}
+    for proposer, confirmer, created, confirmed, device_confirmed, specialty in decisions:
+        final = confirmed or created
+        if proposer is None or not _chosen(flt, final, specialty):
+            continue
+        handled = _hundredths((final - device_confirmed).total_seconds())
+        for staff, role in ((proposer, "decisions"), (confirmer, "confirmations")):
+            if staff is not None:
+                mine = credited.setdefault(staff, {"decisions": [], "confirmations": []})
+                mine[role].append(handled)
+    reviewers = {}
+    for staff, mine in credited.items():
+        values = mine["decisions"] + mine["confirmations"]
+        reviewers[names[staff]] = (
+            len(mine["decisions"]),
+            len(mine["confirmations"]),
+            statistics.median(values) / 100,
+        )
+        sizes.append(len(values))
+    return kpis, reviewers, sizes
+
+
+def agrees_with_statistics(backend, flt: metrics.MetricsFilter, m: metrics.Metrics) -> list[int]:
+    kpis, reviewers, sizes = statistics_of(backend, flt)
+    assert {k: m.kpis[k] for k in kpis} == kpis, flt
+    assert {name: tuple(rest) for name, *rest in m.reviewers} == reviewers, flt
+    totals = [d + c for _name, d, c, _median in m.reviewers]
+    assert totals == sorted(totals, reverse=True)  # the busiest first
+    return sizes
+
+
 # --- the hand-built data set ----------------------------------------------------------------------
 
 
@@ -103,7 +197,9 @@ def test_every_filter_of_the_hand_built_data_set(backend, clock):
     for start, end, specialty in itertools.product(
         days, days, (None, hand.GP, hand.PED, "cardiologie")
     ):
-        m = both(w.backend, metrics.MetricsFilter(start, end, specialty))
+        flt = metrics.MetricsFilter(start, end, specialty)
+        m = both(w.backend, flt)
+        agrees_with_statistics(w.backend, flt, m)
         seen.add(m.kpis["declarations"])
     assert {0, 1, 5, 8, 18} <= seen  # the filters do select different cohorts
     assert both(w.backend, metrics.MetricsFilter()).kpis == hand.ALL_KPIS
@@ -398,14 +494,19 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     assert dt.date(2026, 3, 29) in days and dt.date(2026, 10, 25) in days
     specialties = [hand.GP, hand.PED]
     filters = _filters(sim.rng, [days[0] - dt.timedelta(1), *days], specialties)
+    sizes = []
     for flt in filters:
-        both(be, flt)
+        sizes += agrees_with_statistics(be, flt, both(be, flt))
+    # Even and odd counts, several of each, from one duration to many.
+    assert sum(n % 2 == 0 for n in sizes if n) >= 10 and sum(n % 2 for n in sizes) >= 10
+    assert max(sizes) >= 10
     m = both(be, metrics.MetricsFilter())
     with be.uow() as uow:
         enrolments = uow.session.scalar(select(func.count()).select_from(Enrolment))
     assert m.kpis["declarations"] == enrolments >= 80  # and the redeclarations
     assert all(m.kpis[k] for k in ("accounts_auto", "accounts_manual", "backlog"))
     assert m.kpis["median_days_manual"] is not None and m.mismatches and m.reviewers
+    assert sum(confirmed for _name, _n, confirmed, _median in m.reviewers) >= 2  # four-eyes
 
     # More events: decisions on the queue, new declarations, expiries.
     clock.now = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
@@ -421,7 +522,7 @@ def test_randomised_data_incremental_refreshes_and_the_purge(sim):
     assert done.days == len(touched) < len(days)
     _simulate(sim, 80, 10, dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC))
     for flt in filters[:10]:
-        both(be, flt)
+        agrees_with_statistics(be, flt, both(be, flt))
     clock.now = dt.datetime(2027, 1, 10, 9, tzinfo=dt.UTC)
     with be.uow() as uow:
         housekeeping.expire_stale(uow)
@@ -574,6 +675,51 @@ def test_the_cached_ageing_follows_the_clock(backend, clock):
     assert ageing() == [1, 1, 1, 1]
     clock.now = hand.t(2, 5, 9)  # a day later, no event: the ageing moved
     assert ageing() == [0, 1, 2, 1]
+
+
+# --- the upgrade that gave the reviewers' rollups the second reviewer ---------------------------
+
+
+def test_the_upgrade_rebuilds_the_rollups_from_the_events(backend, clock):
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
+    w = hand.build_world(backend, clock)
+    refresh(backend)
+    url = backend.settings.database_url
+    config = schema.alembic_config(url)
+    before = ScriptDirectory.from_config(config).get_revision("0009").down_revision
+    backend.engine.dispose()
+    command.downgrade(config, before)
+    try:
+        # What the code before left: reviewers' rollups without the second reviewers,
+        # dated at the proposal, and a bookkeeping row saying they are up to date.
+        with backend.engine.begin() as conn:
+            newest = conn.scalar(select(func.max(Event.id)))
+            conn.execute(
+                MetricsRefresh.__table__.insert().values(
+                    id=1, last_event_id=newest, pending=[], version=7, refreshed_at=clock()
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO metrics_reviewers"
+                    " (day, decided_on, specialty, reviewer_id, hundredths, n)"
+                    " VALUES ('2026-01-15', '2026-01-16', :sp, :r, 75, 1)"
+                ),
+                {"sp": hand.PED, "r": w.staff["R1"]},
+            )
+    finally:
+        backend.engine.dispose()
+        schema.upgrade(url)
+    with backend.uow() as uow:
+        assert rollup.status(uow).behind  # the next refresh rebuilds every day
+    m = both(backend, metrics.MetricsFilter())
+    assert m.reviewers == hand.ALL_REVIEWERS
+    assert m.kpis == hand.ALL_KPIS
+    built = rollup_rows(backend, (*BY_DECLARATION_DAY, MetricsHandling))
+    assert refresh(backend, full=True).days is None  # `metrics refresh --full`: the same
+    assert rollup_rows(backend, (*BY_DECLARATION_DAY, MetricsHandling)) == built
 
 
 # --- the command line -----------------------------------------------------------------------------

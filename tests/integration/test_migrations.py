@@ -234,3 +234,19 @@ def test_upgrade_keeps_every_link_open_and_names_every_account(empty_database):
     ]
     assert new_id == len(links) + 1
     assert len(set(ids)) == 3 and all(len(i) == 36 for i in ids)
+
+
+def test_the_provisioning_migration_goes_down_and_up_again(empty_database):
+    """0012 downgrades to the old links (open ones) and upgrades again to the same schema."""
+    schema.upgrade(empty_database)
+    head = schema.head_revision(empty_database)
+    from alembic import command
+
+    command.downgrade(schema.alembic_config(empty_database), "0010")
+    schema.upgrade(empty_database)
+    engine = make_engine(empty_database)
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": _not_postgresql_only})
+        assert context.get_current_revision() == head
+        assert compare_metadata(context, Base.metadata) == []
+    engine.dispose()

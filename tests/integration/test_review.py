@@ -29,6 +29,7 @@ from dashboard.enrolment import (
     matricule,
     review,
     secretary,
+    working_days,
 )
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.bootstrap import Backend
@@ -54,7 +55,7 @@ from tests import dashclient as dc
 from tests import factories as f
 from tests.conftest import _truncate_pg
 
-LUX = review.LUXEMBOURG
+LUX = working_days.LUXEMBOURG
 
 # People with distinct names, matricules and emails; walk_to's LuxTrust identity adds a "t"
 # to the last name (a typo), the default mismatch.
