@@ -16,6 +16,7 @@ DATA_DIR = PROJECT_ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
+MAX_SESSION_HOURS = 24  # a working day: a session is never meant to outlive it
 
 
 class ConfigurationError(RuntimeError):
@@ -60,6 +61,7 @@ class Settings:
     retention_days: int = 90
     ratelimit_storage_uri: str | None = None
     trusted_proxies: int = 0
+    session_max_hours: int = 12
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -110,6 +112,7 @@ class Settings:
             retention_days=_int(env, "RETENTION_DAYS", defaults.retention_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             trusted_proxies=_int(env, "TRUSTED_PROXIES", 0),
+            session_max_hours=_int(env, "SESSION_MAX_HOURS", defaults.session_max_hours),
             demo_on_first_start=(env.get("DEMO_ON_FIRST_START") or "1").strip().lower()
             not in ("0", "false", "no", "off"),
         )
@@ -125,6 +128,12 @@ class Settings:
             )
         if self.trusted_proxies < 0:
             raise ConfigurationError("TRUSTED_PROXIES doit être un nombre positif ou nul.")
+        if not 1 <= self.session_max_hours <= MAX_SESSION_HOURS:
+            # No "0 = unlimited": a typo must not turn the limit off.
+            raise ConfigurationError(
+                f"SESSION_MAX_HOURS doit être un nombre d'heures entre 1 et {MAX_SESSION_HOURS} "
+                f"(reçu : {self.session_max_hours!r})."
+            )
         if self.invitation_days < 1 or self.max_matricule_attempts < 1:
             raise ConfigurationError("INVITATION_DAYS et MAX_MATRICULE_ATTEMPTS doivent être ≥ 1.")
         if self.smtp_url:
