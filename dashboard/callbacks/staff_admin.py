@@ -46,12 +46,14 @@ def is_staff() -> bool:
     return getattr(current_user, "kind", None) == "staff" and auth.has_role(*STAFF_ROLES)
 
 
-def login_notices() -> tuple[str | None, str, bool]:
-    """(error message, email to prefill, expired?) left by the login route; shown once."""
+def login_notices() -> tuple[str | None, str, str | None]:
+    """(error message, email to prefill, how the last session ended: "idle", "ended" or
+    None) left by the login route and the session checks; shown once."""
     error = flask.session.pop("login_error", None)
     email = flask.session.pop("login_email", "") or ""
-    expired = bool(flask.session.pop("expired", False))
-    return error, email, expired
+    ended = flask.session.pop("ended", False)
+    ended = "idle" if flask.session.pop("expired", False) else "ended" if ended else None
+    return error, email, ended
 
 
 def my_parts() -> list[dict]:
@@ -105,7 +107,6 @@ def _as_row(r: staff.StaffRow) -> dict:
         "roles": ", ".join(labels.get(code, code) for code in r.roles),
         "role_codes": list(r.roles),
         "active": r.active,
-        "locked": r.locked,
         "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
     }
 

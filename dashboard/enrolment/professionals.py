@@ -4,21 +4,42 @@ from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, or_, select
 
+from dashboard.enrolment import sessions
 from dashboard.enrolment.errors import ValidationFailed
-from dashboard.enrolment.model import Professional
+from dashboard.enrolment.model import LoginSession, Professional
 from dashboard.enrolment.services import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
-_ACTIVE_NAME = select(Professional.first_names, Professional.last_name).where(
-    Professional.id == bindparam("professional_id"), Professional.active.is_(True)
+# His name, read with his session's handle in one statement, built once: this runs on
+# each of his requests (building it cost more than running it).
+_SESSION_NAME = (
+    select(Professional.first_names, Professional.last_name)
+    .select_from(LoginSession)
+    .join(Professional, Professional.id == LoginSession.subject_id)
+    .where(
+        LoginSession.id == bindparam("session_id"),
+        LoginSession.kind == sessions.PROFESSIONAL,
+        LoginSession.subject_id == bindparam("professional_id"),
+        LoginSession.created_at > bindparam("not_before"),
+        Professional.active.is_(True),
+    )
 )
 
 
-def active_name(uow: UnitOfWork, professional_id: int) -> str | None:
-    """The professional's name while his account is active, else None (read on each of his
-    requests, by a statement built once: building it cost more than running it)."""
-    row = uow.session.execute(_ACTIVE_NAME, {"professional_id": professional_id}).one_or_none()
+def session_name(uow: UnitOfWork, professional_id: int, session_token: str) -> str | None:
+    """The professional's name while his account is active and this session of his lives,
+    else None."""
+    if not sessions.usable(session_token):
+        return None
+    row = uow.session.execute(
+        _SESSION_NAME,
+        {
+            "session_id": sessions.digest(session_token),
+            "professional_id": professional_id,
+            "not_before": sessions.not_before(uow),
+        },
+    ).one_or_none()
     return Professional.name_of(row.first_names, row.last_name) if row else None
 
 

@@ -37,14 +37,6 @@ def _columns():
             "valueFormatter": _yes_no(_("Actif"), _("Désactivé")),
             "cellClassRules": {"state-attention": _rule("!params.data.active")},
         },
-        {
-            "field": "locked",
-            "headerName": _("Bloqué"),
-            "flex": 1,
-            "cellDataType": False,
-            "valueFormatter": _yes_no(_("Bloqué"), ""),
-            "cellClassRules": {"state-attention": _rule("params.data.locked")},
-        },
         {"field": "created", "headerName": _("Créé le"), "flex": 1, "minWidth": 150},
     ]
 

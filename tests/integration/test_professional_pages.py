@@ -92,10 +92,8 @@ def client(app):
 
 
 def _login(client, prof_id: int) -> None:
-    """What flask-login keeps in the session after professional_login()."""
-    with client.session_transaction() as s:
-        s["_user_id"] = f"professional:{prof_id}"
-        s["_fresh"] = True
+    """What professional_login() leaves: his session's handle, and flask-login's id."""
+    f.signed_in(client, "professional", prof_id)
 
 
 def _as_professional(app, prof_id: int):
@@ -369,7 +367,7 @@ def test_logout_ends_the_session(sqlite_backend, app):
     # Not by a link: a GET (an image or link on another site) changes nothing.
     client.get("/professionnel/deconnexion")
     with client.session_transaction() as s:
-        assert s["_user_id"] == f"professional:{prof}"
+        assert s["_user_id"].startswith(f"professional:{prof}:")
     response = dc.submit_form(client, "/professionnel", "/professionnel/deconnexion")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/professionnel/connexion")
@@ -412,7 +410,7 @@ def test_login_handler_logs_a_registered_professional_in(sqlite_backend, app):
         assert current_user.is_authenticated
         assert current_user.id == prof
         assert current_user.name == "Dr Jean Hoffmann1"
-        assert flask.session["_user_id"] == f"professional:{prof}"
+        assert flask.session["_user_id"].startswith(f"professional:{prof}:")
         # A new session: nothing of the one before survives (no fixation).
         assert "enrolment" not in flask.session
 
@@ -869,8 +867,9 @@ def test_resend_is_limited_to_three_a_day(sqlite_backend, app, clock):
     assert message == ("L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain.")
     assert _snapshot(sqlite_backend) == before
     assert _link_problem(sqlite_backend, token) is None  # the last link still works
-    # A day after the first resend, one more is allowed.
+    # A day after the first resend (and a new login: sessions last 12 hours), one more.
     clock.advance(hours=21, minutes=1)
+    _login(client, prof)
     assert _acted(_act(app, client, "resend", [row]))[1] == "success"
 
 
