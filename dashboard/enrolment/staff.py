@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -25,6 +26,7 @@ from dashboard.enrolment import sessions
 from dashboard.enrolment import text as typed
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
 from dashboard.enrolment.model import (
+    Event,
     LoginSession,
     StaffLoginThrottle,
     StaffRole,
@@ -401,3 +403,108 @@ def admin_add_user(uow: UnitOfWork, actor_id: int, email: str, roles, display_na
     _audit(uow, "staff_added", actor_id, user_id=with_audit.id)
     uow.commit()
     return user, password
+
+
+def reset_password(uow: UnitOfWork, actor_id: int, user_id: int) -> tuple[str, str]:
+    """An admin gives someone a new password (forgotten, or possibly known to others):
+    returns (email, password), shown once; the old one and every open session end."""
+    _admin_guard(uow, actor_id)
+    user = uow.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(_("Ce compte n'existe pas."))
+    if user.id == actor_id:
+        raise ValidationFailed(
+            {
+                "password": _(
+                    "Votre propre mot de passe ne se change pas ici : demandez-le à un autre "
+                    "administrateur."
+                )
+            }
+        )
+    password = generate_password()
+    _set_password(uow, user, password)
+    _audit(uow, "staff_password_reset", actor_id, user_id=user.id)
+    uow.commit()
+    return user.email, password
+
+
+def end_sessions(uow: UnitOfWork, actor_id: int, user_id: int) -> tuple[str, int]:
+    """An admin ends every open session of one account (a lost laptop, a shared screen);
+    returns (email, how many)."""
+    _admin_guard(uow, actor_id)
+    user = uow.session.get(StaffUser, user_id)
+    if user is None:
+        raise NotFound(_("Ce compte n'existe pas."))
+    count = sessions.end_all_of(uow, sessions.STAFF, user.id)
+    _audit(uow, "staff_sessions_ended", actor_id, user_id=user.id, count=count)
+    uow.commit()
+    return user.email, count
+
+
+def end_all_sessions(uow: UnitOfWork, actor_id: int, keep_token: str | None) -> int:
+    """An admin ends every open session of every kind — staff, professionals, secretaries
+    — but her own (`keep_token`), e.g. after a leak; returns how many."""
+    _admin_guard(uow, actor_id)
+    count = sessions.end_everyone_but(uow, keep_token)
+    record_event(
+        uow, None, "sessions_ended_all", Actor("staff", str(actor_id)), data={"count": count}
+    )
+    uow.commit()
+    return count
+
+
+# --- failed logins, for the admins -----------------------------------------------------------
+
+FAILURES_SHOWN = dt.timedelta(days=7)
+FAILURES_READ = 5000  # the newest failure events looked at: enough for a week's page
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    last_at: dt.datetime
+    account_email: str | None  # None: no account has the address typed
+    source: str  # source_fingerprint() of the client address
+    count: int
+    reasons: tuple[tuple[str, int], ...]  # (reason code, how many), most frequent first
+
+
+def recent_login_failures(uow: UnitOfWork, actor_id: int) -> list[FailureRow]:
+    """Failed staff logins of the last FAILURES_SHOWN, per (account, client address),
+    newest first: for the admins only."""
+    _admin_guard(uow, actor_id)
+    events = uow.session.execute(
+        select(Event.actor_id, Event.data, Event.created_at)
+        .where(
+            Event.action == "staff_login_failed",
+            Event.created_at >= uow.now() - FAILURES_SHOWN,
+        )
+        .order_by(Event.id.desc())
+        .limit(FAILURES_READ)
+    ).all()
+    groups: dict[tuple[str | None, str], list] = {}
+    for e in events:
+        data = e.data if isinstance(e.data, dict) else {}
+        groups.setdefault((e.actor_id, str(data.get("source", ""))), []).append(
+            (e.created_at, str(data.get("reason", "")))
+        )
+    ids = {int(actor) for actor, _source in groups if actor and actor.isdigit()}
+    emails = (
+        dict(
+            uow.session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
+            .tuples()
+            .all()
+        )
+        if ids
+        else {}
+    )
+    rows = [
+        FailureRow(
+            max(at for at, _reason in seen),
+            emails.get(int(actor)) if actor and actor.isdigit() else None,
+            source,
+            len(seen),
+            tuple(Counter(reason for _at, reason in seen).most_common()),
+        )
+        for (actor, source), seen in groups.items()
+    ]
+    return sorted(rows, key=lambda r: r.last_at, reverse=True)

@@ -39,7 +39,7 @@ from dashboard.__main__ import main as cli_main
 from dashboard.app import create_app
 from dashboard.config import Settings
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule, staff
+from dashboard.enrolment import matricule, sessions, staff
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine
 from dashboard.enrolment.model import Base, Enrolment, Event
@@ -244,6 +244,15 @@ class World:
             role_key = name
         else:
             role_key = role
+        kind = {"secretary": "enrolment", "professional": "professional"}.get(role, "staff")
+        # The sweep also presses the admin's « Terminer toutes les sessions »: a client whose
+        # session it ended logs in again.
+        if (
+            role_key in self.clients
+            and role != "anonymous"
+            and not self._session_lives(self.clients[role_key], kind)
+        ):
+            del self.clients[role_key]
         if role_key not in self.clients:
             client = self.app.server.test_client()
             if role == "secretary":
@@ -254,6 +263,13 @@ class World:
                 f.signed_in(client, "staff", self.staff[role])
             self.clients[role_key] = client
         return self.clients[role_key]
+
+    def _session_lives(self, client, kind: str) -> bool:
+        with client.session_transaction() as s:
+            held = auth.parse_user_id(s.get("_user_id"))
+            token = s.get(auth.ENROLMENT_SESSION) if kind == "enrolment" else held and held[2]
+        with self.be.uow() as uow:
+            return sessions.live_subject(uow, kind, token) is not None
 
     def baseline(self, keys) -> dict[tuple[str, str], object]:
         """Sensible values for the inputs `keys` (only those are computed)."""

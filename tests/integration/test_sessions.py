@@ -16,11 +16,12 @@ import json
 import pytest
 import requests
 from oidc_provider_mock import User, run_server_in_thread
+from sqlalchemy import func, select
 
 from dashboard.app import create_app
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule, staff
-from dashboard.enrolment.model import Base, Enrolment
+from dashboard.enrolment.model import Base, Enrolment, Event, StaffUser
 from tests import dashclient as dc
 from tests import factories as f
 from tests.conftest import serve_with_issuer
@@ -180,6 +181,170 @@ def test_a_change_of_roles_ends_the_sessions(app, backend, people):
     with backend.uow() as uow:
         staff.set_roles(uow, people["admin"], people["rita"], ["manager", "reviewer"])
     assert _reviewer_can_work(fresh)
+
+
+def _reset_password(admin, user_id):
+    return dc.call_by_input(
+        admin,
+        "staff-reset-password-confirm",
+        [
+            ("staff-reset-password-confirm", "submit_n_clicks", 1),
+            ("staff-end-sessions-confirm", "submit_n_clicks", None),
+            ("staff-end-all-confirm", "submit_n_clicks", None),
+        ],
+        state=[("staff-grid", "selectedRows", [{"id": user_id}])],
+        triggered="staff-reset-password-confirm.submit_n_clicks",
+    )
+
+
+def _end_sessions(admin, user_id=None, *, everyone=False):
+    trigger = "staff-end-all-confirm" if everyone else "staff-end-sessions-confirm"
+    return dc.call_by_input(
+        admin,
+        "staff-reset-password-confirm",
+        [
+            ("staff-reset-password-confirm", "submit_n_clicks", None),
+            ("staff-end-sessions-confirm", "submit_n_clicks", None if everyone else 1),
+            ("staff-end-all-confirm", "submit_n_clicks", 1 if everyone else None),
+        ],
+        state=[("staff-grid", "selectedRows", [{"id": user_id}] if user_id else [])],
+        triggered=f"{trigger}.submit_n_clicks",
+    )
+
+
+def _notice_password(out) -> str:
+    notice = out[("staff-reset-notice", "children")]
+    return next(
+        c["props"]["children"]
+        for c in dc.components(notice)
+        if c["props"].get("id") == "staff-reset-password-value"
+    )
+
+
+def test_a_new_password_ends_the_sessions_and_replaces_the_old_one(app, backend, people):
+    browser = _logged_in(app, RITA)
+    thief = copy_of(app, browser)
+    admin = _logged_in(app, ADMIN)
+    response = _reset_password(admin, people["rita"])
+    assert response.status_code == 200, response.data[:300]
+    out = dc.values(response)
+    password = _notice_password(out)
+    assert len(password) >= staff.MIN_PASSWORD
+    notice = json.dumps(out[("staff-reset-notice", "children")], ensure_ascii=False)
+    assert "ne sera plus jamais affiché" in notice and RITA in notice
+    assert "alert-success" in out[("staff-session-message", "className")]
+    assert not _reviewer_can_work(browser)
+    assert not _reviewer_can_work(thief)
+    assert _admin_can_work(admin)  # the admin's own session is not touched
+    # The old password no longer opens anything; the new one does.
+    assert _login(app.server.test_client(), RITA).headers["Location"] == "/backoffice/connexion"
+    assert _login(app.server.test_client(), RITA, password).headers["Location"] == "/backoffice"
+    with backend.uow() as uow:
+        event = uow.session.scalars(
+            select(Event).where(Event.action == "staff_password_reset")
+        ).one()
+        assert (event.actor_type, event.actor_id) == ("staff", str(people["admin"]))
+        assert event.data == {"user_id": people["rita"]}
+        assert password not in repr(event.data)
+        user = uow.session.get(StaffUser, people["rita"])
+        assert password not in user.password_hash and user.password_hash.startswith("$argon2")
+
+
+def test_an_admin_cannot_reset_her_own_password_here(app, backend, people):
+    admin = _logged_in(app, ADMIN)
+    with backend.uow() as uow:
+        before = uow.session.get(StaffUser, people["admin"]).password_hash
+    out = dc.values(_reset_password(admin, people["admin"]))
+    assert "Rien n'a été modifié" in out[("staff-session-message", "children")]
+    assert out[("staff-reset-notice", "children")] is None
+    with backend.uow() as uow:
+        assert uow.session.get(StaffUser, people["admin"]).password_hash == before
+    assert _admin_can_work(admin)
+
+
+def test_an_admin_ends_the_sessions_of_one_account(app, backend, people):
+    browser = _logged_in(app, RITA)
+    thief = copy_of(app, browser)
+    other_device = _logged_in(app, RITA)
+    f.reviewer(backend, email="bob@esante.lu", roles=("reviewer",))
+    bob = _logged_in(app, "bob@esante.lu")
+    admin = _logged_in(app, ADMIN)
+    out = dc.values(_end_sessions(admin, people["rita"]))
+    assert "alert-success" in out[("staff-session-message", "className")]
+    assert RITA in out[("staff-session-message", "children")]
+    assert not _reviewer_can_work(browser)
+    assert not _reviewer_can_work(thief)
+    assert not _reviewer_can_work(other_device)
+    assert _reviewer_can_work(bob)  # only hers
+    assert _admin_can_work(admin)
+    with backend.uow() as uow:
+        event = uow.session.scalars(
+            select(Event).where(Event.action == "staff_sessions_ended")
+        ).one()
+        assert event.actor_id == str(people["admin"])
+        assert event.data == {"user_id": people["rita"], "count": 2}
+
+
+def test_end_all_sessions_ends_every_kind_but_the_admins_own(app, backend, people):
+    prof = f.professional(backend)
+    declared = f.declare(backend, prof)
+    account_enrolment, _hash = f.walk_to(backend, prof, lc.ACCOUNT_CREATED, **OTHER)
+    with backend.uow() as uow:
+        account_id = uow.session.get(Enrolment, account_enrolment).account_id
+    reviewer = _logged_in(app, RITA)
+    professional = f.signed_in(app.server.test_client(), "professional", prof)
+    account = f.signed_in(app.server.test_client(), "account", account_id)
+    secretary = _started(app, declared.token)
+    admin = _logged_in(app, ADMIN)
+    second_admin_tab = copy_of(app, admin)
+    assert _has(_page(account, "/mon-compte"), "account-status")
+    assert not _denied(professional, "/professionnel")
+    out = dc.values(_end_sessions(admin, everyone=True))
+    assert "alert-success" in out[("staff-session-message", "className")]
+    assert "4" in out[("staff-session-message", "children")]
+    assert not _reviewer_can_work(reviewer)
+    assert _denied(professional, "/professionnel")
+    assert not _has(_page(account, "/mon-compte"), "account-status")
+    assert _cgu(secretary).status_code == 403
+    assert _state(backend, declared.enrolment_id) == lc.DECLARED
+    # The admin who pressed the button keeps her session (in every tab of that browser).
+    assert _admin_can_work(admin) and _admin_can_work(second_admin_tab)
+    with backend.uow() as uow:
+        event = uow.session.scalars(select(Event).where(Event.action == "sessions_ended_all")).one()
+        assert event.actor_id == str(people["admin"])
+        assert event.data == {"count": 4}
+
+
+@pytest.mark.parametrize("who", ["reviewer", "manager", "anonymous", "secretary", "professional"])
+def test_only_admins_reset_passwords_or_end_sessions(app, backend, people, who):
+    victim = _logged_in(app, RITA)
+    client = app.server.test_client()
+    if who in ("reviewer", "manager"):
+        f.reviewer(backend, email=f"{who}@esante.lu", roles=(who,))
+        client = _logged_in(app, f"{who}@esante.lu")
+    elif who == "secretary":
+        client = _started(app, f.declare(backend, f.professional(backend)).token)
+    elif who == "professional":
+        client = f.signed_in(client, "professional", f.professional(backend, 2))
+    with backend.uow() as uow:
+        before = (
+            uow.session.get(StaffUser, people["rita"]).password_hash,
+            uow.session.scalar(select(func.count(Event.id))),
+        )
+    responses = [
+        _reset_password(client, people["rita"]),
+        _end_sessions(client, people["rita"]),
+        _end_sessions(client, everyone=True),
+    ]
+    assert [r.status_code for r in responses] == [403, 403, 403]
+    assert all(b"rita" not in r.data for r in responses)
+    with backend.uow() as uow:
+        after = (
+            uow.session.get(StaffUser, people["rita"]).password_hash,
+            uow.session.scalar(select(func.count(Event.id))),
+        )
+    assert after == before
+    assert _reviewer_can_work(victim)
 
 
 # --- the secretary's enrolment session (from her emailed link) --------------------------------

@@ -13,6 +13,7 @@ throttle's arithmetic, through `staff.login` itself, on SQLite and PostgreSQL.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from argon2 import PasswordHasher
@@ -319,6 +320,29 @@ def test_failures_are_events_without_personal_data(app, backend, people):
         PASSWORD,
     ):
         assert personal not in dump, personal
+
+
+def test_the_admin_page_shows_recent_failures(app, backend, people):
+    for _attempt in range(3):
+        _post(app.server.test_client(), RITA, "not it", ELSEWHERE)
+    _post(app.server.test_client(), "nobody@esante.lu", "x", ELSEWHERE)
+    admin = app.server.test_client()
+    assert _post(admin, ADMIN, PASSWORD, HOME).headers["Location"] == "/backoffice/accueil"
+    page = dc.render_page(admin, "/backoffice/personnel").get_json()
+    grid = next(c for c in dc.components(page) if c["props"].get("id") == "staff-failures")
+    rows = {r["account"]: r for r in grid["props"]["rowData"]}
+    source = _failures(backend)[0].data["source"]
+    assert rows[RITA]["count"] == 3
+    assert rows[RITA]["source"] == source
+    assert rows[RITA]["when"] == "2026-03-02 10:00"  # Luxembourg time of the latest
+    assert rows["—"]["count"] == 1 and rows["—"]["source"] == source
+    assert "nobody@esante.lu" not in json.dumps(page)
+    assert ELSEWHERE not in json.dumps(page)
+    # A reviewer sees neither the page nor the failures.
+    reviewer = app.server.test_client()
+    _post(reviewer, RITA, PASSWORD, HOME)
+    text = json.dumps(dc.render_page(reviewer, "/backoffice/personnel").get_json())
+    assert "access-denied" in text and "staff-failures" not in text and source not in text
 
 
 def test_a_successful_login_is_recorded_and_clears_that_address(app, backend, people, clock):
