@@ -35,9 +35,7 @@ login_manager = LoginManager()
 class Principal:
     """A logged-in person known to flask-login: staff or professional, in one session."""
 
-    def __init__(
-        self, kind: str, id_: int, roles: Iterable[str], name: str = "", session_token: str = ""
-    ):
+    def __init__(self, kind: str, id_: int, roles: Iterable[str], name: str, session_token: str):
         self.kind = kind
         self.id = id_
         self.roles = frozenset(roles)

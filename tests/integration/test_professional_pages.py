@@ -497,7 +497,8 @@ def test_correction_prefill_is_his_own_declaration_only(sqlite_backend, app):
     one, two, marie, sophie = _two_professionals(sqlite_backend)
     for prof_id, own, other in ((one, marie, sophie), (two, sophie, marie)):
         with app.server.test_request_context():
-            login_user(auth.Principal("professional", prof_id, {auth.PROFESSIONAL}))
+            # Logged in within this request only: no session handle is read.
+            login_user(auth.Principal("professional", prof_id, {auth.PROFESSIONAL}, "", "-"))
             mine = view.declaration_to_correct(str(own.enrolment_id))
             assert mine is not None and mine.enrolment_id == own.enrolment_id
             assert view.declaration_to_correct(other.enrolment_id) is None
