@@ -488,15 +488,8 @@ def recent_login_failures(uow: UnitOfWork, actor_id: int) -> list[FailureRow]:
             (e.created_at, str(data.get("reason", "")))
         )
     ids = {int(actor) for actor, _source in groups if actor and actor.isdigit()}
-    emails = (
-        dict(
-            uow.session.execute(select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids)))
-            .tuples()
-            .all()
-        )
-        if ids
-        else {}
-    )
+    found = select(StaffUser.id, StaffUser.email).where(StaffUser.id.in_(ids))
+    emails = {row.id: row.email for row in uow.session.execute(found)} if ids else {}
     rows = [
         FailureRow(
             max(at for at, _reason in seen),
