@@ -284,8 +284,9 @@ def signed_session(secret_key: str, data: dict) -> tuple[str, str]:
 
     For the secretary's enrolment session and the professional's login, whose real routes
     go through an emailed link or LuxTrust: the benchmark owns the SECRET_KEY of the server
-    it starts, so it hands each client the session those flows would have produced, with a
-    CSRF token in it (Flask's and Flask-WTF's own code, in a throwaway app with that key).
+    it starts and its database, so it hands each client the session those flows would have
+    produced (its handle opened in the database: runner.opened_sessions), with a CSRF token
+    in it (Flask's and Flask-WTF's own code, in a throwaway app with that key).
     """
     import flask
     from flask_wtf.csrf import generate_csrf

@@ -266,6 +266,25 @@ def fixture(url: str, seed: int) -> Fixture:
     return Fixture(staff_id, sample, (busiest or "").lower(), profs[:200], total, len(pending))
 
 
+def opened_sessions(url: str, kind: str, subject_ids, token_hashes=None) -> list[dict]:
+    """What the cookies of sessions the benchmark opens itself hold — for the professional
+    and the secretary, whose real logins go through LuxTrust or an emailed link: each
+    session's handle is written to the database, as their login or « Commencer » does."""
+    from dashboard import auth
+    from dashboard.enrolment import sessions
+
+    backend = Backend.from_settings(Settings(env="test", database_url=url, secret_key=SECRET_KEY))
+    held = []
+    with backend.uow() as uow:
+        for k, subject_id in enumerate(subject_ids):
+            data = {}
+            token = sessions.open_session(uow, kind, subject_id)
+            auth.hold_session(data, kind, subject_id, token, token_hashes and token_hashes[k])
+            held.append(data)
+    backend.dispose()
+    return held
+
+
 def metrics_filter() -> metrics.MetricsFilter:
     """What the metrics page asks for when it opens: the last 90 days, every specialty."""
     today = dt.date.today()
@@ -625,10 +644,8 @@ class HttpBench:
         fx = self.fx
         salt = int(time.time()) % 997
         sessions = [
-            hl.json_headers(
-                *hl.signed_session(SECRET_KEY, {"_user_id": f"professional:{pid}", "_fresh": True})
-            )
-            for pid in fx.professional_ids[:100]
+            hl.json_headers(*hl.signed_session(SECRET_KEY, data))
+            for data in opened_sessions(self.url, "professional", fx.professional_ids[:100])
         ]
 
         def make(i):
@@ -665,6 +682,12 @@ class HttpBench:
         a = self.args
         log(f"adding {a.reserve} open invitations (cgu_accepted) for the matricule step")
         invitations = gen.add_open_invitations(self.url, a.reserve, seed=a.seed)
+        held = opened_sessions(
+            self.url,
+            "enrolment",
+            [inv.enrolment_id for inv in invitations],
+            [inv.token_hash for inv in invitations],
+        )
         prepared = []
         for k, inv in enumerate(invitations):
             body = cb.body(
@@ -676,7 +699,7 @@ class HttpBench:
                 },
                 triggered="matricule-submit.n_clicks",
             )
-            headers = hl.json_headers(*hl.signed_session(SECRET_KEY, {"enrolment": inv.token_hash}))
+            headers = hl.json_headers(*hl.signed_session(SECRET_KEY, held[k]))
             # Each secretary from her own address, as in production.
             prepared.append((body, headers, hl.loopback_address(k, block=20)))
         self.measure(

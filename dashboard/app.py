@@ -28,19 +28,23 @@ def backend() -> Backend:
 
 
 def _load_user(user_id: str) -> auth.Principal | None:
-    """flask-login's loader: the session holds "kind:id"; the database says who it is now."""
-    kind, _, raw_id = (user_id or "").partition(":")
-    if not raw_id.isdigit():
+    """flask-login's loader: the session holds "kind:id:token"; the database says whether
+    that session still lives and who it is now (one statement: the handle and the person)."""
+    parsed = auth.parse_user_id(user_id)
+    if parsed is None:
+        auth.session_refused(str(user_id).partition(":")[0])
         return None
+    kind, id_, token = parsed
     with backend().uow() as uow:
         if kind == "professional":
-            name = professionals.active_name(uow, int(raw_id))
+            name = professionals.session_name(uow, id_, token)
             if name is not None:
-                return auth.Principal("professional", int(raw_id), {auth.PROFESSIONAL}, name)
+                return auth.Principal("professional", id_, {auth.PROFESSIONAL}, name, token)
         elif kind == "staff":
-            who = staff.principal_data(uow, int(raw_id))
+            who = staff.principal_data(uow, id_, token)
             if who is not None:
-                return auth.Principal("staff", who.user_id, who.roles, who.name)
+                return auth.Principal("staff", id_, who.roles, who.name, token)
+    auth.session_refused(kind)
     return None
 
 

@@ -27,6 +27,7 @@ CGU_DIR = DATA_DIR / "cgu"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
+MAX_SESSION_HOURS = 24  # a working day: a session is never meant to outlive it
 
 
 class ConfigurationError(RuntimeError):
@@ -177,6 +178,7 @@ class Settings:
     retention_days: int = 90
     ratelimit_storage_uri: str | None = None
     trusted_proxies: int = 0
+    session_max_hours: int = 12
     demo_on_first_start: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -242,6 +244,7 @@ class Settings:
             retention_days=read.integer("RETENTION_DAYS", defaults.retention_days),
             ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or None,
             trusted_proxies=read.integer("TRUSTED_PROXIES", 0),
+            session_max_hours=read.integer("SESSION_MAX_HOURS", defaults.session_max_hours),
             demo_on_first_start=read.boolean("DEMO_ON_FIRST_START", defaults.demo_on_first_start),
         )
         if read.problems:
@@ -272,6 +275,12 @@ class Settings:
         if self.env not in ("development", "production", "test"):
             found.append(
                 f"DASHBOARD_ENV doit valoir development, test ou production (reçu : {self.env!r})."
+            )
+        if not 1 <= self.session_max_hours <= MAX_SESSION_HOURS:
+            # No "0 = unlimited": a typo must not turn the limit off.
+            found.append(
+                f"SESSION_MAX_HOURS doit être un nombre d'heures entre 1 et {MAX_SESSION_HOURS} "
+                f"(reçu : {self.session_max_hours!r})."
             )
         found += _database_problems(self.database_url)
         if not _is_web_address(self.base_url):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import flask
 
 from dashboard import auth, security
+from dashboard.enrolment import sessions
 from dashboard.enrolment.kernel import hash_token
 
 MAX_TOKEN_LENGTH = 128
@@ -22,57 +23,52 @@ def invitation(token: str):
     if len(token) > MAX_TOKEN_LENGTH:
         flask.abort(404)
     token_hash = hash_token(token)
-    if flask.session.get("enrolment") != token_hash:
-        flask.session.pop("enrolment", None)
+    if auth.enrolment_hash() != token_hash:
+        # Another link (or a session that ended): start from this one. Only the cookie
+        # changes — a GET writes nothing to the database.
+        for key in ("enrolment", auth.ENROLMENT_SESSION):
+            flask.session.pop(key, None)
         flask.session["invitation"] = token_hash
     return _no_store(flask.redirect("/enrolment/debut", 303))
 
 
 def leave_enrolment():
-    for key in ("invitation", "enrolment"):
-        flask.session.pop(key, None)
+    auth.end_secretary_session(sessions.ENROLMENT)
     return _no_store(flask.redirect("/", 303))
 
 
 def leave_account():
-    flask.session.pop("account", None)
+    auth.end_secretary_session(sessions.ACCOUNT)
     return _no_store(flask.redirect("/", 303))
 
 
 def leave_professional():
-    from flask_login import logout_user
-
-    logout_user()
-    auth.fresh_session()
+    auth.log_out()
     return _no_store(flask.redirect("/professionnel/connexion", 303))
 
 
 def staff_login():
     """Email and password from the back-office login form (a plain POST, for password managers)."""
-    from flask_login import login_user
-
     from dashboard.auth import Principal
     from dashboard.enrolment import staff
 
     email = flask.request.form.get("email", "")[:320]
     password = flask.request.form.get("password", "")[:1024]
+    # The address the throttle counts, as the rate limits see it (TRUSTED_PROXIES).
     with flask.current_app.extensions["esante"].uow() as uow:
-        result = staff.login(uow, email, password)
+        result = staff.login(uow, email, password, security.client_address())
     if result.user_id is None:
         flask.session["login_error"] = result.message
         flask.session["login_email"] = email
         return _no_store(flask.redirect("/backoffice/connexion", 303))
-    auth.fresh_session()  # a fresh session: no fixation of the one before login
-    login_user(Principal("staff", result.user_id, result.roles, result.name))
+    # A fresh session: no fixation of the one before login.
+    auth.log_in(Principal("staff", result.user_id, result.roles, result.name, result.session_token))
     target = "/backoffice" if "reviewer" in result.roles else "/backoffice/accueil"
     return _no_store(flask.redirect(target, 303))
 
 
 def staff_logout():
-    from flask_login import logout_user
-
-    logout_user()
-    auth.fresh_session()
+    auth.log_out()
     return _no_store(flask.redirect("/backoffice/connexion", 303))
 
 

@@ -347,6 +347,12 @@ def secure_headers(app: Dash, settings: Settings) -> None:
         return response
 
 
+def client_address() -> str:
+    """The client's address as the rate limits count it (behind TRUSTED_PROXIES, the one
+    the nearest trusted proxy saw)."""
+    return get_remote_address() or "unknown"
+
+
 def limited(name: str):
     """A route decorator applying the named limit (per client address)."""
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from dashboard.enrolment import declarations, kernel, matricule, secretary
 from dashboard.enrolment.identity import Identity
 from dashboard.enrolment.professionals import add_professional
@@ -83,3 +85,23 @@ def walk_to(backend, prof_id: int, state: str, **declare_overrides) -> tuple[int
             elif step == "pending_review":
                 secretary.confirm_personal_device(uow, th, True)
     return declared.enrolment_id, th
+
+
+def signed_in(client, kind: str, subject_id: int | None = None, *, token_hash=None):
+    """Give a Flask test client a live session of `kind` (staff, professional, enrolment,
+    account), as its login leaves it: the handle in its app's database, its token in the
+    cookie. For an enrolment session, `token_hash` (her link's) is enough."""
+    from dashboard import auth
+    from dashboard.enrolment import sessions
+    from dashboard.enrolment.model import Enrolment
+
+    backend = client.application.extensions["esante"]
+    with backend.uow() as uow:
+        if subject_id is None:
+            subject_id = uow.session.scalar(
+                select(Enrolment.id).where(Enrolment.token_hash == token_hash)
+            )
+        token = sessions.open_session(uow, kind, subject_id)
+    with client.session_transaction() as session:
+        auth.hold_session(session, kind, subject_id, token, token_hash)
+    return client

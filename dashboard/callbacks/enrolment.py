@@ -1,8 +1,9 @@
 """The secretary's steps: translate between her browser and the enrolment service.
 
 Her session (a signed, HttpOnly cookie) holds only the hash of her invitation token:
-`invitation` until she presses "Commencer", then `enrolment`. Every callback re-reads
-the enrolment's state from the database; the service refuses any step out of order.
+`invitation` until she presses "Commencer", then `enrolment`, with the handle of the
+session that press opened (auth.enrolment_hash() reads it while it lives). Every callback
+re-reads the enrolment's state from the database; the service refuses any step out of order.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_limiter import RateLimitExceeded
 from dashboard import auth, components, i18n, security
 from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import text
-from dashboard.enrolment import accounts, matricule, secretary
+from dashboard.enrolment import accounts, matricule, secretary, sessions
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.errors import DomainError, InvalidLink
 from dashboard.enrolment.luxtrust import ClaimNames, device_from_claims, identity_from_claims
@@ -49,8 +50,9 @@ class SecretaryView:
 
 def current_view() -> SecretaryView:
     """Her enrolment as this request's session knows it."""
-    token_hash = flask.session.get("enrolment") or flask.session.get("invitation")
-    started = bool(flask.session.get("enrolment"))
+    started_hash = auth.enrolment_hash()
+    token_hash = started_hash or flask.session.get("invitation")
+    started = bool(started_hash)
     if not token_hash:
         return SecretaryView(None, False)
     be = _backend()
@@ -101,19 +103,20 @@ def problem_of_current_view() -> InvalidLink | None:
 def start(n_clicks):
     if not n_clicks:
         return no_update, no_update
-    token_hash = flask.session.get("invitation") or flask.session.get("enrolment")
+    started_hash = auth.enrolment_hash()
+    token_hash = flask.session.get("invitation") or started_hash
     with _backend().uow() as uow:
         try:
-            secretary.open_invitation(uow, token_hash, i18n.current_language())
+            status = secretary.open_invitation(uow, token_hash, i18n.current_language())
         except InvalidLink:
             return RESULT_PATH, ""
-    flask.session.pop("invitation", None)
-    flask.session["enrolment"] = token_hash
+    if started_hash != token_hash:  # a second press keeps the session the first opened
+        auth.start_secretary_session(sessions.ENROLMENT, status.enrolment_id, token_hash)
     return STEP_PATHS[lc.DECLARED], ""
 
 
 def _session_hash() -> str:
-    token_hash = flask.session.get("enrolment")
+    token_hash = auth.enrolment_hash()
     if not token_hash:
         flask.abort(403)  # the secretary must have started from her link
     return token_hash
@@ -225,7 +228,7 @@ def register(app: Dash) -> None:
 
 @luxtrust.on_login("enrolment")
 def enrolment_login(claims: dict) -> str:
-    token_hash = flask.session.get("enrolment")
+    token_hash = auth.enrolment_hash()
     if not token_hash:
         return "/enrolment"
     be = _backend()
@@ -259,17 +262,18 @@ def account_login(claims: dict) -> str:
         )
     if account_id is None:
         return "/mon-compte?erreur=inconnu"
-    flask.session["account"] = account_id
+    auth.end_secretary_session(sessions.ACCOUNT)  # one "Mon compte" session per browser
+    auth.start_secretary_session(sessions.ACCOUNT, account_id)
     return "/mon-compte"
 
 
 def account_view():
-    account_id = flask.session.get("account")
+    account_id = auth.account_id()
     if not account_id:
         return None
     with _backend().uow() as uow:
         try:
             return accounts.account_overview(uow, account_id)
         except DomainError:
-            flask.session.pop("account", None)
+            auth.end_secretary_session(sessions.ACCOUNT)
             return None

@@ -9,12 +9,12 @@ from __future__ import annotations
 import flask
 from dash import Dash, Input, Output, State, ctx, no_update
 from flask_limiter import RateLimitExceeded
-from flask_login import current_user, login_user
+from flask_login import current_user
 
 from dashboard import auth, i18n, security
 from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import first_row, record_id, text
-from dashboard.enrolment import declarations, kernel
+from dashboard.enrolment import declarations, kernel, sessions
 from dashboard.enrolment.errors import (
     DomainError,
     DuplicateDeclaration,
@@ -45,11 +45,11 @@ def professional_login(claims: dict) -> str:
         prof = declarations.professional_for_subject(uow, claims.get("sub"))
         if prof is None:
             return "/professionnel/connexion?erreur=inconnu_pro"
-        principal = auth.Principal("professional", prof.id, {auth.PROFESSIONAL}, prof.display_name)
-        declarations.remember_professional_language(uow, prof.id, i18n.current_language())
+        prof_id, name = prof.id, prof.display_name
+        declarations.remember_professional_language(uow, prof_id, i18n.current_language())
+        token = sessions.open_session(uow, sessions.PROFESSIONAL, prof_id)
     # A new session for the logged-in professional (no fixation of an earlier one).
-    auth.fresh_session()
-    login_user(principal)
+    auth.log_in(auth.Principal("professional", prof_id, {auth.PROFESSIONAL}, name, token))
     return "/professionnel"
 
 

@@ -15,6 +15,7 @@ from dashboard.callbacks import disabled_while_running
 from dashboard.callbacks.browser_input import choices, first_row, record_id, text
 from dashboard.enrolment import staff
 from dashboard.enrolment.errors import DomainError, ValidationFailed
+from dashboard.enrolment.working_days import LUXEMBOURG
 from dashboard.i18n import gettext as _
 
 STAFF_ROLES = (auth.REVIEWER, auth.MANAGER, auth.ADMIN)
@@ -46,12 +47,14 @@ def is_staff() -> bool:
     return getattr(current_user, "kind", None) == "staff" and auth.has_role(*STAFF_ROLES)
 
 
-def login_notices() -> tuple[str | None, str, bool]:
-    """(error message, email to prefill, expired?) left by the login route; shown once."""
+def login_notices() -> tuple[str | None, str, str | None]:
+    """(error message, email to prefill, how the last session ended: "idle", "ended" or
+    None) left by the login route and the session checks; shown once."""
     error = flask.session.pop("login_error", None)
     email = flask.session.pop("login_email", "") or ""
-    expired = bool(flask.session.pop("expired", False))
-    return error, email, expired
+    ended = flask.session.pop("ended", False)
+    ended = "idle" if flask.session.pop("expired", False) else "ended" if ended else None
+    return error, email, ended
 
 
 def my_parts() -> list[dict]:
@@ -105,7 +108,6 @@ def _as_row(r: staff.StaffRow) -> dict:
         "roles": ", ".join(labels.get(code, code) for code in r.roles),
         "role_codes": list(r.roles),
         "active": r.active,
-        "locked": r.locked,
         "created": r.created_at.strftime("%Y-%m-%d %H:%M"),
     }
 
@@ -256,6 +258,101 @@ def _add(me: int, email, name, roles):
     )
 
 
+# --- passwords and sessions --------------------------------------------------------------------
+
+SESSION_ACTIONS = (
+    "staff-reset-password-confirm",
+    "staff-end-sessions-confirm",
+    "staff-end-all-confirm",
+)
+
+
+def _reset_notice(email: str, password: str) -> list:
+    return [
+        html.Strong(_("Nouveau mot de passe pour {email}.", email=email)),
+        html.Br(),
+        _("Mot de passe provisoire : "),
+        html.Code(password, id="staff-reset-password-value", className="fs-5 user-select-all"),
+        html.Br(),
+        _(
+            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
+            "façon sûre (en main propre ou par téléphone), jamais par email ni par messagerie."
+        ),
+    ]
+
+
+def _said(message, tone, notice=None):
+    """The session actions' outputs; `notice` None hides a new password shown before."""
+    return message, f"alert alert-{tone} empty-hidden", notice
+
+
+@auth.require(auth.ADMIN)
+def act_on_sessions(reset_clicks, end_clicks, end_all_clicks, selected):
+    """A new password for the selected account, the end of its sessions, or of everyone's
+    (each confirmed in the browser first), as the logged-in admin."""
+    me = _me()
+    trigger = ctx.triggered_id
+    if trigger not in SESSION_ACTIONS:
+        return no_update, no_update, no_update
+    user_id = _selected_id(selected)
+    if trigger != "staff-end-all-confirm" and user_id is None:
+        return _said(_("Sélectionnez d'abord un compte dans le tableau."), "warning")
+    with _backend().uow() as uow:
+        try:
+            if trigger == "staff-end-all-confirm":
+                # Her own session is the one she is using now: it stays.
+                count = staff.end_all_sessions(uow, me, current_user.session_token)
+                return _said(
+                    _("Sessions terminées : {n}. La vôtre reste ouverte.", n=count), "success"
+                )
+            if trigger == "staff-reset-password-confirm":
+                email, password = staff.reset_password(uow, me, user_id)
+                return _said(
+                    _(
+                        "Nouveau mot de passe créé pour {email} ; l'ancien ne fonctionne plus "
+                        "et ses sessions ouvertes ont été terminées.",
+                        email=email,
+                    ),
+                    "success",
+                    _reset_notice(email, password),
+                )
+            email, count = staff.end_sessions(uow, me, user_id)
+            return _said(_("Sessions de {email} terminées : {n}.", email=email, n=count), "success")
+        except DomainError as exc:
+            return _said(_refused(exc), "danger")
+
+
+def reason_labels() -> dict[str, str]:
+    return {
+        "password": _("mot de passe erroné"),
+        "unknown": _("adresse inconnue"),
+        "disabled": _("compte désactivé"),
+        "throttled": _("tentative freinée"),
+    }
+
+
+def session_max_hours() -> int:
+    return _backend().settings.session_max_hours
+
+
+def failure_rows() -> list[dict]:
+    """Failed logins of the last days, per account and client fingerprint (admins only)."""
+    me = _me()
+    with _backend().uow() as uow:
+        failures = staff.recent_login_failures(uow, me)
+    labels = reason_labels()
+    return [
+        {
+            "when": row.last_at.astimezone(LUXEMBOURG).strftime("%Y-%m-%d %H:%M"),
+            "account": row.account_email or "—",
+            "source": row.source,
+            "count": row.count,
+            "reasons": ", ".join(f"{labels.get(code, code)} ({n})" for code, n in row.reasons),
+        }
+        for row in failures
+    ]
+
+
 def register(app: Dash) -> None:
     app.callback(
         Output("staff-selected", "children"),
@@ -290,3 +387,13 @@ def register(app: Dash) -> None:
         # A second click on "Créer" would be refused and hide the one-time password.
         running=disabled_while_running("staff-add"),
     )(act)
+    app.callback(
+        Output("staff-session-message", "children"),
+        Output("staff-session-message", "className"),
+        Output("staff-reset-notice", "children"),
+        Input("staff-reset-password-confirm", "submit_n_clicks"),
+        Input("staff-end-sessions-confirm", "submit_n_clicks"),
+        Input("staff-end-all-confirm", "submit_n_clicks"),
+        State("staff-grid", "selectedRows"),
+        prevent_initial_call=True,
+    )(act_on_sessions)

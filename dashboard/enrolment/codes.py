@@ -125,6 +125,9 @@ class EventAction(StrEnum):
     STAFF_ROLES_CHANGED = "staff_roles_changed"
     STAFF_ENABLED = "staff_enabled"
     STAFF_DISABLED = "staff_disabled"
+    STAFF_PASSWORD_RESET = "staff_password_reset"
+    STAFF_SESSIONS_ENDED = "staff_sessions_ended"
+    SESSIONS_ENDED_ALL = "sessions_ended_all"
 
 
 ACTION_LABELS = {
@@ -163,6 +166,9 @@ ACTION_LABELS = {
     EventAction.STAFF_ROLES_CHANGED: N_("Rôles modifiés"),
     EventAction.STAFF_ENABLED: N_("Compte réactivé"),
     EventAction.STAFF_DISABLED: N_("Compte désactivé"),
+    EventAction.STAFF_PASSWORD_RESET: N_("Nouveau mot de passe donné"),
+    EventAction.STAFF_SESSIONS_ENDED: N_("Sessions du compte terminées"),
+    EventAction.SESSIONS_ENDED_ALL: N_("Toutes les sessions terminées"),
 }
 
 

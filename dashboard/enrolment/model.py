@@ -318,8 +318,6 @@ class StaffUser(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     language: Mapped[str] = mapped_column(String(5), default="fr")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
@@ -339,6 +337,35 @@ class StaffRole(Base):
     role: Mapped[str] = mapped_column(String(20), primary_key=True)
 
     user: Mapped[StaffUser] = relationship(back_populates="roles")
+
+
+class LoginSession(Base):
+    """The server-side handle of a session (staff, professional, or the secretary's
+    enrolment or "Mon compte" session): the cookie holds a random token, this table its
+    SHA-256. Deleting the row ends the session; nothing else is kept about it."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))  # staff|professional|enrolment|account
+    # The staff user, professional, enrolment or secretary account the session is for.
+    subject_id: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+
+    __table_args__ = (Index("ix_login_sessions_kind_subject_id", "kind", "subject_id"),)
+
+
+class StaffLoginThrottle(Base):
+    """Failed staff logins per client address (`source`, a keyed digest of it) and typed
+    account (`account`, a keyed digest of the email; '' for the address as a whole)."""
+
+    __tablename__ = "staff_login_throttle"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account: Mapped[str] = mapped_column(String(32), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    last_failure_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
 
 
 class Decision(Base):

@@ -7,9 +7,9 @@ import re
 from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from dashboard.enrolment import text
+from dashboard.enrolment import sessions, text
 from dashboard.enrolment.errors import ValidationFailed
-from dashboard.enrolment.model import Professional
+from dashboard.enrolment.model import LoginSession, Professional
 from dashboard.enrolment.text import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
@@ -26,9 +26,40 @@ _ACTIVE_NAME = select(Professional.first_names, Professional.last_name).where(
 
 
 def active_name(uow: UnitOfWork, professional_id: int) -> str | None:
-    """The professional's name while his account is active, else None (read on each of his
-    requests, by a statement built once: building it cost more than running it)."""
+    """The professional's name while his account is active, else None."""
     row = uow.session.execute(_ACTIVE_NAME, {"professional_id": professional_id}).one_or_none()
+    return Professional.name_of(row.first_names, row.last_name) if row else None
+
+
+# His name, read with his session's handle in one statement, built once: this runs on
+# each of his requests (building it cost more than running it).
+_SESSION_NAME = (
+    select(Professional.first_names, Professional.last_name)
+    .select_from(LoginSession)
+    .join(Professional, Professional.id == LoginSession.subject_id)
+    .where(
+        LoginSession.id == bindparam("session_id"),
+        LoginSession.kind == sessions.PROFESSIONAL,
+        LoginSession.subject_id == bindparam("professional_id"),
+        LoginSession.created_at > bindparam("not_before"),
+        Professional.active.is_(True),
+    )
+)
+
+
+def session_name(uow: UnitOfWork, professional_id: int, session_token: str) -> str | None:
+    """The professional's name while his account is active and this session of his lives,
+    else None."""
+    if not sessions.usable(session_token):
+        return None
+    row = uow.session.execute(
+        _SESSION_NAME,
+        {
+            "session_id": sessions.digest(session_token),
+            "professional_id": professional_id,
+            "not_before": sessions.not_before(uow),
+        },
+    ).one_or_none()
     return Professional.name_of(row.first_names, row.last_name) if row else None
 
 

@@ -19,7 +19,7 @@ from authlib.integrations.base_client.errors import MismatchingStateError, OAuth
 from authlib.integrations.flask_client import OAuth
 from joserfc.errors import JoseError
 
-from dashboard import i18n, security
+from dashboard import auth, i18n, security
 from dashboard.config import Settings
 from dashboard.luxtrust import simulator
 
@@ -63,7 +63,7 @@ def login():
     purpose = flask.request.args.get("for", "")
     if purpose not in PURPOSES:
         flask.abort(400)
-    if purpose == "enrolment" and not flask.session.get("enrolment"):
+    if purpose == "enrolment" and not auth.enrolment_hash():
         return flask.redirect("/enrolment", 303)
     settings: Settings = flask.current_app.extensions["esante"].settings
     flask.session["oidc_for"] = purpose

@@ -32,7 +32,7 @@ def _already_in():
 
 @auth.page(auth.PUBLIC)
 def layout(**_params):
-    error, email, expired = view.login_notices()
+    error, email, ended = view.login_notices()
     if view.is_staff():
         return _already_in()
     return html.Div(
@@ -44,7 +44,16 @@ def layout(**_params):
                 id="staff-session-expired",
                 role="status",
             )
-            if expired
+            if ended == "idle"
+            else None,
+            # Past SESSION_MAX_HOURS, or ended on the server (logout elsewhere, an admin).
+            html.Div(
+                _("Votre session a pris fin ; reconnectez-vous."),
+                className="alert alert-info",
+                id="staff-session-ended",
+                role="status",
+            )
+            if ended == "ended"
             else None,
             html.Div(error, className="alert alert-danger", id="staff-login-error", role="alert")
             if error

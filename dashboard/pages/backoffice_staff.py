@@ -37,14 +37,6 @@ def _columns():
             "valueFormatter": _yes_no(_("Actif"), _("Désactivé")),
             "cellClassRules": {"state-attention": _rule("!params.data.active")},
         },
-        {
-            "field": "locked",
-            "headerName": _("Bloqué"),
-            "flex": 1,
-            "cellDataType": False,
-            "valueFormatter": _yes_no(_("Bloqué"), ""),
-            "cellClassRules": {"state-attention": _rule("params.data.locked")},
-        },
         {"field": "created", "headerName": _("Créé le"), "flex": 1, "minWidth": 150},
     ]
 
@@ -80,7 +72,36 @@ def _selected_panel():
                                 color="danger",
                                 outline=True,
                                 disabled=True,
-                                className="mb-2",
+                                className="me-2 mb-2",
+                            ),
+                            # Disabled with the fieldset until an account is selected.
+                            dcc.ConfirmDialogProvider(
+                                dbc.Button(
+                                    _("Nouveau mot de passe"),
+                                    id="staff-reset-password",
+                                    color="secondary",
+                                    outline=True,
+                                    className="me-2 mb-2",
+                                ),
+                                id="staff-reset-password-confirm",
+                                message=_(
+                                    "Donner un nouveau mot de passe à ce compte ? L'ancien ne "
+                                    "fonctionnera plus et ses sessions ouvertes seront terminées."
+                                ),
+                            ),
+                            dcc.ConfirmDialogProvider(
+                                dbc.Button(
+                                    _("Terminer ses sessions"),
+                                    id="staff-end-sessions",
+                                    color="secondary",
+                                    outline=True,
+                                    className="mb-2",
+                                ),
+                                id="staff-end-sessions-confirm",
+                                message=_(
+                                    "Terminer toutes les sessions ouvertes de ce compte ? La "
+                                    "personne devra se reconnecter."
+                                ),
                             ),
                         ],
                         className="mt-2",
@@ -147,6 +168,67 @@ def _add_panel():
     )
 
 
+def _sessions_panel():
+    return html.Section(
+        [
+            html.H2(_("Sessions"), className="h4"),
+            html.P(
+                _(
+                    "Une session prend fin à la déconnexion, après 30 minutes d'inactivité pour "
+                    "le personnel, et dans tous les cas {hours} heures après la connexion. "
+                    "Changer les rôles d'un compte, le désactiver ou lui donner un nouveau mot de "
+                    "passe termine aussi ses sessions.",
+                    hours=view.session_max_hours(),
+                ),
+                className="text-muted",
+            ),
+            dcc.ConfirmDialogProvider(
+                dbc.Button(_("Terminer toutes les sessions"), id="staff-end-all", color="danger"),
+                id="staff-end-all-confirm",
+                message=_(
+                    "Terminer toutes les sessions ouvertes — personnel, professionnels et "
+                    "secrétaires — sauf la vôtre ? Chacun devra se reconnecter."
+                ),
+            ),
+        ],
+        className="col-md-6 mb-4",
+    )
+
+
+def _failures_panel():
+    return html.Section(
+        [
+            html.H2(_("Échecs de connexion des 7 derniers jours"), className="h4"),
+            html.P(
+                _(
+                    "Par compte visé et par source (empreinte de l'adresse du poste, qui ne "
+                    "révèle pas l'adresse elle-même). Beaucoup d'échecs d'une même source : "
+                    "quelqu'un essaie des mots de passe ; elle est alors freinée."
+                ),
+                className="text-muted small",
+            ),
+            dag.AgGrid(
+                id="staff-failures",
+                columnDefs=[
+                    {"field": "when", "headerName": _("Dernier échec"), "flex": 1},
+                    {"field": "account", "headerName": _("Compte visé"), "flex": 2},
+                    {"field": "source", "headerName": _("Source"), "flex": 1},
+                    {"field": "count", "headerName": _("Échecs"), "flex": 1},
+                    {"field": "reasons", "headerName": _("Motifs"), "flex": 3},
+                ],
+                rowData=view.failure_rows(),
+                dashGridOptions={
+                    "localeText": components.grid_locale(_("Aucun échec de connexion.")),
+                    "domLayout": "autoHeight",
+                },
+                className="ag-theme-quartz mb-2",
+                style={"width": "100%"},
+            ),
+        ],
+        className="col-12 mb-4",
+    )
+
+
 @auth.page(auth.ADMIN)
 def layout(**_params):
     return html.Div(
@@ -172,6 +254,16 @@ def layout(**_params):
                 className="alert alert-warning empty-hidden",
                 role="status",
             ),
+            html.Div(
+                id="staff-session-message",
+                className="alert alert-info empty-hidden",
+                role="alert",
+            ),
+            html.Div(
+                id="staff-reset-notice",
+                className="alert alert-warning empty-hidden",
+                role="status",
+            ),
             dag.AgGrid(
                 id="staff-grid",
                 columnDefs=_columns(),
@@ -186,9 +278,14 @@ def layout(**_params):
                 style={"width": "100%"},
             ),
             html.P(
-                _("Sélectionnez une ligne pour modifier les rôles ou désactiver le compte."),
+                _(
+                    "Sélectionnez une ligne pour modifier les rôles, désactiver le compte, lui "
+                    "donner un nouveau mot de passe ou terminer ses sessions."
+                ),
                 className="text-muted small",
             ),
             html.Div([_selected_panel(), _add_panel()], className="row mt-3"),
+            html.Div([_sessions_panel()], className="row"),
+            html.Div([_failures_panel()], className="row"),
         ]
     )

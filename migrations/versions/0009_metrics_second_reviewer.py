@@ -1,7 +1,7 @@
 """the reviewers' rollups credit the second reviewer of a four-eyes decision
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-02
 
 `metrics_reviewers` and `metrics_handling` gain a `role` ("decision": taken or proposed;
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

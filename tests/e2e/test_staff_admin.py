@@ -1,15 +1,17 @@
 """The back-office's administrator in a real browser: the login form, a new reviewer's
-account with its one-time password, and that reviewer's first login."""
+account with its one-time password, that reviewer's first login, a new password and the
+end of sessions (each confirmed in the browser first), and the failed logins."""
 
 from __future__ import annotations
 
 import dash
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from dashboard.enrolment import staff
-from dashboard.enrolment.model import StaffUser
+from dashboard.enrolment import sessions, staff
+from dashboard.enrolment.model import LoginSession, StaffUser
 
 ADMIN_EMAIL = "admin@esante.lu"
 ADMIN_PASSWORD = "admin password long enough"
@@ -156,3 +158,63 @@ def test_an_action_refused_by_the_server_says_so(site):
     assert banner.get_attribute("role") == "alert"
     with site.backend.uow() as uow:  # and nothing was done
         assert uow.session.scalar(select(StaffUser).where(StaffUser.email == NEW_EMAIL)) is None
+
+
+def _confirm(duo) -> str:
+    """Accept the browser's confirmation dialog; returns its French question."""
+    alert = WebDriverWait(duo.driver, 5).until(EC.alert_is_present())
+    question = alert.text
+    alert.accept()
+    return question
+
+
+def test_admin_gives_a_new_password_and_ends_sessions(site):
+    duo = site.duo
+    with site.backend.uow() as uow:
+        staff.add_user(uow, ADMIN_EMAIL, ADMIN_PASSWORD, ["admin"], display_name="Anne Admin")
+        rita = staff.add_user(uow, NEW_EMAIL, "rita's old password", ["reviewer"], "Rita").id
+    with site.backend.uow() as uow:  # Rita is logged in somewhere else
+        sessions.open_session(uow, sessions.STAFF, rita)
+    log_in(site, ADMIN_EMAIL, "not the password")
+    duo.wait_for_text_to_equal("#staff-login-error", "Adresse email ou mot de passe incorrect.")
+    duo.find_element("#staff-password").send_keys(ADMIN_PASSWORD)
+    duo.find_element("#staff-login-submit").click()
+    wait_for_path(duo, "/backoffice/accueil")
+    duo.driver.get(site.url + "/backoffice/personnel")
+    # The failed attempt is listed, with a fingerprint of the address, not the address.
+    duo.wait_for_contains_text("#staff-failures", ADMIN_EMAIL)
+    assert "127.0.0.1" not in duo.find_element("#staff-failures").text
+    # Nothing selected: the account's buttons are off (the fieldset is disabled).
+    assert not duo.find_element("#staff-reset-password").is_enabled()
+    duo.driver.find_element(
+        By.XPATH, f"//*[@id='staff-grid']//div[@role='gridcell'][normalize-space()='{NEW_EMAIL}']"
+    ).click()
+    duo.wait_for_contains_text("#staff-selected", NEW_EMAIL)
+
+    duo.find_element("#staff-reset-password").click()
+    assert "Donner un nouveau mot de passe" in _confirm(duo)
+    duo.wait_for_element("#staff-reset-password-value", timeout=10)
+    password = duo.find_element("#staff-reset-password-value").text.strip()
+    duo.wait_for_contains_text("#staff-session-message", "ses sessions ouvertes ont été terminées")
+    with site.backend.uow() as uow:
+        assert staff.authenticate(uow, NEW_EMAIL, password).id == rita
+        assert staff.authenticate(uow, NEW_EMAIL, "rita's old password") is None
+        assert uow.session.scalar(select(func.count()).select_from(LoginSession)) == 1  # mine
+
+    with site.backend.uow() as uow:
+        sessions.open_session(uow, sessions.STAFF, rita)  # she logged in again
+    duo.find_element("#staff-end-sessions").click()
+    assert "Terminer toutes les sessions ouvertes de ce compte" in _confirm(duo)
+    duo.wait_for_text_to_equal("#staff-session-message", f"Sessions de {NEW_EMAIL} terminées : 1.")
+    assert not duo.driver.find_elements(By.ID, "staff-reset-password-value")
+
+    with site.backend.uow() as uow:
+        sessions.open_session(uow, sessions.PROFESSIONAL, 1)
+        sessions.open_session(uow, sessions.STAFF, rita)
+    duo.find_element("#staff-end-all").click()
+    assert "sauf la vôtre" in _confirm(duo)
+    duo.wait_for_text_to_equal(
+        "#staff-session-message", "Sessions terminées : 2. La vôtre reste ouverte."
+    )
+    duo.driver.get(site.url + "/backoffice/personnel")  # hers indeed
+    duo.wait_for_contains_text("#staff-grid", NEW_EMAIL)

@@ -53,15 +53,12 @@ def world(sqlite_backend):
 
 def client_as(world, role):
     client = world["app"].server.test_client()
-    with client.session_transaction() as session:
-        if role == "secretary":
-            session["enrolment"] = world["secretary_hash"]
-        elif role == "professional":
-            session["_user_id"] = f"professional:{world['prof']}"
-        elif role in world["staff"]:
-            session["_user_id"] = f"staff:{world['staff'][role]}"
-        if role not in ("anonymous", "secretary"):
-            session["_fresh"] = True
+    if role == "secretary":
+        f.signed_in(client, "enrolment", token_hash=world["secretary_hash"])
+    elif role == "professional":
+        f.signed_in(client, "professional", world["prof"])
+    elif role in world["staff"]:
+        f.signed_in(client, "staff", world["staff"][role])
     return client
 
 

@@ -289,8 +289,7 @@ def test_an_unreachable_rate_limit_store_does_not_take_logins_down(sqlite_backen
     luxtrust = client.get("/auth/luxtrust/login?for=enrolment")
     prof = f.professional(sqlite_backend)
     _, token_hash = f.walk_to(sqlite_backend, prof, lc.CGU_ACCEPTED)
-    with client.session_transaction() as s:
-        s["enrolment"] = token_hash
+    f.signed_in(client, "enrolment", token_hash=token_hash)
     check = dc.call(
         client,
         [
@@ -348,11 +347,7 @@ def _backend_pids(backend) -> set[int]:
 
 
 def _professional_client(app, prof_id):
-    client = app.server.test_client()
-    with client.session_transaction() as s:
-        s["_user_id"] = f"professional:{prof_id}"
-        s["_fresh"] = True
-    return client
+    return f.signed_in(app.server.test_client(), "professional", prof_id)
 
 
 DECL_FIELDS = ("last_name", "first_names", "matricule", "email", "email_confirm", "phone")

@@ -121,10 +121,9 @@ def _outbox(backend) -> list[tuple[str, str, str]]:
 def _professional_client(app, prof_id: int, lang: str):
     client = app.server.test_client()
     client.set_cookie("esante_lang", lang)
-    with client.session_transaction() as s:
-        s["_user_id"] = f"professional:{prof_id}"
-        s["_fresh"] = True
-    return client
+    from tests import factories as f
+
+    return f.signed_in(client, "professional", prof_id)
 
 
 def test_the_invitation_goes_out_in_the_declaring_professionals_language(app, sqlite_backend):
@@ -160,8 +159,7 @@ def test_the_secretarys_emails_follow_the_language_of_her_last_step(app, sqlite_
     eid, token_hash = f.walk_to(sqlite_backend, prof, lc.DECLARED)
     client = app.server.test_client()
     client.set_cookie("esante_lang", "en")
-    with client.session_transaction() as s:
-        s["enrolment"] = token_hash
+    f.signed_in(client, "enrolment", eid, token_hash=token_hash)
     response = dc.call_by_input(
         client,
         "cgu-submit",
@@ -215,8 +213,7 @@ def test_the_charts_speak_the_page_language(app, sqlite_backend, lang, zoom, jan
     manager = f.reviewer(sqlite_backend, "manager@esante.lu", roles=("manager",))
     client = app.server.test_client()
     client.set_cookie("esante_lang", lang)
-    with client.session_transaction() as s:
-        s["_user_id"] = f"staff:{manager}"
+    f.signed_in(client, "staff", manager)
     page = dc.render_page(client, "/backoffice/indicateurs").get_json()
     configs = [c["props"]["config"] for c in dc.components(page) if c["type"] == "Graph"]
     assert len(configs) == 5

@@ -1002,14 +1002,12 @@ def xlsx_rows(content: bytes) -> list[dict]:
 
 def client_as(w: World, app, role: str):
     client = app.server.test_client()
-    with client.session_transaction() as session:
-        if role == "secretary":
-            session["enrolment"] = w.hashes["E13"]  # an open enrolment's session
-        elif role == "professional":
-            session["_user_id"] = f"professional:{w.profs['P1']}"
-        elif role != "anonymous":
-            session["_user_id"] = f"staff:{w.staff[role]}"
-            session["_fresh"] = True
+    if role == "secretary":
+        f.signed_in(client, "enrolment", token_hash=w.hashes["E13"])  # an open enrolment's
+    elif role == "professional":
+        f.signed_in(client, "professional", w.profs["P1"])
+    elif role != "anonymous":
+        f.signed_in(client, "staff", w.staff[role])
     return client
 
 

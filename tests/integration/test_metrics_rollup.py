@@ -674,6 +674,7 @@ def test_the_cached_ageing_follows_the_clock(backend, clock):
 
     assert ageing() == [1, 1, 1, 1]
     clock.now = hand.t(2, 5, 9)  # a day later, no event: the ageing moved
+    client = hand.client_as(w, app, "manager")  # (a new login: sessions last 12 hours)
     assert ageing() == [0, 1, 2, 1]
 
 

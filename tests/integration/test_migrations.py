@@ -7,7 +7,7 @@ import json
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from dashboard.enrolment import schema
 from dashboard.enrolment.db import make_engine
@@ -250,3 +250,44 @@ def test_the_provisioning_migration_goes_down_and_up_again(empty_database):
         assert context.get_current_revision() == head
         assert compare_metadata(context, Base.metadata) == []
     engine.dispose()
+
+
+def test_upgrade_to_0008_keeps_staff_that_cases_refer_to(tmp_path):
+    """The lockout columns go while enrolments, decisions and notes point at staff_users
+    (SQLite refuses to drop and rebuild a table other rows refer to)."""
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    schema.upgrade(url, "0007")
+    engine = make_engine(url)
+    at = "'2026-01-01 00:00:00+00:00'"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO staff_users (email, display_name, password_hash, active,"
+                f" failed_logins, locked_until, language, created_at) VALUES ('r@esante.lu',"
+                f" 'R', 'x', 1, 4, {at}, 'fr', {at})"
+            )
+        )
+        conn.execute(text("INSERT INTO staff_roles (user_id, role) VALUES (1, 'reviewer')"))
+        conn.execute(
+            text(
+                "INSERT INTO professionals (last_name, first_names, email, language, active,"
+                f" created_at) VALUES ('H', 'J', 'h@cabinet.lu', 'fr', 1, {at})"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO enrolments (professional_id, language, state,"
+                " wrong_matricule_count, expires_at, created_at, updated_at, version,"
+                f" assignee_id) VALUES (1, 'fr', 'pending_review', 0, {at}, {at}, {at}, 1, 1)"
+            )
+        )
+    engine.dispose()
+    schema.upgrade(url)
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        columns = {c["name"] for c in inspect(conn).get_columns("staff_users")}
+        assert conn.execute(text("SELECT id, email FROM staff_users")).all() == [(1, "r@esante.lu")]
+        assert conn.execute(text("SELECT assignee_id FROM enrolments")).scalar() == 1
+        assert conn.execute(text("PRAGMA foreign_key_check")).all() == []
+    engine.dispose()
+    assert not {"failed_logins", "locked_until"} & columns

@@ -100,10 +100,8 @@ def client(app):
 
 
 def _login(client, prof_id: int) -> None:
-    """What flask-login keeps in the session after professional_login()."""
-    with client.session_transaction() as s:
-        s["_user_id"] = f"professional:{prof_id}"
-        s["_fresh"] = True
+    """What professional_login() leaves: his session's handle, and flask-login's id."""
+    f.signed_in(client, "professional", prof_id)
 
 
 def _as_professional(app, prof_id: int):
@@ -377,7 +375,7 @@ def test_logout_ends_the_session(sqlite_backend, app):
     # Not by a link: a GET (an image or link on another site) changes nothing.
     client.get("/professionnel/deconnexion")
     with client.session_transaction() as s:
-        assert s["_user_id"] == f"professional:{prof}"
+        assert s["_user_id"].startswith(f"professional:{prof}:")
     response = dc.submit_form(client, "/professionnel", "/professionnel/deconnexion")
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/professionnel/connexion")
@@ -420,7 +418,7 @@ def test_login_handler_logs_a_registered_professional_in(sqlite_backend, app):
         assert current_user.is_authenticated
         assert current_user.id == prof
         assert current_user.name == "Dr Jean Hoffmann1"
-        assert flask.session["_user_id"] == f"professional:{prof}"
+        assert flask.session["_user_id"].startswith(f"professional:{prof}:")
         # A new session: nothing of the one before survives (no fixation).
         assert "enrolment" not in flask.session
 
@@ -507,7 +505,8 @@ def test_correction_prefill_is_his_own_declaration_only(sqlite_backend, app):
     one, two, marie, sophie = _two_professionals(sqlite_backend)
     for prof_id, own, other in ((one, marie, sophie), (two, sophie, marie)):
         with app.server.test_request_context():
-            login_user(auth.Principal("professional", prof_id, {auth.PROFESSIONAL}))
+            # Logged in within this request only: no session handle is read.
+            login_user(auth.Principal("professional", prof_id, {auth.PROFESSIONAL}, "", "-"))
             mine = view.declaration_to_correct(str(own.enrolment_id))
             assert mine is not None and mine.enrolment_id == own.enrolment_id
             assert view.declaration_to_correct(other.enrolment_id) is None
@@ -889,8 +888,9 @@ def test_resend_is_limited_to_three_a_day(sqlite_backend, app, clock):
     assert message == ("L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain.")
     assert _snapshot(sqlite_backend) == before
     assert _link_problem(sqlite_backend, token) is None  # the last link still works
-    # A day after the first resend, one more is allowed.
+    # A day after the first resend (and a new login: sessions last 12 hours), one more.
     clock.advance(hours=21, minutes=1)
+    _login(client, prof)
     assert _acted(_act(app, client, "resend", [row]))[1] == "success"
 
 

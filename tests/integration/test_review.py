@@ -1466,9 +1466,7 @@ def app(backend):
 def client_for(app, staff_id: int | None):
     client = app.server.test_client()
     if staff_id is not None:
-        with client.session_transaction() as session:
-            session["_user_id"] = f"staff:{staff_id}"
-            session["_fresh"] = True
+        f.signed_in(client, "staff", staff_id)
     return client
 
 
@@ -1565,6 +1563,7 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     assert mine[("queue-grid", "getRowsResponse")]["rowCount"] == 0
 
     clock.advance(days=3)  # Thursday: the first case is past its 2 working days
+    client = client_for(app, alice)  # (a new login: sessions last 12 hours)
     grid = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]
     late = next(r for r in grid["rowData"] if r["id"] == first)
     assert late["overdue"] is True

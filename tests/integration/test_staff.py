@@ -1,4 +1,5 @@
-"""Back-office staff: password login, lockout, idle expiry, and the admin's staff page.
+"""Back-office staff: password login, idle expiry, and the admin's staff page (the
+throttle: test_staff_login.py; sessions that end: test_sessions.py).
 
 Through the real Flask/Dash server (no browser): the login form's POST, the page router's
 callback and the admin callbacks, exactly as the browser calls them.
@@ -7,7 +8,6 @@ callback and the admin callbacks, exactly as the browser calls them.
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
 from sqlalchemy import select
@@ -91,7 +91,7 @@ def _staff(backend, user_id) -> StaffUser:
 def _snapshot(backend):
     with backend.uow() as uow:
         return [
-            (r.id, r.email, r.roles, r.active, r.locked) for r in staff.list_staff(uow)
+            (r.id, r.email, r.roles, r.active) for r in staff.list_staff(uow)
         ], uow.session.scalars(select(Event.action)).all()
 
 
@@ -197,26 +197,6 @@ def test_unknown_email_gets_the_same_message_as_a_wrong_password(client, people)
     assert unknown["props"]["children"] == WRONG_MESSAGE
 
 
-def test_five_wrong_passwords_lock_the_account_for_fifteen_minutes(
-    client, people, clock, sqlite_backend
-):
-    for _attempt in range(5):
-        _login(client, "rita@esante.lu", "wrong password!")
-        _page(client, "/backoffice/connexion")
-    response = _login(client, "rita@esante.lu")  # the right password, too late
-    assert _location(response) == "/backoffice/connexion"
-    message = _find(_page(client, "/backoffice/connexion"), "staff-login-error")["props"]
-    assert re.search(r"réessayez dans \d+ minutes", message["children"]), message
-    assert _find(_page(client, "/backoffice/accueil"), "access-denied") is not None
-    # The admin sees the lock in the staff list.
-    with sqlite_backend.uow() as uow:
-        assert {r.email: r.locked for r in staff.list_staff(uow)}["rita@esante.lu"] is True
-    clock.advance(minutes=16)
-    response = _login(client, "rita@esante.lu")
-    assert _location(response) == "/backoffice"
-    assert _find(_page(client, "/backoffice/accueil"), "part-queue") is not None
-
-
 def test_a_disabled_account_cannot_log_in_and_loses_a_running_session(
     app, client, people, sqlite_backend
 ):
@@ -234,11 +214,14 @@ def test_a_disabled_account_cannot_log_in_and_loses_a_running_session(
     assert _find(page, "staff-login-error")["props"]["children"] == WRONG_MESSAGE
 
 
-def test_roles_are_read_again_at_each_request(client, people, sqlite_backend):
+def test_new_roles_take_effect_at_the_next_login(client, people, sqlite_backend):
     _login(client, "marc@esante.lu")
     assert _find(_page(client, "/backoffice/personnel"), "access-denied") is not None
     with sqlite_backend.uow() as uow:
         staff.set_roles(uow, people["admin"], people["manager"], ["manager", "admin"])
+    # The session opened under the old roles has ended (tests/integration/test_sessions.py).
+    assert _find(_page(client, "/backoffice/indicateurs"), "access-denied") is not None
+    _login(client, "marc@esante.lu")
     assert _find(_page(client, "/backoffice/personnel"), "staff-grid") is not None
 
 
@@ -306,6 +289,7 @@ def test_logins_are_recorded_and_no_password_is_stored(client, people, sqlite_ba
         assert [(e.action, e.actor_type, e.actor_id) for e in events] == [
             ("staff_login_failed", "staff", str(people["reviewer"])),
             ("staff_login", "staff", str(people["reviewer"])),
+            ("staff_login_failed", "anonymous", None),
         ]
         dump = _database_dump(uow)
     for secret in (PASSWORD, "a wrong password", "typed by a stranger"):
@@ -403,11 +387,11 @@ def test_the_admin_sees_every_account(admin):
     assert rita["name"] == "Rita Reviewer"
     assert rita["roles"] == "Vérification d'identité"
     assert rita["role_codes"] == ["reviewer"]
-    assert rita["active"] is True and rita["locked"] is False
+    assert rita["active"] is True
     assert rita["created"] == "2026-03-02 09:00"
     page = _page(admin, "/backoffice/personnel")
     columns = [c["field"] for c in _find(page, "staff-grid")["props"]["columnDefs"]]
-    assert columns == ["email", "name", "roles", "active", "locked", "created"]
+    assert columns == ["email", "name", "roles", "active", "created"]
     assert "password" not in json.dumps(rows)
 
 

@@ -165,10 +165,9 @@ def test_the_queue_says_that_public_holidays_do_not_count(sqlite_backend, langua
     from tests import dashclient as dc
 
     reviewer = f.reviewer(backend)
-    client = create_app(backend.settings, backend=backend).server.test_client()
-    with client.session_transaction() as session:
-        session["_user_id"] = f"staff:{reviewer}"
-        session["_fresh"] = True
+    client = f.signed_in(
+        create_app(backend.settings, backend=backend).server.test_client(), "staff", reviewer
+    )
     client.set_cookie("esante_lang", language)
     page = dc.render_page(client, "/backoffice").get_json()
     grids = _find(page, lambda c: c.get("props", {}).get("id") == "queue-grid")

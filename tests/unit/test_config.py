@@ -399,6 +399,7 @@ BAD_VALUES = {
     "FOUR_EYES": ["aprove:birth_date=different", "reject:suspected-fraud", "approve:nom=typo"],
     "IDENTITY_BLOCKING_KINDS": ["typo,diferent", "Missing", " , "],
     "RETENTION_DAYS": ["0", "-90", "3651"],
+    "SESSION_MAX_HOURS": ["0", "25", "douze"],
     "RATELIMIT_STORAGE_URI": [
         "reddis://cache:6379/0",
         "cache:6379",
@@ -576,3 +577,32 @@ def test_create_app_accepts_the_previous_keys_for_sessions_and_csrf():
     # Flask-WTF's signer: previous keys accepted, the last (the current one) signs.
     assert config["WTF_CSRF_SECRET_KEY"][-1] == PRODUCTION["SECRET_KEY"]
     assert set(config["WTF_CSRF_SECRET_KEY"]) == {PRODUCTION["SECRET_KEY"], OLD_KEY, OLDER_KEY}
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def test_sessions_last_twelve_hours_at_most_by_default():
+    assert Settings.from_env({}).session_max_hours == 12
+    assert Settings.from_env({"SESSION_MAX_HOURS": ""}).session_max_hours == 12
+    assert Settings.from_env({"SESSION_MAX_HOURS": " 8"}).check().session_max_hours == 8
+    assert Settings.from_env({"SESSION_MAX_HOURS": "24"}).check().session_max_hours == 24
+
+
+@pytest.mark.parametrize("raw", ["0", "-1", "25", "1000"])
+def test_a_session_lifetime_out_of_range_refuses_to_start(raw):
+    """0 would not mean "no limit" and 1000 is a typo for 10 more likely than a wish: a
+    security limit never turns itself off."""
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"SESSION_MAX_HOURS": raw}).check()
+    assert str(err.value).startswith("SESSION_MAX_HOURS doit être un nombre d'heures")
+    with pytest.raises(ConfigurationError):
+        create_app(Settings(env="test", session_max_hours=int(raw)))
+
+
+@pytest.mark.parametrize("raw", ["douze", "12h", "1.5"])
+def test_a_session_lifetime_that_is_not_a_number_is_refused_in_french(raw):
+    with pytest.raises(ConfigurationError) as err:
+        Settings.from_env({"SESSION_MAX_HOURS": raw})
+    assert str(err.value).startswith("SESSION_MAX_HOURS doit être un nombre entier")
+    assert repr(raw) in str(err.value)
