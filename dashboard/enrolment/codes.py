@@ -125,7 +125,7 @@ class EventAction(StrEnum):
     STAFF_ROLES_CHANGED = "staff_roles_changed"
     STAFF_ENABLED = "staff_enabled"
     STAFF_DISABLED = "staff_disabled"
-    STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105 - an event name, not a secret
+    STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105  # nosec B105 - an event name
     STAFF_SESSIONS_ENDED = "staff_sessions_ended"
     SESSIONS_ENDED_ALL = "sessions_ended_all"
 
