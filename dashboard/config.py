@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.headerregistry import HeaderRegistry
 from pathlib import Path
 from typing import NamedTuple
@@ -180,7 +180,6 @@ class Settings:
     trusted_proxies: int = 0
     session_max_hours: int = 12
     demo_on_first_start: bool = True
-    extra: dict = field(default_factory=dict)
 
     # Parsed once per Settings (and at start-up by check()): the use cases read the typed rules.
     @functools.cached_property

@@ -22,7 +22,6 @@ from dashboard.enrolment import (
     personas,
     secretary,
 )
-from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError
 from dashboard.enrolment.identity import Identity
@@ -407,8 +406,3 @@ def existing_demo_accounts(uow: UnitOfWork) -> list[str]:
 
     emails = [email for email, _, _ in DEMO_STAFF]
     return list(uow.session.scalars(select(StaffUser.email).where(StaffUser.email.in_(emails))))
-
-
-def states_present(backend: Backend) -> set[str]:
-    with backend.uow() as u:
-        return {s for s, n in housekeeping.overview(u).by_state.items() if n and s in lc.STATES}
