@@ -18,6 +18,7 @@ from alembic.util import CommandError as MigrationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import logs
 from dashboard.config import ConfigurationError, Settings
 from dashboard.enrolment import declarations, demo, housekeeping, kernel, mail, rollup
 from dashboard.enrolment.bootstrap import Backend
@@ -500,6 +501,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = build_parser().parse_args(argv)
     try:
         settings = (settings or Settings.from_env()).check()
+        logs.configure(settings.log_format)  # LOG_FORMAT=json: the CLI's logs too
         return args.func(args, settings)
     except (CommandError, ConfigurationError) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)
