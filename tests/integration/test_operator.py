@@ -186,3 +186,17 @@ def test_the_scrape_says_when_the_database_is_gone(tmp_path, settings, clock):
     client = create_app(broken.settings.replace(metrics_token=TOKEN), backend=broken)
     body = _scrape(client.server.test_client()).text
     assert _value(body, "esante_database_up") == 0
+
+
+@pytest.mark.parametrize(
+    "token", ["short", "x" * 31, "has space " + "x" * 32, "quote'" + "x" * 32, "é" * 40]
+)
+def test_a_weak_or_untypeable_metrics_token_refuses_to_start(token):
+    from dashboard.config import ConfigurationError, Settings
+
+    problems = Settings.from_env({"METRICS_TOKEN": token}).problems()
+    assert any(p.startswith("METRICS_TOKEN") for p in problems)
+    assert token not in " ".join(problems)  # a secret is never echoed
+    with pytest.raises(ConfigurationError):
+        create_app(Settings(metrics_token=token))
+    assert Settings.from_env({"METRICS_TOKEN": "k" * 32}).problems() == []
