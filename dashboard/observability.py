@@ -173,7 +173,10 @@ def _finish(response: flask.Response) -> flask.Response:
 def _teardown(_exc) -> None:
     token = flask.g.pop("esante_log_token", None)
     if token is not None:
-        logs.REQUEST.reset(token)
+        try:
+            logs.REQUEST.reset(token)
+        except ValueError:  # set in another context (a server's own threading): drop it
+            logs.REQUEST.set(None)
 
 
 def _method(method: str) -> str:
