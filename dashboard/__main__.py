@@ -18,6 +18,7 @@ from alembic.util import CommandError as MigrationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import logs, progress
 from dashboard.config import ConfigurationError, Settings
 from dashboard.enrolment import declarations, demo, housekeeping, kernel, mail, rollup
 from dashboard.enrolment.bootstrap import Backend
@@ -90,7 +91,9 @@ def cmd_demo(args, settings: Settings) -> int:
                 + ", ".join(taken)
                 + ". Démo non chargée."
             )
-    _print_demo(demo.load(backend, args.enrolments))
+    with progress.bar(total=args.enrolments, desc="Démonstration", unit="décl.") as bar:
+        result = demo.load(backend, args.enrolments, progress=bar.update)
+    _print_demo(result)
     return 0
 
 
@@ -179,7 +182,9 @@ def cmd_declare(args, settings: Settings) -> int:
         ]
     # Check every row before writing any, so that a bad file writes nothing.
     problems, seen, cleaned = [], {}, []
+    checking = progress.bar(total=len(rows), desc="Vérification", unit="ligne")
     for line, row in rows:
+        checking.update(1)
         try:
             data = declarations.validate_declaration(
                 row.get("last_name"),
@@ -196,6 +201,7 @@ def cmd_declare(args, settings: Settings) -> int:
             continue
         seen[data["matricule"]] = line
         cleaned.append((line, data))
+    checking.close()
     if problems:
         where = "ligne {} : " if args.csv else ""
         report = [
@@ -210,10 +216,17 @@ def cmd_declare(args, settings: Settings) -> int:
         if active_name(uow, args.professional) is None:
             raise CommandError(f"Professionnel {args.professional} inconnu ou inactif.")
     # One transaction for the whole file: a row the service refuses leaves nothing behind.
-    with backend.uow() as uow:
+    with (
+        backend.uow() as uow,
+        progress.bar(total=len(cleaned) if args.csv else 0, desc="Déclarations") as bar,
+    ):
         try:
             results = declarations.declare_many(
-                uow, args.professional, [data for _, data in cleaned], actor=CLI
+                uow,
+                args.professional,
+                [data for _, data in cleaned],
+                actor=CLI,
+                progress=bar.update if args.csv else None,
             )
         except DomainError as exc:
             index = exc.details.get("row")
@@ -343,8 +356,8 @@ def cmd_expire(args, settings: Settings) -> int:
 
 def cmd_purge(args, settings: Settings) -> int:
     backend = _backend(settings)
-    with backend.uow() as uow:
-        count = housekeeping.purge_personal_data(uow, args.older_than_days)
+    with backend.uow() as uow, progress.bar(total=None, desc="Effacement", unit="dem.") as bar:
+        count = housekeeping.purge_personal_data(uow, args.older_than_days, progress=bar.update)
     days = settings.retention_days if args.older_than_days is None else args.older_than_days
     print(
         f"Données personnelles effacées : {count} demande(s) terminée(s) depuis plus de "
@@ -500,6 +513,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = build_parser().parse_args(argv)
     try:
         settings = (settings or Settings.from_env()).check()
+        logs.configure(settings.log_format)  # LOG_FORMAT=json: the CLI's logs too
         return args.func(args, settings)
     except (CommandError, ConfigurationError) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

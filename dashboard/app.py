@@ -11,7 +11,7 @@ import flask
 import sqlalchemy.orm
 from dash import Dash
 
-from dashboard import auth, language, request_logs, routes, security
+from dashboard import auth, language, logs, observability, request_logs, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import professionals, staff, working_days
 from dashboard.enrolment.bootstrap import Backend
@@ -50,6 +50,7 @@ def _load_user(user_id: str) -> auth.Principal | None:
 
 def create_app(settings: Settings | None = None, *, backend: Backend | None = None) -> Dash:
     settings = (settings or Settings.from_env()).check()
+    logs.configure(settings.log_format)  # before Flask's logger exists (LOG_FORMAT)
     server = flask.Flask(__name__)
     server.config.update(
         SECRET_KEY=settings.secret_key,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
 
     register_all(app)
     security.guard_callback_bodies(app)
+    observability.init_app(app)  # request ids, route names, /readyz, /metrics
     language.init_app(app)
     security.secure_headers(app, settings)
     return app

@@ -180,6 +180,10 @@ class Settings:
     trusted_proxies: int = 0
     session_max_hours: int = 12
     demo_on_first_start: bool = True
+    # --- operations (issue 21: /metrics, logs; issue 20: the "Exploitation" page) ---
+    metrics_token: str | None = None  # unset: no /metrics at all
+    log_format: str = "text"  # text | json
+    outbox_stuck_minutes: int = 30  # a pending outbox item older than this is listed
 
     # Parsed once per Settings (and at start-up by check()): the use cases read the typed rules.
     @functools.cached_property
@@ -245,6 +249,15 @@ class Settings:
             trusted_proxies=read.integer("TRUSTED_PROXIES", 0),
             session_max_hours=read.integer("SESSION_MAX_HOURS", defaults.session_max_hours),
             demo_on_first_start=read.boolean("DEMO_ON_FIRST_START", defaults.demo_on_first_start),
+        )
+        # --- operations ---
+        settings = replace(
+            settings,
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            log_format=(env.get("LOG_FORMAT") or defaults.log_format).strip().lower(),
+            outbox_stuck_minutes=read.integer(
+                "OUTBOX_STUCK_MINUTES", defaults.outbox_stuck_minutes
+            ),
         )
         if read.problems:
             raise ConfigurationError(read.problems + settings.problems())
@@ -363,6 +376,28 @@ class Settings:
                 problems.append("DATABASE_URL doit désigner PostgreSQL")
             if problems:
                 found.append("Refus de démarrer en production : " + " ; ".join(problems) + ".")
+        found += self._operations_problems()
+        return found
+
+    def _operations_problems(self) -> list[str]:
+        found = []
+        token = self.metrics_token
+        # Whoever holds it reads the service's figures: as strong as a key, and typeable.
+        if token is not None and (
+            len(token) < MIN_METRICS_TOKEN or not METRICS_TOKEN_RE.fullmatch(token)
+        ):
+            found.append(
+                f"METRICS_TOKEN doit compter au moins {MIN_METRICS_TOKEN} caractères, lettres, "
+                "chiffres, « - », « _ », « . », « ~ » (laissez-la vide pour ne pas exposer "
+                "/metrics)."
+            )
+        if self.log_format not in LOG_FORMATS:
+            found.append(f"LOG_FORMAT doit valoir text ou json (reçu : {self.log_format!r}).")
+        if not 1 <= self.outbox_stuck_minutes <= 10080:
+            found.append(
+                "OUTBOX_STUCK_MINUTES doit être un nombre entier entre 1 et 10080 "
+                f"(reçu : {self.outbox_stuck_minutes})."
+            )
         return found
 
     def _claim_problems(self) -> list[str]:
@@ -396,6 +431,9 @@ SIMULATOR_CLIENT_SECRET = Settings.oidc_client_secret
 CGU_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CLAIM_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/#-]{0,199}")
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+MIN_METRICS_TOKEN = 32
+METRICS_TOKEN_RE = re.compile(r"[A-Za-z0-9._~-]+")  # what a Bearer header carries as is
+LOG_FORMATS = ("text", "json")
 SMTP_BOOLEANS = ("1", "true", "yes", "0", "false", "no")  # what the SMTP transport reads
 
 

@@ -15,6 +15,7 @@ def register_all(app: Dash) -> None:
         enrolment,
         mailbox,
         metrics,
+        operations,
         professional,
         review,
         staff_admin,
@@ -26,3 +27,4 @@ def register_all(app: Dash) -> None:
     review.register(app)
     metrics.register(app)
     staff_admin.register(app)
+    operations.register(app)

@@ -128,6 +128,9 @@ class EventAction(StrEnum):
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105  # nosec B105 - an event name
     STAFF_SESSIONS_ENDED = "staff_sessions_ended"
     SESSIONS_ENDED_ALL = "sessions_ended_all"
+    # operations: an admin acts on a stuck outbox item (no enrolment)
+    OUTBOX_RETRIED = "outbox_retried"
+    OUTBOX_CANCELLED = "outbox_cancelled"
 
 
 ACTION_LABELS = {
@@ -169,6 +172,9 @@ ACTION_LABELS = {
     EventAction.STAFF_PASSWORD_RESET: N_("Nouveau mot de passe donné"),
     EventAction.STAFF_SESSIONS_ENDED: N_("Sessions du compte terminées"),
     EventAction.SESSIONS_ENDED_ALL: N_("Toutes les sessions terminées"),
+    # operations
+    EventAction.OUTBOX_RETRIED: N_("Envoi en attente relancé"),
+    EventAction.OUTBOX_CANCELLED: N_("Envoi en attente annulé"),
 }
 
 

@@ -335,7 +335,8 @@ def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
 
 README = config.PROJECT_ROOT / "README.md"
 # Their typed rules have more tests of their own (tests/unit/test_config_rules.py).
-PARSED_ELSEWHERE: set[str] = set()
+# Read by prometheus-client itself (multiprocess mode), not by Settings.
+PARSED_ELSEWHERE: set[str] = {"PROMETHEUS_MULTIPROC_DIR"}
 
 # variable -> bad values; each is refused by check() (or already by from_env) in development,
 # except where "production" says it is a production refusal.
@@ -413,6 +414,10 @@ BAD_VALUES = {
     "OIDC_CLAIM_MATRICULE": ["matricule cns", " ", "birthdate"],
     "OIDC_CLAIM_DEVICE": ["luxtrust device", "é", "amr,device"],
     "DEMO_ON_FIRST_START": ["ture", "oui", "2", "yes please", "-1"],
+    # operations (issue 21)
+    "METRICS_TOKEN": ["short", "x" * 31, "with space " + "x" * 32],
+    "LOG_FORMAT": ["xml", "jsonl", "texte"],
+    "OUTBOX_STUCK_MINUTES": ["0", "10081", "trente"],
 }
 
 
