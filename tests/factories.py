@@ -32,6 +32,7 @@ def professional(backend, n: int = 1, **kw) -> int:
             email=kw.get("email", f"dr{n}@cabinet.lu"),
             luxtrust_subject=kw.get("luxtrust_subject", f"prof-{n}"),
             specialty=kw.get("specialty", "médecine générale"),
+            code=kw.get("code"),
         ).id
 
 

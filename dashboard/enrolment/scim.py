@@ -104,9 +104,8 @@ class HttpxSCIMClient(BaseSyncSCIMClient):
 def _explain(exc: Exception) -> DirectoryError:
     """The directory's refusal in French, for the outbox row (never its payload)."""
     status = getattr(exc, "status", None)
-    if status is None:
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
+    if status is None:  # scim2-client's own exceptions carry the response as `source`
+        status = getattr(getattr(exc, "source", None), "status_code", None)
     if status is not None:
         try:
             status = int(status)
