@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         simulator.init_app(server, settings)
         security.exempt_simulator(server)
     luxtrust_client.init_app(server, settings)
+    _mount_embedded_directory(server, settings)
 
     app = Dash(
         __name__,
@@ -100,6 +101,20 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
     language.init_app(app)
     security.secure_headers(app, settings)
     return app
+
+
+def _mount_embedded_directory(server: flask.Flask, settings: Settings) -> None:
+    """Without SCIM_URL (never in production, which refuses to start so), the app serves
+    its own SCIM directory under /dev/scim/v2 (scim2-server's WSGI application, behind the
+    development bearer token): the whole provisioning path, with nothing else to run."""
+    directory_app = server.extensions["esante"].directory_app
+    if directory_app is None or settings.is_production:
+        return
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from dashboard.enrolment.scim import EMBEDDED_PATH
+
+    server.wsgi_app = DispatcherMiddleware(server.wsgi_app, {EMBEDDED_PATH: directory_app})
 
 
 def _shell():

@@ -12,6 +12,7 @@ def disabled_while_running(*component_ids: str) -> list:
 
 def register_all(app: Dash) -> None:
     from dashboard.callbacks import (
+        directory,
         enrolment,
         mailbox,
         metrics,
@@ -28,3 +29,4 @@ def register_all(app: Dash) -> None:
     metrics.register(app)
     staff_admin.register(app)
     operations.register(app)
+    directory.register(app)

@@ -105,6 +105,8 @@ class EventAction(StrEnum):
     ACCOUNT_CREATED = "account_created"
     ACCOUNT_OPENED = "account_opened"
     ACCOUNT_LINKED = "account_linked"
+    # the identity platform confirmed the account (its emails go out then)
+    ACCOUNT_PROVISIONED = "account_provisioned"
     # the identity-vigilance team
     CASE_OPENED = "case_opened"
     CLAIMED = "claimed"
@@ -150,6 +152,7 @@ ACTION_LABELS = {
     EventAction.ACCOUNT_CREATED: N_("Compte créé automatiquement"),
     EventAction.ACCOUNT_OPENED: N_("Compte ouvert"),
     EventAction.ACCOUNT_LINKED: N_("Compte existant lié"),
+    EventAction.ACCOUNT_PROVISIONED: N_("Compte confirmé par la plateforme d'identité"),
     EventAction.CASE_OPENED: N_("Dossier consulté"),
     EventAction.CLAIMED: N_("Dossier pris en charge"),
     EventAction.ASSIGNED: N_("Dossier attribué"),

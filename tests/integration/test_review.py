@@ -874,6 +874,8 @@ def test_approve_creates_the_account_and_mails_both(backend, prof, alice):
         assert (account.matricule, account.status) == (f.MARIE["matricule"], "active")
         notes = uow.session.scalars(select(ReviewNote.text)).all()
     assert notes == ["Pièce d'identité vérifiée"]
+    assert decision_mail(backend, case) == []  # until the identity platform confirms it
+    f.provision(backend)
     assert decision_mail(backend, case) == [
         ("approved", "marie.schmit@example.lu"),
         ("professional_account_created", "dr1@cabinet.lu"),
@@ -988,6 +990,7 @@ def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, o
     [final] = decisions_of(backend, case)
     assert (final.status, final.reviewer_id, final.confirmed_by_id) == ("final", alice, bob)
     assert final.confirmed_at is not None
+    f.provision(backend)
     assert decision_mail(backend, case) == [
         ("approved", "marie.schmit@example.lu"),
         ("professional_account_created", "dr1@cabinet.lu"),

@@ -35,6 +35,8 @@ PRODUCTION = {
     "OIDC_ISSUER": "https://login.luxtrust.example",
     "OIDC_CLIENT_ID": "esante-enrolment",
     "OIDC_CLIENT_SECRET": "a-client-secret-from-the-broker",
+    "SCIM_URL": "https://idp.esante.invalid/scim/v2",
+    "SCIM_TOKEN": "a-bearer-token-from-the-identity-platform",
 }
 
 
@@ -611,3 +613,50 @@ def test_a_session_lifetime_that_is_not_a_number_is_refused_in_french(raw):
         Settings.from_env({"SESSION_MAX_HOURS": raw})
     assert str(err.value).startswith("SESSION_MAX_HOURS doit être un nombre entier")
     assert repr(raw) in str(err.value)
+
+
+# --- provisioning (SCIM) ---------------------------------------------------------------------
+
+
+def test_scim_settings_are_read_and_the_embedded_directory_is_the_default(tmp_path):
+    assert Settings.from_env({}).uses_embedded_directory
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----", encoding="utf-8")
+    s = production(SCIM_URL="https://idp.esante.invalid/scim/v2/", SCIM_CA_FILE=str(ca))
+    assert s.scim_url == "https://idp.esante.invalid/scim/v2"  # trailing slash removed
+    assert s.scim_token == PRODUCTION["SCIM_TOKEN"] and s.scim_ca_file == str(ca)
+    assert not s.uses_embedded_directory
+    assert s.check() is s
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"SCIM_URL": None}, "SCIM_URL doit désigner la plateforme d'identité"),
+        (
+            {"SCIM_URL": "http://idp.esante.invalid/scim/v2"},
+            "SCIM_URL doit être une adresse https://",
+        ),
+        ({"SCIM_TOKEN": None}, "SCIM_TOKEN doit être défini"),
+        ({"SCIM_TOKEN": config.DEVELOPMENT_SCIM_TOKEN}, "SCIM_TOKEN doit être défini"),
+    ],
+)
+def test_production_refuses_to_start_without_its_identity_platform(overrides, problem):
+    with pytest.raises(ConfigurationError, match="Refus de démarrer en production") as caught:
+        production(**overrides).check()
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SCIM_URL": "ftp://idp/scim"}, "SCIM_URL doit être l'adresse http(s)://"),
+        ({"SCIM_URL": "https://user:pw@idp/scim"}, "SCIM_URL doit être l'adresse http(s)://"),
+        ({"SCIM_URL": "https://idp/scim", "SCIM_TOKEN": "a b"}, "SCIM_TOKEN ne doit contenir"),
+        ({"SCIM_TOKEN": "t0ken"}, "SCIM_TOKEN est défini sans SCIM_URL"),
+        ({"SCIM_URL": "https://idp/scim", "SCIM_CA_FILE": "/nowhere/ca.pem"}, "SCIM_CA_FILE"),
+    ],
+)
+def test_bad_scim_settings_are_reported_anywhere(env, problem):
+    problems = Settings.from_env(env).problems()
+    assert any(problem in p for p in problems), problems
