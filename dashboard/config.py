@@ -583,8 +583,9 @@ def _scim_problems(settings: Settings) -> list[str]:
         found.append("SCIM_TOKEN est défini sans SCIM_URL : indiquez l'adresse du service SCIM.")
     if settings.scim_ca_file and not Path(settings.scim_ca_file).is_file():
         found.append(
-            f"SCIM_CA_FILE : fichier introuvable ({settings.scim_ca_file!r}) ; indiquez le "
-            "certificat (PEM) de l'autorité du service SCIM, ou laissez la variable vide."
+            f"SCIM_CA_FILE doit désigner un fichier existant (introuvable : "
+            f"{settings.scim_ca_file!r}) : le certificat (PEM) de l'autorité du service SCIM, "
+            "ou laissez la variable vide."
         )
     return found
 

@@ -420,6 +420,9 @@ BAD_VALUES = {
     "METRICS_TOKEN": ["short", "x" * 31, "with space " + "x" * 32],
     "LOG_FORMAT": ["xml", "jsonl", "texte"],
     "OUTBOX_STUCK_MINUTES": ["0", "10081", "trente"],
+    "SCIM_URL": ["idp.esante.lu/scim/v2", "ftp://idp.esante.lu/scim", "production:http://idp/scim"],
+    "SCIM_TOKEN": ["production:with space", "production:line\nbreak"],
+    "SCIM_CA_FILE": ["production:/nonexistent/scim-ca.pem"],
 }
 
 
