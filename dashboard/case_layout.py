@@ -379,9 +379,9 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
     if decision == "approve":
         if proposal and proposal.get("outcome") == "reviewer_approved":
             return (
-                _("Confirmer l'approbation ?"),
+                _("Confirmer l'approbation ?"),
                 _(
-                    "Vous confirmez la proposition de {by} : l'identité de {who} est approuvée, "
+                    "Vous confirmez la proposition de {by} : l'identité de {who} est approuvée, "
                     "son compte eSanté sera créé et les emails envoyés.",
                     by=proposal.get("by", ""),
                     who=who,
@@ -390,7 +390,7 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
             )
         if facts.get("approve_second"):
             return (
-                _("Proposer l'approbation ?"),
+                _("Proposer l'approbation ?"),
                 _(
                     "Vous proposez d'approuver l'identité de {who}. Un(e) second(e) "
                     "relecteur(rice) confirmera avant que le compte soit créé.",
@@ -399,9 +399,9 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
                 _("Proposer l'approbation"),
             )
         return (
-            _("Approuver l'identité ?"),
+            _("Approuver l'identité ?"),
             _(
-                "Vous approuvez l'identité de {who} : son compte eSanté sera créé, et la "
+                "Vous approuvez l'identité de {who} : son compte eSanté sera créé, et la "
                 "personne et le professionnel déclarant seront informés par email.",
                 who=who,
             ),
@@ -410,9 +410,9 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
     label = codes.reason_label(reason)
     if proposal and proposal.get("outcome") == "rejected":
         return (
-            _("Confirmer le refus ?"),
+            _("Confirmer le refus ?"),
             _(
-                "Vous confirmez le refus proposé par {by} pour {who} (motif : {reason}) ; la "
+                "Vous confirmez le refus proposé par {by} pour {who} (motif : {reason}) ; la "
                 "personne et le professionnel déclarant seront informés par email.",
                 by=proposal.get("by", ""),
                 who=who,
@@ -422,9 +422,9 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
         )
     if reason in (facts.get("second_reasons") or []):
         return (
-            _("Proposer le refus ?"),
+            _("Proposer le refus ?"),
             _(
-                "Vous proposez de refuser la demande de {who} (motif : {reason}). Un(e) "
+                "Vous proposez de refuser la demande de {who} (motif : {reason}). Un(e) "
                 "second(e) relecteur(rice) confirmera avant que le refus soit envoyé.",
                 who=who,
                 reason=label,
@@ -432,9 +432,9 @@ def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str
             _("Proposer le refus"),
         )
     return (
-        _("Refuser la demande ?"),
+        _("Refuser la demande ?"),
         _(
-            "Vous refusez la demande de {who} (motif : {reason}) ; la personne et le "
+            "Vous refusez la demande de {who} (motif : {reason}) ; la personne et le "
             "professionnel déclarant seront informés par email.",
             who=who,
             reason=label,

@@ -236,15 +236,15 @@ def load_case(case_id, *, audit: bool, claim: bool = False):
 def _done_texts() -> dict[str, str]:
     return {
         "approved": _(
-            "Dossier n° {n} : identité approuvée ; le compte est créé et les emails envoyés."
+            "Dossier n° {n} : identité approuvée ; le compte est créé et les emails envoyés."
         ),
         "approval_proposed": _(
-            "Dossier n° {n} : approbation proposée ; un(e) second(e) relecteur(rice) doit la "
+            "Dossier n° {n} : approbation proposée ; un(e) second(e) relecteur(rice) doit la "
             "confirmer."
         ),
-        "rejected": _("Dossier n° {n} : demande refusée ; la secrétaire a été informée par email."),
+        "rejected": _("Dossier n° {n} : demande refusée ; la secrétaire a été informée par email."),
         "rejection_proposed": _(
-            "Dossier n° {n} : refus proposé ; un(e) second(e) relecteur(rice) doit le confirmer."
+            "Dossier n° {n} : refus proposé ; un(e) second(e) relecteur(rice) doit le confirmer."
         ),
     }
 

@@ -162,7 +162,7 @@ def test_opening_from_the_queue_claims_the_case_and_says_so(backend, clock, app,
     assert "Traité par alice" in page
     # What she just decided is said on the next case.
     page = render(client, f"/backoffice/dossier/{laura}", f"?from=queue&decided={marie}.approved")
-    assert f"Dossier n° {marie} : identité approuvée" in page
+    assert f"Dossier n° {marie}\u00a0: identité approuvée" in page
 
 
 def test_deciding_from_a_view_goes_to_its_next_case(backend, clock, app, prof, alice):
