@@ -80,9 +80,8 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         holder = html.Div(
             [
                 html.Strong(_("Vous traitez ce dossier."), className="me-2"),
-                dbc.Button(
-                    _("Libérer"), id="case-release", color="secondary", outline=True, size="sm"
-                ),
+                # Solid: an outline button on the info background lacks contrast (axe).
+                dbc.Button(_("Libérer"), id="case-release", color="secondary", size="sm"),
                 html.Button(id="case-claim", hidden=True, disabled=True),
             ],
             id="case-holder",
@@ -119,6 +118,7 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         )
     controls = [
         holder,
+        dbc.Label(_("Attribuer à…"), html_for="case-assignee", className="visually-hidden"),
         dbc.InputGroup(
             [
                 dbc.Select(

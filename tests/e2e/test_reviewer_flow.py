@@ -18,6 +18,7 @@ from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule
 from dashboard.enrolment.model import Enrolment
 from tests import factories as f
+from tests.e2e.test_accessibility import audit as audit  # noqa: F401 (fixture)
 from tests.e2e.test_reviewer_journey import (
     approve_in_dialog,
     click,
@@ -87,9 +88,7 @@ def test_ten_decisions_in_a_row(site):
         assert f"/backoffice/dossier/{case}?from=queue" in duo.driver.current_url
         approve_in_dialog(duo, f"Vous approuvez l'identité de {name} Kieffer-{name}")
         if n < 9:  # the next case opens, saying what was just done
-            duo.wait_for_contains_text(
-                "#case-message", f"Dossier n° {case}\u00a0: identité approuvée"
-            )
+            duo.wait_for_contains_text("#case-message", f"Dossier n° {case} : identité approuvée")
     duo.wait_for_contains_text("#case-message", "plus d'autre dossier")
     elapsed = time.perf_counter() - started
     print(f'{{"benchmark": "ten_decisions_browser", "flow": "after", "seconds": {elapsed:.2f}}}')
@@ -141,7 +140,7 @@ def test_the_view_is_kept_in_the_url_through_the_next_case_back_and_reload(site)
     shot(duo, "22-confirmation")
     duo.find_element("#case-confirm-yes").click()
     duo.wait_for_contains_text("#page-heading", "Berta")
-    assert f"Dossier n° {carla}\u00a0: identité approuvée" in duo.find_element("#case-message").text
+    assert f"Dossier n° {carla} : identité approuvée" in duo.find_element("#case-message").text
     shot(duo, "23-next-case")
     assert f"/backoffice/dossier/{berta}?from=queue" in duo.driver.current_url
     # Reload shows the same case; Back shows the decided one.
@@ -184,6 +183,26 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     wait(duo, dialog_open, "no dialog")
     duo.find_element("#case-confirm-yes").click()
     duo.wait_for_contains_text("#page-heading", "Berta")
-    assert f"Dossier n° {anna}\u00a0: demande refusée" in duo.find_element("#case-message").text
+    assert f"Dossier n° {anna} : demande refusée" in duo.find_element("#case-message").text
     assert states(site, [anna]) == {lc.REJECTED}
     assert states(site, [berta]) == {lc.PENDING_REVIEW}
+
+
+def test_the_queue_the_claimed_case_and_the_confirmation_pass_axe(site, audit, capsys):
+    duo = site.duo
+    anna, _berta = pending_cases(site, 2)
+    f.reviewer(site.backend, "rita@esante.lu")
+    log_in(site, "rita@esante.lu")
+    for language in ("fr", "de", "en"):
+        duo.driver.add_cookie({"name": "esante_lang", "value": language, "path": "/"})
+        duo.driver.get(site.url + "/backoffice?quick=unassigned&sort=secretary.asc")
+        wait(duo, lambda d: len(grid_cells(duo, "secretary") or []) >= 1, "the queue")
+        audit.check("reviewer: queue view from the URL")
+        duo.driver.get(f"{site.url}/backoffice/dossier/{anna}?from=queue&decided={anna}.approved")
+        duo.wait_for_element("#case-holder")
+        audit.check("reviewer: case claimed from the queue, with the done message")
+        click(duo, "case-approve")
+        wait(duo, dialog_open, "no dialog")
+        audit.check("reviewer: in-page confirmation")
+    audit.report(capsys)
+    assert audit.blocking == {}, audit.blocking

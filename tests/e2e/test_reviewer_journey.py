@@ -283,7 +283,7 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
     Select(duo.find_element("#case-reason")).select_by_value("not_declared_person")
     duo.find_element("#case-reject-note").send_keys("Photo différente")
     click(duo, "case-reject")
-    confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif\u00a0: Pas la personne")
+    confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
     duo.wait_for_contains_text("#case-message", "déjà été traité", timeout=10)
     message = duo.find_element("#case-message")
     assert message.text == "Ce dossier a déjà été traité (Compte créé)."
