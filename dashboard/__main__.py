@@ -25,13 +25,15 @@ from dashboard.enrolment import (
     demo,
     housekeeping,
     kernel,
+    links,
     mail,
     provisioning,
     rollup,
 )
 from dashboard.enrolment.bootstrap import Backend
+from dashboard.enrolment.codes import LinkEndReason
 from dashboard.enrolment.db import failure_kind
-from dashboard.enrolment.errors import DomainError, ValidationFailed
+from dashboard.enrolment.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from dashboard.enrolment.professionals import active_name, add_professional
 from dashboard.enrolment.staff import ROLES, add_user
 
@@ -121,6 +123,22 @@ def cmd_professionals_add(args, settings: Settings) -> int:
     except ValidationFailed as exc:
         raise _fail_on_validation(exc) from None
     print(f"Professionnel créé : {prof.id}")
+    return 0
+
+
+def cmd_professionals_deactivate(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    try:
+        with backend.uow() as uow:
+            professional_id = links.professional_by_code(uow, args.code)
+            ended = links.deactivate_professional(uow, professional_id, CLI, args.reason)
+            uow.commit()
+    except (NotFound, Forbidden, ValidationFailed) as exc:
+        raise CommandError(f"{exc.message}") from None
+    print(
+        f"Professionnel {args.code} désactivé : {ended} accès de secrétaire terminé(s) "
+        "(l'annuaire suivra au prochain envoi du provisionnement)."
+    )
     return 0
 
 
@@ -517,6 +535,17 @@ def build_parser() -> argparse.ArgumentParser:
     pa.add_argument("--code")
     pa.add_argument("--luxtrust-subject")
     pa.set_defaults(func=cmd_professionals_add)
+    pd = profs.add_parser(
+        "deactivate", help="désactiver un professionnel : ses secrétaires perdent leur accès"
+    )
+    pd.add_argument("code", help="le code du professionnel")
+    pd.add_argument(
+        "--reason",
+        choices=[r.value for r in LinkEndReason],
+        default=LinkEndReason.PROFESSIONAL_DEACTIVATED.value,
+        help="motif enregistré pour chaque accès terminé",
+    )
+    pd.set_defaults(func=cmd_professionals_deactivate)
 
     dec = sub.add_parser("declare", help="déclarer une secrétaire (ou plusieurs avec --csv)")
     dec.add_argument("--professional", type=int, required=True)

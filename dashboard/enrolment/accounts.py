@@ -57,8 +57,16 @@ def create_or_link(
         )
         uow.session.add(account)
         uow.session.flush()
-    elif observed.subject and not account.luxtrust_subject:
-        account.luxtrust_subject = observed.subject
+    else:
+        if observed.subject and not account.luxtrust_subject:
+            account.luxtrust_subject = observed.subject
+        if account.status != "active":
+            # Her last link had ended (links.py): a new declaration gives the account back,
+            # the same one, with its history.
+            account.status = "active"
+            record_event(
+                uow, enrolment, "account_reactivated", SYSTEM, data={"account_id": account.id}
+            )
     if open_link(uow, account.id, enrolment.professional_id) is None:
         uow.session.add(
             AccountLink(

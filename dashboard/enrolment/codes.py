@@ -33,6 +33,25 @@ REASON_LABELS = {
 }
 
 
+class LinkEndReason(StrEnum):
+    """Why a secretary's access to a professional ended (`account_links.end_reason`)."""
+
+    LEFT_PRACTICE = "left_practice"
+    END_OF_CONTRACT = "end_of_contract"
+    DECLARED_BY_MISTAKE = "declared_by_mistake"
+    PROFESSIONAL_DEACTIVATED = "professional_deactivated"
+    OTHER = "other"
+
+
+LINK_END_LABELS = {
+    LinkEndReason.LEFT_PRACTICE: N_("A quitté le cabinet"),
+    LinkEndReason.END_OF_CONTRACT: N_("Fin du contrat ou de la mission"),
+    LinkEndReason.DECLARED_BY_MISTAKE: N_("Déclarée par erreur"),
+    LinkEndReason.PROFESSIONAL_DEACTIVATED: N_("Le professionnel n'exerce plus (compte désactivé)"),
+    LinkEndReason.OTHER: N_("Autre motif"),
+}
+
+
 class Outcome(StrEnum):
     """How an enrolment was decided (`enrolments.decision`, `decisions.outcome`)."""
 
@@ -107,6 +126,11 @@ class EventAction(StrEnum):
     ACCOUNT_LINKED = "account_linked"
     # the identity platform confirmed the account (its emails go out then)
     ACCOUNT_PROVISIONED = "account_provisioned"
+    # the end of access (leaver) and its undoing by a new declaration
+    LINK_ENDED = "link_ended"
+    ACCOUNT_DEACTIVATED = "account_deactivated"
+    ACCOUNT_REACTIVATED = "account_reactivated"
+    PROFESSIONAL_DEACTIVATED = "professional_deactivated"
     # the identity-vigilance team
     CASE_OPENED = "case_opened"
     CLAIMED = "claimed"
@@ -153,6 +177,10 @@ ACTION_LABELS = {
     EventAction.ACCOUNT_OPENED: N_("Compte ouvert"),
     EventAction.ACCOUNT_LINKED: N_("Compte existant lié"),
     EventAction.ACCOUNT_PROVISIONED: N_("Compte confirmé par la plateforme d'identité"),
+    EventAction.LINK_ENDED: N_("Fin de l'accès auprès d'un professionnel"),
+    EventAction.ACCOUNT_DEACTIVATED: N_("Compte désactivé (plus aucun accès)"),
+    EventAction.ACCOUNT_REACTIVATED: N_("Compte réactivé"),
+    EventAction.PROFESSIONAL_DEACTIVATED: N_("Professionnel désactivé"),
     EventAction.CASE_OPENED: N_("Dossier consulté"),
     EventAction.CLAIMED: N_("Dossier pris en charge"),
     EventAction.ASSIGNED: N_("Dossier attribué"),
@@ -190,6 +218,10 @@ def reason_label(code: str | None) -> str:
     return _label(REASON_LABELS, code)
 
 
+def link_end_label(code: str | None) -> str:
+    return _label(LINK_END_LABELS, code)
+
+
 def outcome_label(code: str | None) -> str:
     return _label(OUTCOME_LABELS, code)
 
@@ -207,5 +239,6 @@ def device_label(code: str | None) -> str | None:
 
 
 REJECTION_REASONS = tuple(RejectionReason)
+LINK_END_REASONS = tuple(LinkEndReason)
 LUXTRUST_DEVICES = tuple(LuxTrustDevice)
 EVENT_ACTIONS = frozenset(EventAction)

@@ -13,12 +13,12 @@ from sqlalchemy.orm.attributes import flag_modified
 from dashboard.config import FourEyesRules
 from dashboard.enrolment import accounts
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import text as typed
 from dashboard.enrolment.codes import REJECTION_REASONS
 from dashboard.enrolment.errors import Forbidden, IllegalTransition, ValidationFailed
 from dashboard.enrolment.kernel import Actor, get_enrolment, move, raise_concurrent, record_event
 from dashboard.enrolment.model import Decision, Enrolment, ReviewNote
 from dashboard.enrolment.staff import require_reviewer
+from dashboard.enrolment.text import clean_note
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
@@ -92,23 +92,7 @@ def release(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
 
 # --- notes ------------------------------------------------------------------------------------
 
-NOTE_MAX = 5000
-
-
-def clean_note(text: str | None, field_name: str = "note", *, required: bool = True) -> str:
-    """A reviewer's free text: several lines allowed, invisible or control characters not."""
-    text = (text or "").strip()
-    if not text and required:
-        raise ValidationFailed({field_name: _("La note est vide.")})
-    if len(text) > NOTE_MAX:
-        raise ValidationFailed(
-            {field_name: _("La note ne peut dépasser {n} caractères.", n=NOTE_MAX)}
-        )
-    if typed.has_forbidden(text, multiline=True):
-        raise ValidationFailed(
-            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
-        )
-    return text
+# clean_note lives in text.py (links.py cleans its notes the same way).
 
 
 def _keep_note(uow: UnitOfWork, enrolment: Enrolment, author_id: int, text: str) -> None:

@@ -96,7 +96,7 @@ def record_event(
         },
     )
     if enrolment is not None:
-        notifications.notify(uow, action, enrolment, link=link)
+        notifications.notify(uow, action, enrolment, link=link, data=data)
 
 
 def move(

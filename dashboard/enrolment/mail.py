@@ -51,6 +51,8 @@ TEMPLATES = (
     "professional_account_created",
     "professional_rejected",
     "professional_locked",
+    "link_ended",
+    "professional_link_ended",
 )
 MAX_ATTEMPTS = 12
 BATCH = 50  # rows one deliver_due run sends at most

@@ -49,12 +49,17 @@ def _rejected(e: Enrolment) -> dict:
     return {**_with_professional(e), "reason_code": e.reason_code}
 
 
+# What a link's end tells (links.end_link writes these in the event's data).
+LINK_END_DATA = ("reason_code", "ended_by", "still_active")
+
+
 @dataclass(frozen=True)
 class Notice:
     template: str
     to: str  # SECRETARY or PROFESSIONAL
     context: Callable[[Enrolment], dict]
     with_link: bool = False  # carries the invitation link (sealed in the outbox)
+    event_data: tuple[str, ...] = ()  # keys of the event's data the email is also told
     when: Callable[[Enrolment], bool] | None = None  # sent only if this says so
 
 
@@ -91,11 +96,26 @@ TABLE: dict[str, tuple[Notice, ...]] = {
         Notice("rejected", SECRETARY, _rejected),
         Notice("professional_rejected", PROFESSIONAL, _rejected),
     ),
+    # Her access to a professional ended (links.end_link): both are told who ended it, why,
+    # and she whether her account stays active. The event is written on the link's enrolment.
+    "link_ended": (
+        Notice("link_ended", SECRETARY, _with_professional, event_data=LINK_END_DATA),
+        Notice(
+            "professional_link_ended", PROFESSIONAL, _with_professional, event_data=LINK_END_DATA
+        ),
+    ),
 }
 
 
-def notify(uow: UnitOfWork, action: str, enrolment: Enrolment, *, link: str | None = None):
-    """Queue the emails of `TABLE[action]` (none for most events)."""
+def notify(
+    uow: UnitOfWork,
+    action: str,
+    enrolment: Enrolment,
+    *,
+    link: str | None = None,
+    data: dict | None = None,
+):
+    """Queue the emails of `TABLE[action]` (none for most events); `data` is the event's."""
     for notice in TABLE.get(action, ()):
         if notice.when is not None and not notice.when(enrolment):
             continue
@@ -109,7 +129,10 @@ def notify(uow: UnitOfWork, action: str, enrolment: Enrolment, *, link: str | No
             uow,
             notice.template,
             recipient,
-            notice.context(enrolment),
+            {
+                **notice.context(enrolment),
+                **{k: (data or {}).get(k) for k in notice.event_data},
+            },
             enrolment_id=enrolment.id,
             language=language,
             link=link if notice.with_link else None,

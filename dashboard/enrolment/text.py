@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from dashboard.enrolment.errors import ValidationFailed
 from dashboard.i18n import gettext as _
 
 NAME_MAX = 200  # the name columns' length
@@ -97,3 +98,24 @@ def clean_email(value: str | None, errors: dict, field_name: str = "email") -> s
             "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
         )
     return text.lower()
+
+
+# --- notes (a reviewer's, or the reason given when an access ends) ---------------------
+
+NOTE_MAX = 5000
+
+
+def clean_note(text: str | None, field_name: str = "note", *, required: bool = True) -> str:
+    """A reviewer's free text: several lines allowed, invisible or control characters not."""
+    text = (text or "").strip()
+    if not text and required:
+        raise ValidationFailed({field_name: _("La note est vide.")})
+    if len(text) > NOTE_MAX:
+        raise ValidationFailed(
+            {field_name: _("La note ne peut dépasser {n} caractères.", n=NOTE_MAX)}
+        )
+    if has_forbidden(text, multiline=True):
+        raise ValidationFailed(
+            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
+        )
+    return text

@@ -13,6 +13,7 @@ LISTS = {
     "Outcome": (codes.Outcome, codes.OUTCOME_LABELS),
     "DecisionStatus": (codes.DecisionStatus, codes.DECISION_STATUS_LABELS),
     "EventAction": (codes.EventAction, codes.ACTION_LABELS),
+    "LinkEndReason": (codes.LinkEndReason, codes.LINK_END_LABELS),
 }
 
 
@@ -42,6 +43,16 @@ def test_every_rejection_reason_has_its_email_text(lang):
     template = mail._env.get_template(name)
     unknown = template.render(reason_code="no_such_reason").strip()
     texts = {code: template.render(reason_code=code).strip() for code in codes.RejectionReason}
+    assert unknown not in texts.values()
+    assert len(set(texts.values())) == len(texts)
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_every_link_end_reason_has_its_email_text(lang):
+    name = "_link_reasons.txt" if lang == "fr" else f"_link_reasons.{lang}.txt"
+    template = mail._env.get_template(name)
+    unknown = template.render(reason_code="no_such_reason").strip()
+    texts = {code: template.render(reason_code=code).strip() for code in codes.LinkEndReason}
     assert unknown not in texts.values()
     assert len(set(texts.values())) == len(texts)
 

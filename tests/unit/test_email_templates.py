@@ -34,6 +34,8 @@ SAMPLE = {
     "reason_code": "declaration_error",
     "portal_url": "https://portal.esante.example",
     "link": LINK,
+    "ended_by": "professional",
+    "still_active": True,
 }
 
 # The invitation's pointer to each language, written in that language.
@@ -230,7 +232,8 @@ def test_each_email_renders_in_its_own_language(template, lang, reason_code):
     for part in (rendered.text, rendered.html):
         assert "{{" not in part and "{%" not in part and "None" not in part
     # Every variable the French email shows is shown in this one too.
-    for name in _french_variables(template) - {"reason_code"}:
+    # (reason_code, ended_by and still_active choose a text: they are not shown as such.)
+    for name in _french_variables(template) - {"reason_code", "ended_by", "still_active"}:
         value = str(SAMPLE[name])
         assert value in rendered.text, f"{name} missing from the text"
         assert value in rendered.html, f"{name} missing from the html"
