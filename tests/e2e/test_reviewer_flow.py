@@ -66,6 +66,10 @@ def dialog_open(driver) -> bool:
     return bool(buttons) and buttons[0].is_displayed()
 
 
+def note_text(duo) -> str:
+    return duo.find_element("#case-reject-note").get_attribute("value") or ""
+
+
 def heading(duo) -> str:
     return duo.find_element("#page-heading").text
 
@@ -170,6 +174,8 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     duo.wait_for_contains_text("#case-message", "Choisissez un motif de refus.")
     assert not dialog_open(duo.driver)
     Select(duo.find_element("#case-reason")).select_by_value("declaration_error")
+    # The note starts from the reason's text, for her to complete.
+    wait(duo, lambda d: note_text(duo).startswith("Erreur de déclaration"), "no starting text")
     click(duo, "case-reject")
     wait(duo, dialog_open, "no dialog")
     assert (
@@ -179,6 +185,12 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     duo.find_element("#case-confirm-no").click()  # changed her mind: nothing happens
     wait(duo, lambda d: not dialog_open(d), "still open")
     assert states(site, [anna]) == {lc.PENDING_REVIEW}
+    click(duo, "case-reject")
+    wait(duo, dialog_open, "no dialog")
+    duo.find_element("#case-confirm-yes").click()  # the starting text alone says nothing
+    duo.wait_for_contains_text("#case-message", "Expliquez ce refus dans la note")
+    assert states(site, [anna]) == {lc.PENDING_REVIEW}
+    duo.find_element("#case-reject-note").send_keys(" nom de naissance au lieu du nom d'usage")
     click(duo, "case-reject")
     wait(duo, dialog_open, "no dialog")
     duo.find_element("#case-confirm-yes").click()

@@ -281,6 +281,12 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
 
     # Victor, still on the old page, rejects with a reason.
     Select(duo.find_element("#case-reason")).select_by_value("not_declared_person")
+    # The reason's starting text comes first (issue 22); her words complete it.
+    wait(
+        duo,
+        lambda d: d.find_element(By.ID, "case-reject-note").get_attribute("value"),
+        "no starting text",
+    )
     duo.find_element("#case-reject-note").send_keys("Photo différente")
     click(duo, "case-reject")
     confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
