@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 from dashboard.enrolment import lifecycle as lc
@@ -63,7 +64,10 @@ def open_first_row(duo) -> None:
 def dialog_open(driver) -> bool:
     """The in-page confirmation is shown (dbc.Modal leaves the page when closed)."""
     buttons = driver.find_elements(By.ID, "case-confirm-yes")
-    return bool(buttons) and buttons[0].is_displayed()
+    try:
+        return bool(buttons) and buttons[0].is_displayed()
+    except StaleElementReferenceException:  # the closing dialog left the page meanwhile
+        return False
 
 
 def note_text(duo) -> str:
