@@ -15,8 +15,8 @@ import time
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from dashboard.enrolment import decisions, matricule
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule
 from dashboard.enrolment.model import Enrolment
 from tests import factories as f
 from tests.e2e.test_accessibility import audit as audit  # noqa: F401 (fixture)
@@ -220,5 +220,39 @@ def test_the_queue_the_claimed_case_and_the_confirmation_pass_axe(site, audit, c
         click(duo, "case-approve")
         wait(duo, dialog_open, "no dialog")
         audit.check("reviewer: in-page confirmation")
+    audit.report(capsys)
+    assert audit.blocking == {}, audit.blocking
+
+
+def test_the_second_reviewer_reads_the_note_first_and_sends_the_proposal_back(site, audit, capsys):
+    duo = site.duo
+    (anna,) = pending_cases(site, 1)
+    alice = f.reviewer(site.backend, "alice@esante.lu")
+    f.reviewer(site.backend, "rita@esante.lu")
+    with site.backend.uow() as uow:  # a fraud refusal waits for a second reviewer
+        proposed = decisions.reject(
+            uow, anna, alice, reason_code="suspected_fraud", note="Photo d'une autre personne"
+        )
+    assert proposed == "awaiting_second"
+    log_in(site, "rita@esante.lu")
+    for language in ("fr", "de", "en"):
+        duo.driver.add_cookie({"name": "esante_lang", "value": language, "path": "/"})
+        duo.driver.get(f"{site.url}/backoffice/dossier/{anna}")
+        duo.wait_for_element("#case-proposal-note")
+        audit.check("reviewer: a colleague's proposal, its note and the return panel")
+    duo.driver.add_cookie({"name": "esante_lang", "value": "fr", "path": "/"})
+    duo.driver.get(f"{site.url}/backoffice/dossier/{anna}")
+    note = duo.find_element("#case-proposal-note")
+    assert note.text == "Photo d'une autre personne"
+    shot(duo, "flow-proposal-for-the-second-reviewer")
+    click(duo, "case-return")  # no comment yet: said, nothing changes
+    duo.wait_for_contains_text("#case-message", "La note est vide")
+    duo.find_element("#case-return-comment").send_keys("Comparez avec la pièce d'identité")
+    click(duo, "case-return")
+    duo.wait_for_contains_text("#case-message", "renvoyée à son auteur(e)")
+    assert not duo.driver.find_elements(By.ID, "case-proposal-note")
+    assert "Comparez avec la pièce d'identité" in duo.find_element("#case-notes").text
+    with site.backend.uow() as uow:
+        assert uow.session.get(Enrolment, anna).assignee_id == alice
     audit.report(capsys)
     assert audit.blocking == {}, audit.blocking
