@@ -256,3 +256,49 @@ def test_the_second_reviewer_reads_the_note_first_and_sends_the_proposal_back(si
         assert uow.session.get(Enrolment, anna).assignee_id == alice
     audit.report(capsys)
     assert audit.blocking == {}, audit.blocking
+
+
+def test_keyboard_shortcuts_on_the_case_page(site, audit, capsys):
+    duo = site.duo
+    anna, berta = pending_cases(site, 2)
+    f.reviewer(site.backend, "rita@esante.lu")
+    log_in(site, "rita@esante.lu")
+    wait_for_column(duo, "secretary", ["Anna Kieffer-Anna", "Berta Kieffer-Berta"])
+    open_first_row(duo)
+    body = duo.find_element("body")
+    help_panel = duo.find_element("#case-shortcuts")
+    assert help_panel.get_attribute("open") is None
+    body.send_keys("?")  # shows them
+    wait(duo, lambda d: help_panel.get_attribute("open") is not None, "help not shown")
+    assert "dossier suivant" in help_panel.text
+    shot(duo, "flow-shortcuts-help")
+    # Announced on the visible buttons themselves.
+    for button, key in (("case-approve", "a"), ("case-reject", "r"), ("case-next", "n")):
+        assert duo.find_element(f"#{button}").get_attribute("aria-keyshortcuts") == key
+    audit.check("reviewer: case page with the shortcuts' help")
+    # Typing in a field never fires one: "a", "r" and "n" are letters of her note.
+    note = duo.find_element("#case-reject-note")
+    note.send_keys("a r n ?")
+    assert not dialog_open(duo.driver)
+    assert note.get_attribute("value") == "a r n ?"
+    assert heading(duo).endswith("Anna Kieffer-Anna")
+    # r without a reason goes to the reason's list; no dialog.
+    body.send_keys("r")
+    wait(duo, lambda d: d.switch_to.active_element.get_attribute("id") == "case-reason", "focus")
+    assert not dialog_open(duo.driver)
+    # a asks for the in-page confirmation, as the button does.
+    body.send_keys("a")
+    wait(duo, dialog_open, "no dialog")
+    assert (
+        "Vous approuvez l'identité de Anna Kieffer-Anna"
+        in duo.find_element("#case-confirm-text").text
+    )
+    duo.find_element("#case-confirm-no").click()
+    wait(duo, lambda d: not dialog_open(d), "still open")
+    # n: the next case of her view, without deciding.
+    duo.find_element("body").send_keys("n")
+    duo.wait_for_contains_text("#page-heading", "Berta")
+    assert f"/backoffice/dossier/{berta}?from=queue" in duo.driver.current_url
+    assert states(site, [anna, berta]) == {lc.PENDING_REVIEW}
+    audit.report(capsys)
+    assert audit.blocking == {}, audit.blocking
