@@ -396,6 +396,8 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     duo.find_element("#case-note").send_keys("Date vérifiée sur la carte d'identité")
     click(duo, "case-add-note")
     duo.wait_for_contains_text("#case-notes", "Date vérifiée sur la carte d'identité")
+    # A proposal says why, for the colleague who confirms it (issue 22).
+    duo.find_element("#case-reject-note").send_keys("Même personne : date inversée")
     approve_in_dialog(duo, "Un(e) second(e) relecteur(rice) confirmera")
     duo.wait_for_contains_text("#case-message", "second(e) relecteur(rice) doit la confirmer")
     duo.wait_for_contains_text("#case-proposal", "Vous l'avez proposé")
@@ -408,6 +410,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     assert grid_cells(duo, "state") == ["En attente de seconde validation"]
     open_case_page(site, case)
     duo.wait_for_contains_text("#case-proposal", "rita a proposé")
+    assert duo.find_element("#case-proposal-note").text == "Même personne : date inversée"
     approve_in_dialog(duo, "Vous confirmez la proposition de rita")
     duo.wait_for_contains_text("#case-message", "Identité approuvée")
     duo.wait_for_contains_text("#case-decided", "Seconde validation : victor")
