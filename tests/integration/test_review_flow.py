@@ -26,6 +26,7 @@ from tests.integration.test_review import (
     pending,
     pending_with_identity,
     person,
+    queue,
 )
 from tests.integration.test_review import app as app  # noqa: F401 (fixture)
 
@@ -427,3 +428,21 @@ def test_the_return_button_and_the_reason_texts_in_the_page(backend, app, prof, 
     assert pick("suspected_fraud", "")[("case-reject-note", "value")] == fraud
     assert pick("declaration_error", fraud)[("case-reject-note", "value")].startswith("Erreur")
     assert ("case-reject-note", "value") not in pick("declaration_error", "Mon texte")
+
+
+def test_the_search_treats_hyphens_and_spaces_alike(backend, clock, prof, alice):
+    hyphen = pending(backend, prof, "marie", first_names="Marie-Paule", last_name="Schmit")
+    clock.advance(hours=1)
+    space = pending(backend, prof, "laura", first_names="Anne Sophie", last_name="Weber")
+    clock.advance(hours=1)
+    pending(backend, prof, "sophie", first_names="Mariel", last_name="Paulen")
+
+    def found(search):
+        rows, _total = queue(backend, alice, search=search)
+        return {r.enrolment_id for r in rows}
+
+    assert found("Marie Paule") == {hyphen}
+    assert found("marie-paule schmit") == {hyphen}
+    assert found("Anne-Sophie") == {space}
+    assert found("Anne Sophie") == {space}
+    assert found("Marie_Paule") == set()  # a typed underscore is itself, not a wildcard
