@@ -150,10 +150,18 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                 [
                     html.Strong(_("Seconde validation requise : ")),
                     what,
-                    html.Br(),
+                    # Her reasoning before anything else the second reviewer reads.
+                    html.Blockquote(
+                        proposal["note"] or _("(sans note)"),
+                        className="border-start border-3 ps-2 my-2 text-break",
+                        id="case-proposal-note",
+                    ),
                     _("Vous l'avez proposé : un(e) collègue doit confirmer.")
                     if proposal["by_id"] == me
-                    else _("Confirmez la même décision, ou écartez la proposition."),
+                    else _(
+                        "Confirmez la même décision, écartez la proposition, ou renvoyez-la "
+                        "à son auteur(e) avec un commentaire."
+                    ),
                 ],
                 color="warning",
                 id="case-proposal",
@@ -186,6 +194,16 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                 ),
             ]
         ),
+        _return_panel(proposal, me),
+        # One note for either decision: required to refuse and to propose (four eyes).
+        dbc.Label(
+            _(
+                "Note de décision (obligatoire pour refuser ou proposer ; "
+                "pas envoyée à la secrétaire)"
+            ),
+            html_for="case-reject-note",
+        ),
+        dbc.Textarea(id="case-reject-note", maxlength=5000, rows=3),
         html.Fieldset(
             [
                 html.Legend(_("Refuser"), className="h6"),
@@ -198,12 +216,6 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                     ],
                     placeholder=_("Choisissez un motif…"),
                 ),
-                dbc.Label(
-                    _("Note (envoyée au dossier, pas à la secrétaire)"),
-                    html_for="case-reject-note",
-                    className="mt-2",
-                ),
-                dbc.Textarea(id="case-reject-note", maxlength=5000, rows=2),
                 dbc.Button(
                     _("Refuser la demande"), id="case-reject", color="danger", className="mt-2"
                 ),
@@ -212,6 +224,28 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         ),
     ]
     return html.Div(controls)
+
+
+def _return_panel(proposal: dict | None, me: int) -> html.Div:
+    """ "Renvoyer avec un commentaire": a colleague's proposal goes back to its author.
+    Always laid out (its callback reads the comment), shown only when it applies."""
+    return html.Div(
+        [
+            dbc.Label(
+                _("Commentaire pour l'auteur(e) de la proposition"), html_for="case-return-comment"
+            ),
+            dbc.Textarea(id="case-return-comment", maxlength=5000, rows=2),
+            dbc.Button(
+                _("Renvoyer avec un commentaire"),
+                id="case-return",
+                color="warning",
+                className="mt-2",
+            ),
+        ],
+        hidden=proposal is None or proposal["by_id"] == me,
+        className="border rounded p-2 mb-2",
+        id="case-return-panel",
+    )
 
 
 def case_body(view: CaseView, colleagues, me: int) -> html.Div:

@@ -289,8 +289,16 @@ def _next_href(view, current: int, me: int, **extra) -> str | None:
 
 
 def _decide(uow, decision, enrolment_id, me, version, reason, reject_note) -> str:
+    # The back-office asks for a note: a refusal and a proposal say why.
     if decision == "approve":
-        return decisions.approve(uow, enrolment_id, me, expected_version=version)
+        return decisions.approve(
+            uow,
+            enrolment_id,
+            me,
+            note=text(reject_note) or "",
+            expected_version=version,
+            require_note=True,
+        )
     reason = text(reason)
     if not reason:
         raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
@@ -301,6 +309,7 @@ def _decide(uow, decision, enrolment_id, me, version, reason, reject_note) -> st
         reason_code=reason,
         note=text(reject_note) or "",
         expected_version=version,
+        require_note=True,
     )
 
 
@@ -435,6 +444,41 @@ def go_to_next(n_clicks, case_id, view):
 
 
 @auth.require(auth.REVIEWER)
+def return_to_author(n_clicks, case_id, version, comment):
+    """ "Renvoyer avec un commentaire": the proposal goes back to its author, the case hers."""
+    from dashboard.case_layout import case_body
+
+    if not n_clicks:
+        return no_update, no_update, no_update
+    enrolment_id = record_id(case_id)
+    if enrolment_id is None:
+        return no_update, _("Dossier introuvable."), "danger"
+    with _backend().uow() as uow:
+        try:
+            decisions.return_proposal(
+                uow, enrolment_id, _me(), text(comment) or "", expected_version=version
+            )
+        except ValidationFailed as exc:
+            return no_update, exc.message, "danger"
+        except DomainError as exc:
+            message, color = exc.message, "danger"
+        else:
+            message = _("La proposition est renvoyée à son auteur(e), avec votre commentaire.")
+            color = "success"
+    loaded, problem = load_case(enrolment_id, audit=False)
+    return (case_body(*loaded) if loaded else html.P(problem)), message, color
+
+
+@auth.require(auth.REVIEWER)
+def note_from_reason(reason, note):
+    """A reason chosen: the note starts from its text, unless she already wrote her own."""
+    starts = {codes.reason_note_template(code) for code in codes.REJECTION_REASONS}
+    if (text(note) or "") not in starts | {""}:
+        return no_update
+    return codes.reason_note_template(text(reason)) or no_update
+
+
+@auth.require(auth.REVIEWER)
 def add_note_to_case(n_clicks, case_id, note):
     """Its own callback: a note can be added to a decided case too."""
     from dashboard.case_layout import case_body
@@ -552,3 +596,19 @@ def register(app: Dash) -> None:
         State("case-note", "value"),
         prevent_initial_call=True,
     )(add_note_to_case)
+    app.callback(
+        Output("case-body", "children", allow_duplicate=True),
+        Output("case-message", "children", allow_duplicate=True),
+        Output("case-message", "color", allow_duplicate=True),
+        Input("case-return", "n_clicks"),
+        State("case-id", "data"),
+        State("case-version", "data"),
+        State("case-return-comment", "value"),
+        prevent_initial_call=True,
+    )(return_to_author)
+    app.callback(
+        Output("case-reject-note", "value"),
+        Input("case-reason", "value"),
+        State("case-reject-note", "value"),
+        prevent_initial_call=True,
+    )(note_from_reason)

@@ -352,6 +352,7 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
             "by": names.get(proposal.reviewer_id, ""),
             "by_id": proposal.reviewer_id,
             "at": proposal.created_at,
+            "note": proposal.note or "",  # the proposer's reasoning, read first
         }
         if proposal
         else None,

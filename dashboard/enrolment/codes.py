@@ -73,12 +73,14 @@ class DecisionStatus(StrEnum):
     FINAL = "final"
     AWAITING_SECOND = "awaiting_second"
     WITHDRAWN = "withdrawn"
+    RETURNED = "returned"  # sent back to its author with a comment (issue 22)
 
 
 DECISION_STATUS_LABELS = {
     DecisionStatus.FINAL: N_("définitive"),
     DecisionStatus.AWAITING_SECOND: N_("en attente d'une seconde validation"),
     DecisionStatus.WITHDRAWN: N_("écartée"),
+    DecisionStatus.RETURNED: N_("renvoyée à son auteur(e)"),
 }
 
 
@@ -139,6 +141,7 @@ class EventAction(StrEnum):
     NOTE_ADDED = "note_added"
     DECISION_PROPOSED = "decision_proposed"
     PROPOSAL_WITHDRAWN = "proposal_withdrawn"
+    PROPOSAL_RETURNED = "proposal_returned"
     APPROVED = "approved"
     REJECTED = "rejected"
     # housekeeping
@@ -188,6 +191,7 @@ ACTION_LABELS = {
     EventAction.NOTE_ADDED: N_("Note ajoutée"),
     EventAction.DECISION_PROPOSED: N_("Décision proposée (seconde validation requise)"),
     EventAction.PROPOSAL_WITHDRAWN: N_("Proposition écartée"),
+    EventAction.PROPOSAL_RETURNED: N_("Proposition renvoyée à son auteur(e) avec un commentaire"),
     EventAction.APPROVED: N_("Approuvé"),
     EventAction.REJECTED: N_("Refusé"),
     EventAction.EXPIRED: N_("Expirée"),
@@ -242,3 +246,26 @@ REJECTION_REASONS = tuple(RejectionReason)
 LINK_END_REASONS = tuple(LinkEndReason)
 LUXTRUST_DEVICES = tuple(LuxTrustDevice)
 EVENT_ACTIONS = frozenset(EventAction)
+
+
+# --- the reviewer's starting texts (issue 22) ---------------------------------------------------
+
+# A rejection's note starts from its reason's text, for the reviewer to complete.
+REASON_NOTE_TEMPLATES = {
+    RejectionReason.IDENTITY_NOT_ESTABLISHED: N_(
+        "Identité non établie : l'identité LuxTrust diffère de la déclaration sur … ; vérifié : …"
+    ),
+    RejectionReason.NOT_DECLARED_PERSON: N_(
+        "Pas la personne déclarée : LuxTrust a authentifié … au lieu de … ; vérifié : …"
+    ),
+    RejectionReason.SUSPECTED_FRAUD: N_(
+        "Suspicion de fraude : indices relevés : … ; signalé à : …"
+    ),
+    RejectionReason.DECLARATION_ERROR: N_(
+        "Erreur de déclaration : le professionnel a saisi … ; il doit déclarer à nouveau avec …"
+    ),
+}
+
+
+def reason_note_template(code: str | None) -> str:
+    return _label(REASON_NOTE_TEMPLATES, code) if code in REASON_NOTE_TEMPLATES else ""

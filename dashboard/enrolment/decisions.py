@@ -13,7 +13,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from dashboard.config import FourEyesRules
 from dashboard.enrolment import accounts
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment.codes import REJECTION_REASONS
+from dashboard.enrolment.codes import REJECTION_REASONS, reason_note_template
 from dashboard.enrolment.errors import Forbidden, IllegalTransition, ValidationFailed
 from dashboard.enrolment.kernel import Actor, get_enrolment, move, raise_concurrent, record_event
 from dashboard.enrolment.model import Decision, Enrolment, ReviewNote
@@ -196,10 +196,12 @@ def approve(
     *,
     note: str | None = None,
     expected_version: int | None = None,
+    require_note: bool = False,
 ) -> str:
     """The reviewer establishes her identity: the account is created, emails sent.
 
     Returns "account_created", or "awaiting_second" when the case needs a second reviewer.
+    `require_note` (the back-office): a proposal must say why, for the second reviewer.
     """
     note = clean_note(note, required=False)
     require_reviewer(uow, reviewer_id)
@@ -207,11 +209,16 @@ def approve(
     observed = enrolment.latest_identity
     if observed is None:
         raise IllegalTransition(_("Aucune identité LuxTrust n'est enregistrée pour ce dossier."))
+    proposal = _second_look(uow, enrolment, reviewer_id, "reviewer_approved")
+    proposing = proposal is None and needs_second_reviewer(uow, enrolment, "reviewer_approved")
+    if proposing and require_note and not note:
+        raise ValidationFailed(
+            {"note": _("Expliquez votre décision dans la note : un(e) collègue la lira.")}
+        )
     if note:
         _keep_note(uow, enrolment, reviewer_id, note)
-    proposal = _second_look(uow, enrolment, reviewer_id, "reviewer_approved")
-    if proposal is None and needs_second_reviewer(uow, enrolment, "reviewer_approved"):
-        return _propose(uow, enrolment, reviewer_id, "reviewer_approved")
+    if proposing:
+        return _propose(uow, enrolment, reviewer_id, "reviewer_approved", note=note)
     actor = Actor("staff", str(reviewer_id))
     # The event tells her and the professional (notifications.TABLE).
     move(
@@ -246,14 +253,22 @@ def reject(
     reason_code: str,
     note: str = "",
     expected_version: int | None = None,
+    require_note: bool = False,
 ) -> str:
-    """Refuse with a reason code; returns "rejected" or "awaiting_second" (four-eyes)."""
+    """Refuse with a reason code; returns "rejected" or "awaiting_second" (four-eyes).
+    `require_note` (the back-office): a refusal says why, unless it confirms a proposal
+    that already does."""
     if reason_code not in REJECTION_REASONS:
         raise ValidationFailed({"reason_code": _("Choisissez un motif de refus.")})
     note = clean_note(note, "reject_note", required=False)
     require_reviewer(uow, reviewer_id)
     enrolment = _pending(uow, enrolment_id, expected_version)
     proposal = _second_look(uow, enrolment, reviewer_id, "rejected", reason_code)
+    # The reason's starting text, unchanged, says nothing yet.
+    if proposal is None and require_note and note in ("", reason_note_template(reason_code)):
+        raise ValidationFailed(
+            {"reject_note": _("Expliquez ce refus dans la note : le motif seul ne suffit pas.")}
+        )
     if proposal is None and needs_second_reviewer(uow, enrolment, "rejected", reason_code):
         return _propose(uow, enrolment, reviewer_id, "rejected", reason_code, note)
     now = uow.now()
@@ -314,3 +329,40 @@ def withdraw_proposal(
         data={"decision_id": proposal.id},
     )
     uow.commit()
+
+
+def return_proposal(
+    uow: UnitOfWork,
+    enrolment_id: int,
+    reviewer_id: int,
+    comment: str,
+    expected_version: int | None = None,
+) -> int:
+    """The second reviewer sends a proposal back to its author with a comment, instead of
+    dismissing it: the case is hers again, the comment kept in its notes. Returns her id."""
+    require_reviewer(uow, reviewer_id)
+    comment = clean_note(comment, "return_comment")
+    enrolment = _pending(uow, enrolment_id, expected_version)
+    proposal = pending_proposal(uow, enrolment.id)
+    if proposal is None:
+        raise IllegalTransition(_("Aucune proposition n'attend de seconde validation."))
+    if proposal.reviewer_id == reviewer_id:
+        raise Forbidden(_("C'est votre proposition : écartez-la plutôt que de vous la renvoyer."))
+    proposal.status = "returned"
+    proposal.confirmed_by_id = reviewer_id
+    proposal.confirmed_at = uow.now()
+    # Hers again: it comes back into "Mes dossiers", with the comment on the case.
+    enrolment.assignee_id = proposal.reviewer_id
+    enrolment.updated_at = uow.now()
+    flag_modified(enrolment, "updated_at")
+    _keep_note(uow, enrolment, reviewer_id, comment)
+    uow.flush()
+    record_event(
+        uow,
+        enrolment,
+        "proposal_returned",
+        Actor("staff", str(reviewer_id)),
+        data={"decision_id": proposal.id, "author_id": proposal.reviewer_id},
+    )
+    uow.commit()
+    return proposal.reviewer_id

@@ -119,7 +119,9 @@ def _queue_conditions(uow: UnitOfWork, query: QueueQuery, staff_id: int, assigne
         conditions.append(_awaiting_second())
     text = _search_text(query)
     if text:
-        like = _contains(text)
+        # A space or a hyphen typed matches either ("Marie Paule" finds "Marie-Paule"):
+        # one-character wildcards, so the trigram index still answers (issue 22).
+        like = _contains(text).replace(" ", "_").replace("-", "_")
         digits = "".join(c for c in text if c.isdigit())
         terms = [SEARCH_TEXT.like(like, escape="\\")]
         if len(digits) >= 4:

@@ -28,9 +28,32 @@ def layout(case_id=None, **params):
                 _("Dossier suivant"), id="case-next", color="secondary", outline=True, size="sm"
             )
         )
+    # The shortcuts (assets/shortcuts.js), said in words; "?" opens this help too.
+    shortcuts = html.Details(
+        [
+            html.Summary(_("Raccourcis clavier (?)"), id="case-shortcuts-toggle"),
+            html.Ul(
+                [
+                    html.Li([html.Kbd("a"), " ", _("approuver l'identité")]),
+                    html.Li([html.Kbd("r"), " ", _("refuser (choisir d'abord un motif)")]),
+                    html.Li([html.Kbd("n"), " ", _("dossier suivant de votre vue")]),
+                    html.Li([html.Kbd("?"), " ", _("afficher ou masquer cette aide")]),
+                ],
+                className="mb-0 small",
+            ),
+            html.P(
+                _("Sans effet pendant la saisie dans un champ."), className="small text-muted mb-0"
+            ),
+        ],
+        id="case-shortcuts",
+        className="small",
+    )
     return html.Div(
         [
-            html.Div(nav, className="d-flex justify-content-between align-items-center"),
+            html.Div(
+                [html.Div(nav, className="d-flex align-items-center gap-3"), shortcuts],
+                className="d-flex justify-content-between align-items-start gap-3 flex-wrap",
+            ),
             dcc.Store(id="case-id", data=case_id),
             dcc.Store(id="case-view", data=queue),
             dcc.Store(id="case-confirming"),

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
+from dashboard.enrolment import decisions, matricule
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import matricule
 from dashboard.enrolment.model import Enrolment
 from tests import factories as f
 from tests.e2e.test_accessibility import audit as audit  # noqa: F401 (fixture)
@@ -63,7 +64,14 @@ def open_first_row(duo) -> None:
 def dialog_open(driver) -> bool:
     """The in-page confirmation is shown (dbc.Modal leaves the page when closed)."""
     buttons = driver.find_elements(By.ID, "case-confirm-yes")
-    return bool(buttons) and buttons[0].is_displayed()
+    try:
+        return bool(buttons) and buttons[0].is_displayed()
+    except StaleElementReferenceException:  # the closing dialog left the page meanwhile
+        return False
+
+
+def note_text(duo) -> str:
+    return duo.find_element("#case-reject-note").get_attribute("value") or ""
 
 
 def heading(duo) -> str:
@@ -170,6 +178,8 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     duo.wait_for_contains_text("#case-message", "Choisissez un motif de refus.")
     assert not dialog_open(duo.driver)
     Select(duo.find_element("#case-reason")).select_by_value("declaration_error")
+    # The note starts from the reason's text, for her to complete.
+    wait(duo, lambda d: note_text(duo).startswith("Erreur de déclaration"), "no starting text")
     click(duo, "case-reject")
     wait(duo, dialog_open, "no dialog")
     assert (
@@ -179,6 +189,12 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     duo.find_element("#case-confirm-no").click()  # changed her mind: nothing happens
     wait(duo, lambda d: not dialog_open(d), "still open")
     assert states(site, [anna]) == {lc.PENDING_REVIEW}
+    click(duo, "case-reject")
+    wait(duo, dialog_open, "no dialog")
+    duo.find_element("#case-confirm-yes").click()  # the starting text alone says nothing
+    duo.wait_for_contains_text("#case-message", "Expliquez ce refus dans la note")
+    assert states(site, [anna]) == {lc.PENDING_REVIEW}
+    duo.find_element("#case-reject-note").send_keys(" nom de naissance au lieu du nom d'usage")
     click(duo, "case-reject")
     wait(duo, dialog_open, "no dialog")
     duo.find_element("#case-confirm-yes").click()
@@ -204,5 +220,85 @@ def test_the_queue_the_claimed_case_and_the_confirmation_pass_axe(site, audit, c
         click(duo, "case-approve")
         wait(duo, dialog_open, "no dialog")
         audit.check("reviewer: in-page confirmation")
+    audit.report(capsys)
+    assert audit.blocking == {}, audit.blocking
+
+
+def test_the_second_reviewer_reads_the_note_first_and_sends_the_proposal_back(site, audit, capsys):
+    duo = site.duo
+    (anna,) = pending_cases(site, 1)
+    alice = f.reviewer(site.backend, "alice@esante.lu")
+    f.reviewer(site.backend, "rita@esante.lu")
+    with site.backend.uow() as uow:  # a fraud refusal waits for a second reviewer
+        proposed = decisions.reject(
+            uow, anna, alice, reason_code="suspected_fraud", note="Photo d'une autre personne"
+        )
+    assert proposed == "awaiting_second"
+    log_in(site, "rita@esante.lu")
+    for language in ("fr", "de", "en"):
+        duo.driver.add_cookie({"name": "esante_lang", "value": language, "path": "/"})
+        duo.driver.get(f"{site.url}/backoffice/dossier/{anna}")
+        duo.wait_for_element("#case-proposal-note")
+        audit.check("reviewer: a colleague's proposal, its note and the return panel")
+    duo.driver.add_cookie({"name": "esante_lang", "value": "fr", "path": "/"})
+    duo.driver.get(f"{site.url}/backoffice/dossier/{anna}")
+    note = duo.find_element("#case-proposal-note")
+    assert note.text == "Photo d'une autre personne"
+    shot(duo, "flow-proposal-for-the-second-reviewer")
+    click(duo, "case-return")  # no comment yet: said, nothing changes
+    duo.wait_for_contains_text("#case-message", "La note est vide")
+    duo.find_element("#case-return-comment").send_keys("Comparez avec la pièce d'identité")
+    click(duo, "case-return")
+    duo.wait_for_contains_text("#case-message", "renvoyée à son auteur(e)")
+    assert not duo.driver.find_elements(By.ID, "case-proposal-note")
+    assert "Comparez avec la pièce d'identité" in duo.find_element("#case-notes").text
+    with site.backend.uow() as uow:
+        assert uow.session.get(Enrolment, anna).assignee_id == alice
+    audit.report(capsys)
+    assert audit.blocking == {}, audit.blocking
+
+
+def test_keyboard_shortcuts_on_the_case_page(site, audit, capsys):
+    duo = site.duo
+    anna, berta = pending_cases(site, 2)
+    f.reviewer(site.backend, "rita@esante.lu")
+    log_in(site, "rita@esante.lu")
+    wait_for_column(duo, "secretary", ["Anna Kieffer-Anna", "Berta Kieffer-Berta"])
+    open_first_row(duo)
+    body = duo.find_element("body")
+    help_panel = duo.find_element("#case-shortcuts")
+    assert help_panel.get_attribute("open") is None
+    body.send_keys("?")  # shows them
+    wait(duo, lambda d: help_panel.get_attribute("open") is not None, "help not shown")
+    assert "dossier suivant" in help_panel.text
+    shot(duo, "flow-shortcuts-help")
+    # Announced on the visible buttons themselves.
+    for button, key in (("case-approve", "a"), ("case-reject", "r"), ("case-next", "n")):
+        assert duo.find_element(f"#{button}").get_attribute("aria-keyshortcuts") == key
+    audit.check("reviewer: case page with the shortcuts' help")
+    # Typing in a field never fires one: "a", "r" and "n" are letters of her note.
+    note = duo.find_element("#case-reject-note")
+    note.send_keys("a r n ?")
+    assert not dialog_open(duo.driver)
+    assert note.get_attribute("value") == "a r n ?"
+    assert heading(duo).endswith("Anna Kieffer-Anna")
+    # r without a reason goes to the reason's list; no dialog.
+    body.send_keys("r")
+    wait(duo, lambda d: d.switch_to.active_element.get_attribute("id") == "case-reason", "focus")
+    assert not dialog_open(duo.driver)
+    # a asks for the in-page confirmation, as the button does.
+    body.send_keys("a")
+    wait(duo, dialog_open, "no dialog")
+    assert (
+        "Vous approuvez l'identité de Anna Kieffer-Anna"
+        in duo.find_element("#case-confirm-text").text
+    )
+    duo.find_element("#case-confirm-no").click()
+    wait(duo, lambda d: not dialog_open(d), "still open")
+    # n: the next case of her view, without deciding.
+    duo.find_element("body").send_keys("n")
+    duo.wait_for_contains_text("#page-heading", "Berta")
+    assert f"/backoffice/dossier/{berta}?from=queue" in duo.driver.current_url
+    assert states(site, [anna, berta]) == {lc.PENDING_REVIEW}
     audit.report(capsys)
     assert audit.blocking == {}, audit.blocking

@@ -281,6 +281,12 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
 
     # Victor, still on the old page, rejects with a reason.
     Select(duo.find_element("#case-reason")).select_by_value("not_declared_person")
+    # The reason's starting text comes first (issue 22); her words complete it.
+    wait(
+        duo,
+        lambda d: d.find_element(By.ID, "case-reject-note").get_attribute("value"),
+        "no starting text",
+    )
     duo.find_element("#case-reject-note").send_keys("Photo différente")
     click(duo, "case-reject")
     confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
@@ -390,6 +396,8 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     duo.find_element("#case-note").send_keys("Date vérifiée sur la carte d'identité")
     click(duo, "case-add-note")
     duo.wait_for_contains_text("#case-notes", "Date vérifiée sur la carte d'identité")
+    # A proposal says why, for the colleague who confirms it (issue 22).
+    duo.find_element("#case-reject-note").send_keys("Même personne : date inversée")
     approve_in_dialog(duo, "Un(e) second(e) relecteur(rice) confirmera")
     duo.wait_for_contains_text("#case-message", "second(e) relecteur(rice) doit la confirmer")
     duo.wait_for_contains_text("#case-proposal", "Vous l'avez proposé")
@@ -402,6 +410,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     assert grid_cells(duo, "state") == ["En attente de seconde validation"]
     open_case_page(site, case)
     duo.wait_for_contains_text("#case-proposal", "rita a proposé")
+    assert duo.find_element("#case-proposal-note").text == "Même personne : date inversée"
     approve_in_dialog(duo, "Vous confirmez la proposition de rita")
     duo.wait_for_contains_text("#case-message", "Identité approuvée")
     duo.wait_for_contains_text("#case-decided", "Seconde validation : victor")

@@ -1698,6 +1698,22 @@ def test_act_on_case_reject_without_reason_says_so(backend, app, prof, alice):
     assert out[("case-message", "color")] == "danger"
     # The case is not redrawn: the note and the other fields keep what the reviewer typed.
     assert ("case-body", "children") not in out
+    # A refusal says why (issue 22): the reason alone, or its starting text unchanged, is not
+    # enough; nothing is decided and the page keeps what she typed.
+    for note in (None, codes.reason_note_template("declaration_error")):
+        out = dc.values(
+            act(
+                client,
+                "case-reject",
+                case,
+                enrolment(backend, case).version,
+                reason="declaration_error",
+                note=note,
+            )
+        )
+        assert out[("case-message", "children")].startswith("Expliquez ce refus dans la note")
+        assert ("case-body", "children") not in out
+        assert enrolment(backend, case).state == lc.PENDING_REVIEW
     out = dc.values(
         act(
             client,
@@ -1705,6 +1721,7 @@ def test_act_on_case_reject_without_reason_says_so(backend, app, prof, alice):
             case,
             enrolment(backend, case).version,
             reason="declaration_error",
+            note="Nom de naissance saisi à la place du nom d'usage",
         )
     )
     assert out[("case-message", "color")] == "success"

@@ -7,10 +7,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from sqlalchemy import select
 
 from dashboard.callbacks import review as view_cb
-from dashboard.enrolment import decisions, review
+from dashboard.enrolment import case_file, codes, decisions, review
 from dashboard.enrolment import lifecycle as lc
+from dashboard.enrolment.errors import Forbidden, IllegalTransition, ValidationFailed
+from dashboard.enrolment.model import Decision
 from dashboard.enrolment.review import QueueQuery
 from tests import dashclient as dc
 from tests import factories as f
@@ -23,6 +26,7 @@ from tests.integration.test_review import (
     pending,
     pending_with_identity,
     person,
+    queue,
 )
 from tests.integration.test_review import app as app  # noqa: F401 (fixture)
 
@@ -176,7 +180,17 @@ def test_deciding_from_a_view_goes_to_its_next_case(backend, clock, app, prof, a
     )
     assert out[("case-confirm", "is_open")] is False
     assert ("case-body", "children") not in out  # the page is left, not redrawn
-    out = dc.values(act(client, "case-reject", laura, None, reason="declaration_error", view=shown))
+    out = dc.values(
+        act(
+            client,
+            "case-reject",
+            laura,
+            None,
+            reason="declaration_error",
+            note="Prénom mal saisi",
+            view=shown,
+        )
+    )
     assert out[("case-nav", "href")].startswith(f"/backoffice/dossier/{sophie}?from=queue")
     assert out[("case-nav", "href")].endswith(f"decided={laura}.rejected")
     # The last one: she stays, told that her view is empty.
@@ -301,3 +315,134 @@ def test_a_case_claimed_on_opening_keeps_its_place_in_an_unassigned_view(
     with backend.uow() as uow:
         decisions.claim(uow, laura, alice)  # opened from the "unassigned" view: hers now
     assert following(backend, alice, laura, quick=frozenset({"unassigned"})) == sophie
+
+
+# --- notes that say why, and "return with comment" (issue 22) --------------------------------
+
+
+def test_a_refusal_and_a_proposal_need_a_note_in_the_back_office(backend, prof, alice, bob):
+    case = pending(backend, prof)
+    second = pending_with_identity(backend, prof, "laura", observed=OTHER_BIRTH)
+    with backend.uow() as uow:
+        with pytest.raises(ValidationFailed) as refused:
+            decisions.reject(uow, case, alice, reason_code="declaration_error", require_note=True)
+        assert "reject_note" in refused.value.errors
+        with pytest.raises(ValidationFailed) as refused:
+            decisions.approve(uow, second, alice, require_note=True)
+        assert "note" in refused.value.errors
+        # A plain approval (no second look) needs no note.
+        assert decisions.approve(uow, case, alice, require_note=True) == lc.ACCOUNT_CREATED
+        assert (
+            decisions.approve(
+                uow, second, alice, note="Date de naissance : erreur", require_note=True
+            )
+            == "awaiting_second"
+        )
+    # The second reviewer reads the proposer's reasoning first; she needs no note to confirm.
+    with backend.uow() as uow:
+        view = case_file.case_view(uow, second, bob)
+        assert view.proposal["note"] == "Date de naissance : erreur"
+        assert decisions.approve(uow, second, bob, require_note=True) == lc.ACCOUNT_CREATED
+
+
+def test_a_proposal_returned_with_a_comment_goes_back_to_its_author(backend, prof, alice, bob):
+    case = pending_with_identity(backend, prof, "laura", observed=OTHER_BIRTH)
+    with backend.uow() as uow:
+        decisions.approve(uow, case, alice, note="Faute de frappe probable")
+        decisions.claim(uow, case, alice)
+    with backend.uow() as uow:
+        with pytest.raises(ValidationFailed):  # a return says why
+            decisions.return_proposal(uow, case, bob, "  ")
+        with pytest.raises(Forbidden):  # her own: she withdraws it instead
+            decisions.return_proposal(uow, case, alice, "Je me renvoie")
+        assert decisions.return_proposal(uow, case, bob, "Vérifiez l'acte de naissance") == alice
+    with backend.uow() as uow:
+        view = case_file.case_view(uow, case, alice)
+        assert view.state == lc.PENDING_REVIEW and view.proposal is None
+        assert view.assignee_id == alice  # back in "Mes dossiers"
+        assert ("bob", "Vérifiez l'acte de naissance") in [
+            (w.split("@")[0], t) for _a, w, t in view.notes
+        ]
+        returned = uow.session.scalars(select(Decision).where(Decision.enrolment_id == case)).one()
+        assert (returned.status, returned.confirmed_by_id) == ("returned", bob)
+        with pytest.raises(IllegalTransition):  # nothing left to return
+            decisions.return_proposal(uow, case, bob, "Encore")
+    assert "proposal_returned" in actions(backend, case)
+    # She can propose again, with a better note; a colleague then confirms.
+    with backend.uow() as uow:
+        assert decisions.approve(uow, case, alice, note="Acte vérifié") == "awaiting_second"
+        assert decisions.approve(uow, case, bob) == lc.ACCOUNT_CREATED
+
+
+def test_the_return_button_and_the_reason_texts_in_the_page(backend, app, prof, alice, bob):
+    case = pending_with_identity(backend, prof, "laura", observed=OTHER_BIRTH)
+    with backend.uow() as uow:
+        decisions.approve(uow, case, alice, note="Faute de frappe probable")
+    mine = render(client_for(app, alice), f"/backoffice/dossier/{case}")
+    theirs = render(client_for(app, bob), f"/backoffice/dossier/{case}")
+    panel = next(
+        c for c in dc.components(json.loads(theirs)) if c["props"].get("id") == "case-return-panel"
+    )
+    assert panel["props"]["hidden"] is False
+    assert "Faute de frappe probable" in theirs
+    own = next(
+        c for c in dc.components(json.loads(mine)) if c["props"].get("id") == "case-return-panel"
+    )
+    assert own["props"]["hidden"] is True  # the author does not send it back to herself
+
+    def send_back(client, comment):
+        return dc.values(
+            dc.call_by_input(
+                client,
+                "case-return",
+                [("case-return", "n_clicks", 1)],
+                [
+                    ("case-id", "data", str(case)),
+                    ("case-version", "data", enrolment(backend, case).version),
+                    ("case-return-comment", "value", comment),
+                ],
+            )
+        )
+
+    out = send_back(client_for(app, bob), "")
+    assert out[("case-message", "color")] == "danger"
+    assert ("case-body", "children") not in out  # kept as typed
+    out = send_back(client_for(app, bob), "Vérifiez l'acte")
+    assert out[("case-message", "color")] == "success"
+    assert "renvoyée à son auteur(e)" in out[("case-message", "children")]
+    assert enrolment(backend, case).assignee_id == alice
+
+    # A reason chosen fills the note with its starting text, never over her own words.
+    def pick(reason, note):
+        return dc.values(
+            dc.call_by_input(
+                client_for(app, bob),
+                "case-reason",
+                [("case-reason", "value", reason)],
+                [("case-reject-note", "value", note)],
+            )
+        )
+
+    fraud = codes.reason_note_template("suspected_fraud")
+    assert fraud.startswith("Suspicion de fraude")
+    assert pick("suspected_fraud", "")[("case-reject-note", "value")] == fraud
+    assert pick("declaration_error", fraud)[("case-reject-note", "value")].startswith("Erreur")
+    assert ("case-reject-note", "value") not in pick("declaration_error", "Mon texte")
+
+
+def test_the_search_treats_hyphens_and_spaces_alike(backend, clock, prof, alice):
+    hyphen = pending(backend, prof, "marie", first_names="Marie-Paule", last_name="Schmit")
+    clock.advance(hours=1)
+    space = pending(backend, prof, "laura", first_names="Anne Sophie", last_name="Weber")
+    clock.advance(hours=1)
+    pending(backend, prof, "sophie", first_names="Mariel", last_name="Paulen")
+
+    def found(search):
+        rows, _total = queue(backend, alice, search=search)
+        return {r.enrolment_id for r in rows}
+
+    assert found("Marie Paule") == {hyphen}
+    assert found("marie-paule schmit") == {hyphen}
+    assert found("Anne-Sophie") == {space}
+    assert found("Anne Sophie") == {space}
+    assert found("Marie_Paule") == set()  # a typed underscore is itself, not a wildcard
