@@ -84,6 +84,11 @@ TABLE: dict[str, tuple[Notice, ...]] = {
         Notice("rejected", SECRETARY, _rejected),
         Notice("professional_rejected", PROFESSIONAL, _rejected),
     ),
+    # --- the background worker's (issue 21) ---
+    # A reminder to the secretary who has not finished: a fresh link, the same expiry.
+    "reminder_sent": (Notice("reminder", SECRETARY, _invitation, with_link=True),),
+    # Her link died unused: the professional may send a new one from "Mes déclarations".
+    "expired": (Notice("professional_expired", PROFESSIONAL, _with_professional),),
 }
 
 

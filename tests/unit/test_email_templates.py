@@ -34,6 +34,7 @@ SAMPLE = {
     "reason_code": "declaration_error",
     "portal_url": "https://portal.esante.example",
     "link": LINK,
+    "base_url": "https://esante.example",
 }
 
 # The invitation's pointer to each language, written in that language.
