@@ -518,6 +518,9 @@ class MetricsDaily(Base):
     matricule_verified: Mapped[int] = mapped_column(Integer)
     luxtrust_done: Mapped[int] = mapped_column(Integer)
     device_confirmed: Mapped[int] = mapped_column(Integer)
+    # Reminders (migration 0015): enrolments reminded at least once, reminders sent.
+    reminded: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    reminders: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class MetricsDuration(Base):

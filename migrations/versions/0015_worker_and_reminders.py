@@ -7,6 +7,7 @@ Create Date: 2026-12-03
 - `enrolments.reminders_sent` (0, 1 or 2): the reminder pass never sends a third.
 - two partial indexes over live links not yet reminded: the pass reads only those rows,
   however many enrolments there are (benchmarks: `reminders`).
+- `metrics_daily.reminded` / `.reminders`: the metrics' reminder figures.
 - `job_runs`: each background job's last start, end, outcome and count.
 """
 
@@ -45,6 +46,12 @@ def upgrade() -> None:
         postgresql_where=LAST,
         sqlite_where=LAST,
     )
+    # The metrics' reminder figures; no reminder was ever sent before this revision.
+    for column in ("reminded", "reminders"):
+        op.add_column(
+            "metrics_daily",
+            sa.Column(column, sa.Integer(), nullable=False, server_default=sa.text("0")),
+        )
     op.create_table(
         "job_runs",
         sa.Column("name", sa.String(length=40), nullable=False),
@@ -63,6 +70,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("job_runs")
+    for column in ("reminders", "reminded"):
+        op.execute(f"ALTER TABLE metrics_daily DROP COLUMN {column}")
     op.drop_index("ix_enrolments_reminder_last", table_name="enrolments")
     op.drop_index("ix_enrolments_reminder_first", table_name="enrolments")
     # A plain DROP COLUMN (SQLite ≥ 3.35): a batch rebuild of a referenced table would fail.
