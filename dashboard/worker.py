@@ -272,9 +272,10 @@ class StopOnSignals:
             signal.signal(sig, handler)
 
 
-def start_embedded(backend: Backend) -> threading.Thread | None:
-    """The worker in a thread beside the development server (`make run`); None when another
-    worker already holds this SQLite database."""
+def start_embedded(backend: Backend) -> Worker | None:
+    """The worker in a thread beside the development server (`make run`): returned running
+    (`.stop` ends it, `.thread` is its thread); None when another worker already holds this
+    SQLite database."""
     guard = single_worker_guard(backend.settings)
     try:
         guard.__enter__()
@@ -282,6 +283,13 @@ def start_embedded(backend: Backend) -> threading.Thread | None:
         log.warning("embedded worker not started: %s", exc)
         return None
     worker = Worker(backend, transport=mail.transport_from_settings(backend.settings))
-    thread = threading.Thread(target=worker.run_forever, name="worker", daemon=True)
-    thread.start()
-    return thread
+
+    def run() -> None:
+        try:
+            worker.run_forever()
+        finally:
+            guard.__exit__(None, None, None)
+
+    worker.thread = threading.Thread(target=run, name="worker", daemon=True)
+    worker.thread.start()
+    return worker
