@@ -6,11 +6,12 @@ configuration is checked before any worker starts, so a wrong value stops gunico
 French message instead of a worker that fails to boot again and again.
 """
 
+import os
 import sys
 
 from gunicorn import glogging
 
-from dashboard import request_logs
+from dashboard import logs, request_logs
 
 wsgi_app = "dashboard.wsgi:server"
 accesslog = "-"
@@ -22,6 +23,21 @@ class Logger(glogging.Logger):
     def setup(self, cfg):
         super().setup(cfg)
         request_logs.install(self.error_log, self.access_log)
+        if os.environ.get("LOG_FORMAT", "").strip().lower() == "json":
+            # One JSON object per line; the app writes the request log itself (route
+            # names, no raw request line: the OIDC callback's query holds a code).
+            for handler in self.error_log.handlers:
+                handler.setFormatter(logs.JsonFormatter())
+            self.access_log.disabled = True
+
+
+def child_exit(server, worker):
+    # PROMETHEUS_MULTIPROC_DIR: a dead worker's live gauges leave the exposition
+    # (its counters stay summed). See dashboard/observability.py.
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 logger_class = Logger

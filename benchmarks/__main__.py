@@ -6,6 +6,7 @@
     python -m benchmarks candidates --database URL [--drop]   (candidate indexes, by hand)
     python -m benchmarks rollup --database URL        (pre-aggregated metrics: a probe)
     python -m benchmarks mail [--messages N] [--dispatchers D] [--json]   (outbox drain)
+    python -m benchmarks provisioning [--accounts N] [--dispatchers D] [--json]   (SCIM delivery)
     python -m benchmarks report FILE.jsonl …           (a Markdown table of runs)
     python -m benchmarks drop --database URL          (bench* PostgreSQL databases only)
 
@@ -47,7 +48,17 @@ def _generate_args(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = "run"
-    commands = ("generate", "run", "drop", "explain", "candidates", "rollup", "report", "mail")
+    commands = (
+        "generate",
+        "run",
+        "drop",
+        "explain",
+        "candidates",
+        "rollup",
+        "report",
+        "mail",
+        "provisioning",
+    )
     if argv and argv[0] in commands:
         command = argv.pop(0)
     parser = argparse.ArgumentParser(prog="python -m benchmarks " + command)
@@ -78,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import mail
 
         return mail.main(argv)
+    if command == "provisioning":
+        from benchmarks import provisioning
+
+        return provisioning.main(argv)
     if command == "candidates":
         from benchmarks import candidates
 

@@ -47,6 +47,7 @@ from dashboard.enrolment.db import normalise_url
 from dashboard.enrolment.demo import FIRST_NAMES, LAST_NAMES, SECOND_NAMES
 from dashboard.enrolment.identity import Comparison, FieldComparison, Identity
 from dashboard.enrolment.staff import add_user
+from dashboard.progress import bar as progress_bar
 
 DEFAULT_SEED = 2026
 CHUNK = 50_000
@@ -1375,17 +1376,20 @@ def generate(
     writer.write("professionals", gen.professional_rows(professionals))
     writer.commit()
     t0 = time.perf_counter()
+    bar = progress_bar(total=enrolments, desc="enrolments", unit="enr.")
     for start in range(0, enrolments, CHUNK):
         stop = min(enrolments, start + CHUNK)
         rows = gen.chunk(start, stop)
         for table in ORDER:
             writer.write(table, rows[table])
         writer.commit()
+        bar.update(stop - start)
         rate = stop / max(1e-9, time.perf_counter() - t0)
         progress(
             f"{stop:,}/{enrolments:,} enrolments, {gen.stats.events:,} events "
             f"({rate:,.0f} enrolments/s)"
         )
+    bar.close()
     logins = gen.staff_logins(staff.values())
     first = gen.ids["events"]
     writer.write("events", [(first + i, *row) for i, row in enumerate(logins)])

@@ -18,8 +18,17 @@ from alembic.util import CommandError as MigrationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from dashboard import logs, progress
 from dashboard.config import ConfigurationError, Settings
-from dashboard.enrolment import declarations, demo, housekeeping, kernel, mail, rollup
+from dashboard.enrolment import (
+    declarations,
+    demo,
+    housekeeping,
+    kernel,
+    mail,
+    provisioning,
+    rollup,
+)
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import failure_kind
 from dashboard.enrolment.errors import DomainError, ValidationFailed
@@ -90,7 +99,9 @@ def cmd_demo(args, settings: Settings) -> int:
                 + ", ".join(taken)
                 + ". Démo non chargée."
             )
-    _print_demo(demo.load(backend, args.enrolments))
+    with progress.bar(total=args.enrolments, desc="Démonstration", unit="décl.") as bar:
+        result = demo.load(backend, args.enrolments, progress=bar.update)
+    _print_demo(result)
     return 0
 
 
@@ -179,7 +190,9 @@ def cmd_declare(args, settings: Settings) -> int:
         ]
     # Check every row before writing any, so that a bad file writes nothing.
     problems, seen, cleaned = [], {}, []
+    checking = progress.bar(total=len(rows), desc="Vérification", unit="ligne")
     for line, row in rows:
+        checking.update(1)
         try:
             data = declarations.validate_declaration(
                 row.get("last_name"),
@@ -196,6 +209,7 @@ def cmd_declare(args, settings: Settings) -> int:
             continue
         seen[data["matricule"]] = line
         cleaned.append((line, data))
+    checking.close()
     if problems:
         where = "ligne {} : " if args.csv else ""
         report = [
@@ -210,10 +224,17 @@ def cmd_declare(args, settings: Settings) -> int:
         if active_name(uow, args.professional) is None:
             raise CommandError(f"Professionnel {args.professional} inconnu ou inactif.")
     # One transaction for the whole file: a row the service refuses leaves nothing behind.
-    with backend.uow() as uow:
+    with (
+        backend.uow() as uow,
+        progress.bar(total=len(cleaned) if args.csv else 0, desc="Déclarations") as bar,
+    ):
         try:
             results = declarations.declare_many(
-                uow, args.professional, [data for _, data in cleaned], actor=CLI
+                uow,
+                args.professional,
+                [data for _, data in cleaned],
+                actor=CLI,
+                progress=bar.update if args.csv else None,
             )
         except DomainError as exc:
             index = exc.details.get("row")
@@ -333,6 +354,80 @@ def _mail_loop(
         stop.wait(pause)
 
 
+# --- provisioning (SCIM) ----------------------------------------------------------------------
+
+
+def _print_provisioning_report(report: provisioning.DeliveryReport) -> None:
+    print(
+        f"Comptes transmis à l'annuaire : {report.done} ; à réessayer : {report.retried} ; "
+        f"abandonnés : {report.failed}.",
+        flush=True,
+    )
+
+
+def _provisioning_loop(backend: Backend, interval: float, stop: threading.Event, on_report=None):
+    """Deliver due provisioning requests until `stop` is set (as _mail_loop does mail)."""
+    failures = 0
+    while not stop.is_set():
+        try:
+            report = backend.deliver_provisioning(stop=stop)
+        except Exception as exc:
+            failures += 1
+            pause = min(interval * 2**failures, max(interval, MAX_PAUSE))
+            cause = (
+                _database_problem(exc, backend.settings)
+                if isinstance(exc, SQLAlchemyError)
+                else f"erreur inattendue ({type(exc).__name__})"
+            )
+            print(
+                f"Transmission à l'annuaire interrompue : {cause} ; nouvel essai dans {pause:g} s.",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            failures = 0
+            pause = 0 if report.handled >= provisioning.BATCH else interval
+            if on_report is not None:
+                on_report(report)
+        stop.wait(pause)
+
+
+def cmd_provisioning_send(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    if not args.loop:
+        report = backend.deliver_provisioning()
+        _print_provisioning_report(report)
+        return 0 if not report.failed else 1
+    stop = threading.Event()
+    with _StopOnSignals(stop):
+        _provisioning_loop(backend, args.interval, stop, on_report=_print_provisioning_report)
+    print("Arrêt de la transmission à l'annuaire.", flush=True)
+    return 0
+
+
+def cmd_provisioning_reconcile(args, settings: Settings) -> int:
+    backend = _backend(settings)
+    with backend.uow() as uow:
+        try:
+            drifts = provisioning.reconcile(uow, backend.directory, fix=args.fix)
+        except provisioning.DirectoryError as exc:
+            raise CommandError(f"lecture de l'annuaire impossible : {exc}.") from None
+    for drift in drifts:
+        who = f"compte {drift.account_id}" if drift.account_id else "annuaire"
+        print(f"  {who} ({drift.directory_id}) : {drift.message}")
+    if not drifts:
+        print("L'annuaire correspond aux comptes et à leurs liens : aucun écart.")
+        return 0
+    accounts = len({d.directory_id for d in drifts})
+    print(f"Écarts : {len(drifts)} ({accounts} compte(s)).")
+    if args.fix:
+        print(
+            "Corrections mises en file d'attente : lancez « python -m dashboard provisioning "
+            "send » (ou laissez faire le dispatcher)."
+        )
+    return 1
+
+
 def cmd_expire(args, settings: Settings) -> int:
     backend = _backend(settings)
     with backend.uow() as uow:
@@ -343,8 +438,8 @@ def cmd_expire(args, settings: Settings) -> int:
 
 def cmd_purge(args, settings: Settings) -> int:
     backend = _backend(settings)
-    with backend.uow() as uow:
-        count = housekeeping.purge_personal_data(uow, args.older_than_days)
+    with backend.uow() as uow, progress.bar(total=None, desc="Effacement", unit="dem.") as bar:
+        count = housekeeping.purge_personal_data(uow, args.older_than_days, progress=bar.update)
     days = settings.retention_days if args.older_than_days is None else args.older_than_days
     print(
         f"Données personnelles effacées : {count} demande(s) terminée(s) depuis plus de "
@@ -420,6 +515,11 @@ def cmd_run(args, settings: Settings) -> int:
         threading.Thread(
             target=_mail_loop, args=(backend, transport, 5.0, threading.Event()), daemon=True
         ).start()
+    # Accounts reach the directory (SCIM_URL, or the embedded one under /dev/scim) and only
+    # then are their emails queued: the dispatcher runs alongside, as mail's does.
+    threading.Thread(
+        target=_provisioning_loop, args=(backend, 2.0, threading.Event()), daemon=True
+    ).start()
     url = f"http://{args.host}:{args.port}/"
     print(f"\nL'application est prête : ouvrez {url}\n", flush=True)
     app.run(host=args.host, port=args.port, debug=False)
@@ -478,6 +578,16 @@ def build_parser() -> argparse.ArgumentParser:
     ms.add_argument("--loop", action="store_true", help="continuer toutes les --interval s")
     ms.add_argument("--interval", type=float, default=10.0)
     ms.set_defaults(func=cmd_mail_send)
+
+    pr = sub.add_parser("provisioning", help="l'annuaire de la plateforme d'identité (SCIM)")
+    prs = pr.add_subparsers(dest="provisioning", required=True)
+    ps = prs.add_parser("send", help="transmettre à l'annuaire les comptes en attente")
+    ps.add_argument("--loop", action="store_true", help="continuer toutes les --interval s")
+    ps.add_argument("--interval", type=float, default=10.0)
+    ps.set_defaults(func=cmd_provisioning_send)
+    rc = prs.add_parser("reconcile", help="comparer l'annuaire aux comptes (code 1 si écart)")
+    rc.add_argument("--fix", action="store_true", help="mettre en file les corrections (puis send)")
+    rc.set_defaults(func=cmd_provisioning_reconcile)
 
     sub.add_parser("expire", help="expirer les invitations échues").set_defaults(func=cmd_expire)
 
@@ -546,6 +656,7 @@ def main(argv: list[str] | None = None, settings: Settings | None = None) -> int
     args = build_parser().parse_args(argv)
     try:
         settings = (settings or Settings.from_env()).check()
+        logs.configure(settings.log_format)  # LOG_FORMAT=json: the CLI's logs too
         return args.func(args, settings)
     except (CommandError, ConfigurationError) as exc:
         print(f"Erreur : {exc}", file=sys.stderr)

@@ -11,7 +11,7 @@ import flask
 import sqlalchemy.orm
 from dash import Dash
 
-from dashboard import auth, language, request_logs, routes, security
+from dashboard import auth, language, logs, observability, request_logs, routes, security
 from dashboard.config import PROJECT_ROOT, Settings
 from dashboard.enrolment import professionals, staff, working_days
 from dashboard.enrolment.bootstrap import Backend
@@ -50,6 +50,7 @@ def _load_user(user_id: str) -> auth.Principal | None:
 
 def create_app(settings: Settings | None = None, *, backend: Backend | None = None) -> Dash:
     settings = (settings or Settings.from_env()).check()
+    logs.configure(settings.log_format)  # before Flask's logger exists (LOG_FORMAT)
     server = flask.Flask(__name__)
     server.config.update(
         SECRET_KEY=settings.secret_key,
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
         simulator.init_app(server, settings)
         security.exempt_simulator(server)
     luxtrust_client.init_app(server, settings)
+    _mount_embedded_directory(server, settings)
 
     app = Dash(
         __name__,
@@ -95,9 +97,24 @@ def create_app(settings: Settings | None = None, *, backend: Backend | None = No
 
     register_all(app)
     security.guard_callback_bodies(app)
+    observability.init_app(app)  # request ids, route names, /readyz, /metrics
     language.init_app(app)
     security.secure_headers(app, settings)
     return app
+
+
+def _mount_embedded_directory(server: flask.Flask, settings: Settings) -> None:
+    """Without SCIM_URL (never in production, which refuses to start so), the app serves
+    its own SCIM directory under /dev/scim/v2 (scim2-server's WSGI application, behind the
+    development bearer token): the whole provisioning path, with nothing else to run."""
+    directory_app = server.extensions["esante"].directory_app
+    if directory_app is None or settings.is_production:
+        return
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from dashboard.enrolment.scim import EMBEDDED_PATH
+
+    server.wsgi_app = DispatcherMiddleware(server.wsgi_app, {EMBEDDED_PATH: directory_app})
 
 
 def _shell():

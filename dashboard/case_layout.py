@@ -75,27 +75,50 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         return dbc.Alert(parts, color="secondary", id="case-decided")
     proposal = view.proposal
     mine = view.assignee_id == me
-    controls = [
-        html.Div(
+    if mine:
+        # Said in words, with the one click that gives the case back to the team.
+        holder = html.Div(
             [
+                html.Strong(_("Vous traitez ce dossier."), className="me-2"),
+                # Solid: an outline button on the info background lacks contrast (axe).
+                dbc.Button(_("Libérer"), id="case-release", color="secondary", size="sm"),
+                html.Button(id="case-claim", hidden=True, disabled=True),
+            ],
+            id="case-holder",
+            className="alert alert-info py-2 d-flex align-items-center flex-wrap gap-2",
+        )
+    else:
+        holder = html.Div(
+            [
+                html.Span(
+                    _("Traité par {who}.", who=view.assignee)
+                    if view.assignee_id
+                    else _("Personne ne traite ce dossier."),
+                    className="me-2",
+                ),
                 dbc.Button(
                     _("Prendre en charge"),
                     id="case-claim",
                     color="primary",
                     outline=True,
-                    className="me-2 mb-2",
-                    disabled=mine,
+                    size="sm",
+                    disabled=view.assignee_id is not None,
                 ),
                 dbc.Button(
                     _("Libérer"),
                     id="case-release",
                     color="secondary",
                     outline=True,
-                    className="me-2 mb-2",
+                    size="sm",
                     disabled=view.assignee_id is None,
                 ),
-            ]
-        ),
+            ],
+            id="case-holder",
+            className="mb-2 d-flex align-items-center flex-wrap gap-2",
+        )
+    controls = [
+        holder,
+        dbc.Label(_("Attribuer à…"), html_for="case-assignee", className="visually-hidden"),
         dbc.InputGroup(
             [
                 dbc.Select(
@@ -162,10 +185,6 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                     disabled=proposal is None,
                 ),
             ]
-        ),
-        dcc.ConfirmDialog(
-            id="case-approve-confirm",
-            message=_("Approuver cette identité ? Le compte eSanté sera créé."),
         ),
         html.Fieldset(
             [
@@ -273,6 +292,7 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
     return html.Div(
         [
             dcc.Store(id="case-version", data=view.version),
+            dcc.Store(id="case-facts", data=case_facts(view, me)),
             html.Div(
                 [
                     html.H1(
@@ -329,4 +349,115 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                 className="mt-3",
             ),
         ]
+    )
+
+
+# --- the in-page confirmation ----------------------------------------------------------------
+
+
+def case_facts(view: CaseView, me: int) -> dict:
+    """What the confirmation needs to name the person and say who decides (no more)."""
+    proposal = view.proposal or {}
+    return {
+        "who": view.secretary,
+        "approve_second": view.needs_second,
+        "second_reasons": sorted(view.second_reasons),
+        "proposal": {
+            "outcome": proposal["outcome"],
+            "reason_code": proposal["reason_code"],
+            "by": proposal["by"],
+        }
+        if proposal and proposal["by_id"] != me
+        else None,
+    }
+
+
+def confirmation(facts: dict, decision: str, reason: str) -> tuple[str, str, str]:
+    """(title, text, confirm button) for approving or rejecting (with `reason`)."""
+    who = str(facts.get("who") or "")
+    proposal = facts.get("proposal") if isinstance(facts.get("proposal"), dict) else None
+    if decision == "approve":
+        if proposal and proposal.get("outcome") == "reviewer_approved":
+            return (
+                _("Confirmer l'approbation ?"),
+                _(
+                    "Vous confirmez la proposition de {by} : l'identité de {who} est approuvée, "
+                    "son compte eSanté sera créé et les emails envoyés.",
+                    by=proposal.get("by", ""),
+                    who=who,
+                ),
+                _("Confirmer l'approbation"),
+            )
+        if facts.get("approve_second"):
+            return (
+                _("Proposer l'approbation ?"),
+                _(
+                    "Vous proposez d'approuver l'identité de {who}. Un(e) second(e) "
+                    "relecteur(rice) confirmera avant que le compte soit créé.",
+                    who=who,
+                ),
+                _("Proposer l'approbation"),
+            )
+        return (
+            _("Approuver l'identité ?"),
+            _(
+                "Vous approuvez l'identité de {who} : son compte eSanté sera créé, et la "
+                "personne et le professionnel déclarant seront informés par email.",
+                who=who,
+            ),
+            _("Approuver l'identité"),
+        )
+    label = codes.reason_label(reason)
+    if proposal and proposal.get("outcome") == "rejected":
+        return (
+            _("Confirmer le refus ?"),
+            _(
+                "Vous confirmez le refus proposé par {by} pour {who} (motif : {reason}) ; la "
+                "personne et le professionnel déclarant seront informés par email.",
+                by=proposal.get("by", ""),
+                who=who,
+                reason=label,
+            ),
+            _("Confirmer le refus"),
+        )
+    if reason in (facts.get("second_reasons") or []):
+        return (
+            _("Proposer le refus ?"),
+            _(
+                "Vous proposez de refuser la demande de {who} (motif : {reason}). Un(e) "
+                "second(e) relecteur(rice) confirmera avant que le refus soit envoyé.",
+                who=who,
+                reason=label,
+            ),
+            _("Proposer le refus"),
+        )
+    return (
+        _("Refuser la demande ?"),
+        _(
+            "Vous refusez la demande de {who} (motif : {reason}) ; la personne et le "
+            "professionnel déclarant seront informés par email.",
+            who=who,
+            reason=label,
+        ),
+        _("Refuser la demande"),
+    )
+
+
+def confirm_modal() -> dbc.Modal:
+    """The one in-page confirmation of the case page (texts filled when it opens)."""
+    return dbc.Modal(
+        [
+            dbc.ModalHeader(dbc.ModalTitle(id="case-confirm-title")),
+            dbc.ModalBody(html.P(id="case-confirm-text", className="mb-0")),
+            dbc.ModalFooter(
+                [
+                    dbc.Button(_("Annuler"), id="case-confirm-no", color="secondary", outline=True),
+                    dbc.Button(id="case-confirm-yes", color="primary"),
+                ]
+            ),
+        ],
+        id="case-confirm",
+        is_open=False,
+        centered=True,
+        labelledby="case-confirm-title",
     )

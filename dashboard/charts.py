@@ -225,20 +225,16 @@ def reviewers(m: Metrics) -> dict:
     locale = DATE_LOCALES.get(current_language(), "fr_LU")
     names = [name for name, *_rest in m.reviewers]
     medians = [days for *_rest, days in m.reviewers]
-    decisions = {
-        "type": "bar",
-        "name": _("Décisions prises ou proposées"),
-        "x": names,
-        "y": [n for _name, n, _c, _d in m.reviewers],
-        "marker": {"color": "#00557f"},
-    }
-    confirmations = {
-        "type": "bar",
-        "name": _("Secondes validations"),
-        "x": names,
-        "y": [c for _name, _n, c, _d in m.reviewers],
-        "marker": {"color": "#5bc0de"},
-    }
+
+    def bar(name: str, y: list, color: str) -> dict:
+        return {"type": "bar", "name": name, "x": names, "y": y, "marker": {"color": color}}
+
+    decisions = bar(
+        _("Décisions prises ou proposées"), [n for _name, n, _c, _d in m.reviewers], "#00557f"
+    )
+    confirmations = bar(
+        _("Secondes validations"), [c for _name, _n, c, _d in m.reviewers], "#5bc0de"
+    )
     points = {
         "type": "scatter",
         "name": _("Délai médian (jours)"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from email.headerregistry import HeaderRegistry
 from pathlib import Path
 from typing import NamedTuple
@@ -28,6 +28,9 @@ DEFAULT_DATABASE_URL = f"sqlite:///{DATA_DIR / 'esante.sqlite3'}"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"  # noqa: S105  # nosec B105
 SIMULATOR = "simulator"
 MAX_SESSION_HOURS = 24  # a working day: a session is never meant to outlive it
+# The embedded development directory's bearer token (never accepted in production, where
+# SCIM_URL and SCIM_TOKEN name the identity platform).
+DEVELOPMENT_SCIM_TOKEN = "development-scim-token"  # noqa: S105  # nosec B105
 
 
 class ConfigurationError(RuntimeError):
@@ -180,6 +183,14 @@ class Settings:
     trusted_proxies: int = 0
     session_max_hours: int = 12
     demo_on_first_start: bool = True
+    # --- operations (issue 21: /metrics, logs; issue 20: the "Exploitation" page) ---
+    metrics_token: str | None = None  # unset: no /metrics at all
+    log_format: str = "text"  # text | json
+    outbox_stuck_minutes: int = 30  # a pending outbox item older than this is listed
+    # Provisioning (SCIM 2.0): unset SCIM_URL means the embedded development directory.
+    scim_url: str | None = None
+    scim_token: str | None = None
+    scim_ca_file: str | None = None
     # --- the background worker and the reminders (issue 21) ---
     reminder_after_days: int = 7
     reminder_before_expiry_days: int = 3
@@ -189,7 +200,6 @@ class Settings:
     worker_reminders_seconds: int = 600
     worker_purge_seconds: int = 3600
     worker_metrics_seconds: int = 60
-    extra: dict = field(default_factory=dict)
 
     # Parsed once per Settings (and at start-up by check()): the use cases read the typed rules.
     @functools.cached_property
@@ -211,6 +221,10 @@ class Settings:
     @property
     def uses_dev_mailbox(self) -> bool:
         return not self.smtp_url
+
+    @property
+    def uses_embedded_directory(self) -> bool:
+        return not self.scim_url
 
     @classmethod
     def from_env(cls, environ: dict | None = None) -> Settings:
@@ -255,8 +269,21 @@ class Settings:
             trusted_proxies=read.integer("TRUSTED_PROXIES", 0),
             session_max_hours=read.integer("SESSION_MAX_HOURS", defaults.session_max_hours),
             demo_on_first_start=read.boolean("DEMO_ON_FIRST_START", defaults.demo_on_first_start),
-            **_worker_settings(read, defaults),
+            scim_url=(env.get("SCIM_URL") or "").rstrip("/") or None,
+            scim_token=env.get("SCIM_TOKEN") or None,
+            scim_ca_file=env.get("SCIM_CA_FILE") or None,
         )
+        # --- operations ---
+        settings = replace(
+            settings,
+            metrics_token=env.get("METRICS_TOKEN") or None,
+            log_format=(env.get("LOG_FORMAT") or defaults.log_format).strip().lower(),
+            outbox_stuck_minutes=read.integer(
+                "OUTBOX_STUCK_MINUTES", defaults.outbox_stuck_minutes
+            ),
+        )
+        # --- the background worker and the reminders ---
+        settings = replace(settings, **_worker_settings(read, defaults))
         if read.problems:
             raise ConfigurationError(read.problems + settings.problems())
         return settings
@@ -320,6 +347,7 @@ class Settings:
                     "contrôle (un retour à la ligne copié avec la valeur ?)."
                 )
         found += self._claim_problems()
+        found += _scim_problems(self)
         for name, value, low, high in (
             ("INVITATION_DAYS", self.invitation_days, 1, 365),
             ("MAX_MATRICULE_ATTEMPTS", self.max_matricule_attempts, 1, 20),
@@ -373,8 +401,31 @@ class Settings:
                 problems.append("OIDC_ISSUER doit être une adresse https://")
             if self.database_url.startswith("sqlite"):
                 problems.append("DATABASE_URL doit désigner PostgreSQL")
+            problems += _scim_production_problems(self)
             if problems:
                 found.append("Refus de démarrer en production : " + " ; ".join(problems) + ".")
+        found += self._operations_problems()
+        return found
+
+    def _operations_problems(self) -> list[str]:
+        found = []
+        token = self.metrics_token
+        # Whoever holds it reads the service's figures: as strong as a key, and typeable.
+        if token is not None and (
+            len(token) < MIN_METRICS_TOKEN or not METRICS_TOKEN_RE.fullmatch(token)
+        ):
+            found.append(
+                f"METRICS_TOKEN doit compter au moins {MIN_METRICS_TOKEN} caractères, lettres, "
+                "chiffres, « - », « _ », « . », « ~ » (laissez-la vide pour ne pas exposer "
+                "/metrics)."
+            )
+        if self.log_format not in LOG_FORMATS:
+            found.append(f"LOG_FORMAT doit valoir text ou json (reçu : {self.log_format!r}).")
+        if not 1 <= self.outbox_stuck_minutes <= 10080:
+            found.append(
+                "OUTBOX_STUCK_MINUTES doit être un nombre entier entre 1 et 10080 "
+                f"(reçu : {self.outbox_stuck_minutes})."
+            )
         return found
 
     def _worker_problems(self) -> list[str]:
@@ -438,6 +489,9 @@ SIMULATOR_CLIENT_SECRET = Settings.oidc_client_secret
 CGU_VERSION_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 CLAIM_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.:/#-]{0,199}")
 RATELIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+MIN_METRICS_TOKEN = 32
+METRICS_TOKEN_RE = re.compile(r"[A-Za-z0-9._~-]+")  # what a Bearer header carries as is
+LOG_FORMATS = ("text", "json")
 SMTP_BOOLEANS = ("1", "true", "yes", "0", "false", "no")  # what the SMTP transport reads
 
 
@@ -486,8 +540,9 @@ def _smtp_problems(url: str) -> list[str]:
     return found
 
 
-def _is_web_address(url: str) -> bool:
-    """An http(s) origin: scheme and host, nothing the app could not serve under."""
+def _is_web_address(url: str, *, path: bool = False) -> bool:
+    """An http(s) origin: scheme and host, nothing the app could not serve under (with
+    `path`, a path is allowed too: a service's base address)."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number in range
@@ -496,7 +551,7 @@ def _is_web_address(url: str) -> bool:
     return (
         parts.scheme in ("http", "https")
         and bool(parts.hostname)
-        and parts.path in ("", "/")
+        and (path or parts.path in ("", "/"))
         and not (parts.query or parts.fragment or parts.username or parts.password)
         and not any(c.isspace() for c in url)
     )
@@ -548,6 +603,44 @@ def _fallback_problems(secret_key: str, fallbacks: tuple[str, ...]) -> list[str]
 def _is_https(url: str | None) -> bool:
     parts = urlsplit(url or "")
     return parts.scheme == "https" and bool(parts.hostname)
+
+
+# --- provisioning (SCIM 2.0) ----------------------------------------------------------------
+
+
+def _scim_problems(settings: Settings) -> list[str]:
+    found = []
+    if settings.scim_url and not _is_web_address(settings.scim_url, path=True):
+        found.append(
+            "SCIM_URL doit être l'adresse http(s):// du service SCIM 2.0, par exemple "
+            "https://idp.esante.lu/scim/v2 (sans identifiants ni paramètres)."
+        )
+    token = settings.scim_token
+    if token is not None and (token != token.strip() or any(ord(c) < 33 for c in token)):
+        found.append(
+            "SCIM_TOKEN ne doit contenir ni espace ni caractère de contrôle (un retour à la "
+            "ligne copié avec la valeur ?)."
+        )
+    if settings.scim_token and not settings.scim_url:
+        found.append("SCIM_TOKEN est défini sans SCIM_URL : indiquez l'adresse du service SCIM.")
+    if settings.scim_ca_file and not Path(settings.scim_ca_file).is_file():
+        found.append(
+            f"SCIM_CA_FILE doit désigner un fichier existant (introuvable : "
+            f"{settings.scim_ca_file!r}) : le certificat (PEM) de l'autorité du service SCIM, "
+            "ou laissez la variable vide."
+        )
+    return found
+
+
+def _scim_production_problems(settings: Settings) -> list[str]:
+    problems = []
+    if not settings.scim_url:
+        problems.append("SCIM_URL doit désigner la plateforme d'identité (pas l'annuaire intégré)")
+    elif not _is_https(settings.scim_url):
+        problems.append("SCIM_URL doit être une adresse https://")
+    if not settings.scim_token or settings.scim_token == DEVELOPMENT_SCIM_TOKEN:
+        problems.append("SCIM_TOKEN doit être défini (le jeton fourni par la plateforme)")
+    return problems
 
 
 # --- the background worker and the reminders (issue 21) ---------------------------------------

@@ -21,6 +21,7 @@ from dashboard.enrolment import schema
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine, normalise_url
 from dashboard.enrolment.model import Base
+from tests.scim_server import scim_proxy, scim_server  # noqa: F401 - fixtures (a SCIM server)
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -32,6 +32,7 @@ def professional(backend, n: int = 1, **kw) -> int:
             email=kw.get("email", f"dr{n}@cabinet.lu"),
             luxtrust_subject=kw.get("luxtrust_subject", f"prof-{n}"),
             specialty=kw.get("specialty", "médecine générale"),
+            code=kw.get("code"),
         ).id
 
 
@@ -105,3 +106,11 @@ def signed_in(client, kind: str, subject_id: int | None = None, *, token_hash=No
     with client.session_transaction() as session:
         auth.hold_session(session, kind, subject_id, token, token_hash)
     return client
+
+
+def provision(backend):
+    """The identity platform confirms the accounts waiting for it (the backend's embedded
+    directory, in process): the accounts' emails are queued then, not before."""
+    report = backend.deliver_provisioning()
+    assert not (report.retried or report.failed), report
+    return report

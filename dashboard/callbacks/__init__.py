@@ -12,9 +12,11 @@ def disabled_while_running(*component_ids: str) -> list:
 
 def register_all(app: Dash) -> None:
     from dashboard.callbacks import (
+        directory,
         enrolment,
         mailbox,
         metrics,
+        operations,
         professional,
         review,
         staff_admin,
@@ -26,3 +28,5 @@ def register_all(app: Dash) -> None:
     review.register(app)
     metrics.register(app)
     staff_admin.register(app)
+    operations.register(app)
+    directory.register(app)

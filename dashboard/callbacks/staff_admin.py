@@ -87,6 +87,14 @@ def my_parts() -> list[dict]:
                 "href": "/backoffice/personnel",
             }
         )
+        parts.append(
+            {
+                "id": "part-operations",
+                "title": _("Exploitation"),
+                "text": _("Voir les envois en difficulté, les relancer ou les annuler."),
+                "href": "/backoffice/exploitation",
+            }
+        )
     return parts
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine, inspect
 
 from dashboard.config import Settings
-from dashboard.enrolment import mail, schema
+from dashboard.enrolment import mail, provisioning, schema
 from dashboard.enrolment.db import make_engine, make_session_factory
 from dashboard.enrolment.uow import UnitOfWork, utcnow
 
@@ -46,6 +47,42 @@ class Backend:
             return mail.DeliveryReport()
         return mail.deliver_due(
             self.session_factory, self.settings, transport, clock=self.clock, stop=stop
+        )
+
+    # --- provisioning ---------------------------------------------------------------------------
+
+    @functools.cached_property
+    def directory_app(self):
+        """The embedded directory's WSGI application, when SCIM_URL is unset: kept in
+        data/ in development, in memory (this backend's own) in tests; None otherwise."""
+        from dashboard.enrolment import scim
+
+        if not self.settings.uses_embedded_directory:
+            return None
+        if self.settings.env == "test":
+            return scim.embedded_application(token=scim.DEVELOPMENT_SCIM_TOKEN)
+        return scim.development_application()
+
+    @functools.cached_property
+    def directory(self) -> provisioning.Directory:
+        from dashboard.enrolment import scim
+
+        if self.directory_app is not None:
+            return scim.ScimDirectory.in_process(self.directory_app)
+        return scim.directory_from_settings(self.settings)
+
+    def deliver_provisioning(
+        self,
+        directory: provisioning.Directory | None = None,
+        *,
+        stop: threading.Event | None = None,
+    ) -> provisioning.DeliveryReport:
+        return provisioning.deliver_due(
+            self.session_factory,
+            self.settings,
+            directory or self.directory,
+            clock=self.clock,
+            stop=stop,
         )
 
     def dispose(self) -> None:

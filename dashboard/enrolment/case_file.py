@@ -98,6 +98,7 @@ class CaseView:
     needs_second: bool
     decision: dict | None
     colleagues: list[tuple[int, str]]  # active reviewers, to hand the case over
+    second_reasons: frozenset[str] = frozenset()  # rejection reasons needing a second look
 
 
 def _value(value) -> str:
@@ -365,4 +366,5 @@ def _case_view(uow: UnitOfWork, enrolment: Enrolment, staff: StaffDirectory) -> 
         if final
         else None,
         colleagues=staff.reviewers,
+        second_reasons=uow.settings.four_eyes_rules.reject,
     )

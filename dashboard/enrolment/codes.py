@@ -105,6 +105,8 @@ class EventAction(StrEnum):
     ACCOUNT_CREATED = "account_created"
     ACCOUNT_OPENED = "account_opened"
     ACCOUNT_LINKED = "account_linked"
+    # the identity platform confirmed the account (its emails go out then)
+    ACCOUNT_PROVISIONED = "account_provisioned"
     # the identity-vigilance team
     CASE_OPENED = "case_opened"
     CLAIMED = "claimed"
@@ -130,6 +132,9 @@ class EventAction(StrEnum):
     STAFF_PASSWORD_RESET = "staff_password_reset"  # noqa: S105  # nosec B105 - an event name
     STAFF_SESSIONS_ENDED = "staff_sessions_ended"
     SESSIONS_ENDED_ALL = "sessions_ended_all"
+    # operations: an admin acts on a stuck outbox item (no enrolment)
+    OUTBOX_RETRIED = "outbox_retried"
+    OUTBOX_CANCELLED = "outbox_cancelled"
 
 
 ACTION_LABELS = {
@@ -149,6 +154,7 @@ ACTION_LABELS = {
     EventAction.ACCOUNT_CREATED: N_("Compte créé automatiquement"),
     EventAction.ACCOUNT_OPENED: N_("Compte ouvert"),
     EventAction.ACCOUNT_LINKED: N_("Compte existant lié"),
+    EventAction.ACCOUNT_PROVISIONED: N_("Compte confirmé par la plateforme d'identité"),
     EventAction.CASE_OPENED: N_("Dossier consulté"),
     EventAction.CLAIMED: N_("Dossier pris en charge"),
     EventAction.ASSIGNED: N_("Dossier attribué"),
@@ -172,6 +178,9 @@ ACTION_LABELS = {
     EventAction.STAFF_PASSWORD_RESET: N_("Nouveau mot de passe donné"),
     EventAction.STAFF_SESSIONS_ENDED: N_("Sessions du compte terminées"),
     EventAction.SESSIONS_ENDED_ALL: N_("Toutes les sessions terminées"),
+    # operations
+    EventAction.OUTBOX_RETRIED: N_("Envoi en attente relancé"),
+    EventAction.OUTBOX_CANCELLED: N_("Envoi en attente annulé"),
 }
 
 

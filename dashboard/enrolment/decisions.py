@@ -51,6 +51,20 @@ def claim(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> None:
     uow.commit()
 
 
+def claim_if_free(uow: UnitOfWork, enrolment_id: int, reviewer_id: int) -> bool:
+    """Opening a case from the queue takes it when nobody has: True when it did. A case
+    already decided, or a colleague's, is left as it is (no error: it is only opened)."""
+    require_reviewer(uow, reviewer_id)
+    enrolment = get_enrolment(uow, enrolment_id, for_update=True)
+    if enrolment.state != lc.PENDING_REVIEW or enrolment.assignee_id is not None:
+        return False
+    enrolment.assignee_id = reviewer_id
+    enrolment.updated_at = uow.now()
+    record_event(uow, enrolment, "claimed", Actor("staff", str(reviewer_id)))
+    uow.commit()
+    return True
+
+
 def assign(uow: UnitOfWork, enrolment_id: int, assignee_id: int, actor_id: int) -> None:
     require_reviewer(uow, actor_id)
     require_reviewer(uow, assignee_id)

@@ -166,8 +166,10 @@ def declare_many(
     *,
     if_open: str = "supersede",
     actor: Actor | None = None,
+    progress=None,
 ) -> list[Declared]:
-    """Several declarations in one transaction: all are stored, or none (e.g. a CSV file)."""
+    """Several declarations in one transaction: all are stored, or none (e.g. a CSV file).
+    `progress(n)`, when given, is told of each row done (a bar on the command line)."""
     results = []
     for index, row in enumerate(rows):
         try:
@@ -177,6 +179,8 @@ def declare_many(
         except DomainError as exc:
             exc.details["row"] = index  # which row was refused; nothing is committed
             raise
+        if progress is not None:
+            progress(1)
     uow.commit()
     return results
 

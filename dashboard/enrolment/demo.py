@@ -22,7 +22,6 @@ from dashboard.enrolment import (
     personas,
     secretary,
 )
-from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.errors import DomainError
 from dashboard.enrolment.identity import Identity
@@ -222,7 +221,8 @@ def _matching(rng: random.Random, declared: Identity) -> Identity:
     return Identity(last, first.upper() if rng.random() < 0.5 else first, declared.birth_date, None)
 
 
-def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResult:
+def load(backend: Backend, enrolments: int = 150, seed: int = 2026, progress=None) -> DemoResult:
+    """`progress(n)`, when given, is told of each enrolment driven (a bar on the CLI)."""
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets  # nosec B311
     real_now = backend.clock()
     result = DemoResult()
@@ -288,9 +288,13 @@ def load(backend: Backend, enrolments: int = 150, seed: int = 2026) -> DemoResul
             )
         except DomainError as exc:  # e.g. a duplicate the dice produced: skip the rest
             log.debug("demo enrolment stopped: %s", exc)
+            if progress is not None:
+                progress(1)
             continue
         if token:
             result.invitations.append(token)
+        if progress is not None:
+            progress(1)
     clock.now = real_now
     with uow() as u:
         housekeeping.expire_stale(u)
@@ -407,8 +411,3 @@ def existing_demo_accounts(uow: UnitOfWork) -> list[str]:
 
     emails = [email for email, _, _ in DEMO_STAFF]
     return list(uow.session.scalars(select(StaffUser.email).where(StaffUser.email.in_(emails))))
-
-
-def states_present(backend: Backend) -> set[str]:
-    with backend.uow() as u:
-        return {s for s, n in housekeeping.overview(u).by_state.items() if n and s in lc.STATES}

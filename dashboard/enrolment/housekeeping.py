@@ -69,7 +69,7 @@ PURGEABLE = (lc.EXPIRED, lc.CANCELLED, lc.LOCKED, lc.REJECTED)
 
 
 def purge_personal_data(
-    uow: UnitOfWork, older_than_days: int | None = None, batch: int = 500
+    uow: UnitOfWork, older_than_days: int | None = None, batch: int = 500, progress=None
 ) -> int:
     """Erase the personal data of enrolments that ended without an account long enough ago.
 
@@ -130,6 +130,8 @@ def purge_personal_data(
             decision.note = None
         uow.commit()
         count += len(enrolments)
+        if progress is not None:  # `progress(n)`: a bar on the command line
+            progress(len(enrolments))
 
 
 # --- reminders -----------------------------------------------------------------------------------

@@ -296,35 +296,49 @@ def backoff(attempts: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def lease_statement(now: dt.datetime, owner: str) -> Update:
-    """Lease the next due row, in turn, to `owner`; returns the row, or nothing.
+def lease_update(
+    model,
+    due: tuple,
+    order_by: tuple,
+    index: str,
+    now: dt.datetime,
+    owner: str,
+    lease: dt.timedelta,
+) -> Update:
+    """Lease the first due row of an outbox table (mail, provisioning) to `owner`.
 
-    One statement, reading the partial index ix_outbox_turn in turn order: on PostgreSQL the
+    One statement, reading the partial index `index` in `order_by` order: on PostgreSQL the
     inner select locks the row (SKIP LOCKED passes over one another dispatcher is taking);
     on SQLite the statement runs alone. Either way the update checks the conditions again."""
+    first_due = (
+        select(model.id)
+        .where(*due)
+        .order_by(*order_by)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+        # SQLite, without statistics, would rather sort every due row each time.
+        .with_hint(model, f"INDEXED BY {index}", "sqlite")
+        .scalar_subquery()
+    )
+    return (
+        update(model)
+        .where(model.id == first_due, *due)
+        .values(lease_owner=owner, lease_until=now + lease)
+        .returning(model)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def lease_statement(now: dt.datetime, owner: str) -> Update:
+    """Lease the next due mail, in turn (partial index ix_outbox_turn), to `owner`."""
     due = (
         # Written out, not bound: the planners must see the partial index's own condition.
         OutboxEmail.status == literal_column("'pending'"),
         OutboxEmail.next_attempt_at <= now,
         or_(OutboxEmail.lease_until.is_(None), OutboxEmail.lease_until < now),
     )
-    next_in_turn = (
-        select(OutboxEmail.id)
-        .where(*due)
-        .order_by(OutboxEmail.turn_at, OutboxEmail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        # SQLite, without statistics, would rather sort every due row by turn each time.
-        .with_hint(OutboxEmail, "INDEXED BY ix_outbox_turn", "sqlite")
-        .scalar_subquery()
-    )
-    return (
-        update(OutboxEmail)
-        .where(OutboxEmail.id == next_in_turn, *due)
-        .values(lease_owner=owner, lease_until=now + LEASE)
-        .returning(OutboxEmail)
-        .execution_options(synchronize_session=False)
-    )
+    order = (OutboxEmail.turn_at, OutboxEmail.id)
+    return lease_update(OutboxEmail, due, order, "ix_outbox_turn", now, owner, LEASE)
 
 
 def _lease_next(

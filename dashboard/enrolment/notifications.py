@@ -55,6 +55,15 @@ class Notice:
     to: str  # SECRETARY or PROFESSIONAL
     context: Callable[[Enrolment], dict]
     with_link: bool = False  # carries the invitation link (sealed in the outbox)
+    when: Callable[[Enrolment], bool] | None = None  # sent only if this says so
+
+
+def _decided_automatically(e: Enrolment) -> bool:
+    return e.decision == "auto_match"
+
+
+def _approved_by_reviewer(e: Enrolment) -> bool:
+    return e.decision != "auto_match"
 
 
 # --- the table ----------------------------------------------------------------------------------
@@ -70,13 +79,11 @@ TABLE: dict[str, tuple[Notice, ...]] = {
     ),
     # Her own device confirmed: her case goes to the identity-vigilance team.
     "device_confirmed": (Notice("pending_review", SECRETARY, _names),),
-    # The account: created at once on a match, or approved by a reviewer.
-    "account_created": (
-        Notice("account_created", SECRETARY, _with_professional),
-        Notice("professional_account_created", PROFESSIONAL, _with_professional),
-    ),
-    "approved": (
-        Notice("approved", SECRETARY, _with_professional),
+    # The account, once the identity platform confirmed it (provisioning.deliver_due): "you
+    # can log in" must be true. Her email says how it was decided (a match, or a reviewer).
+    "account_provisioned": (
+        Notice("account_created", SECRETARY, _with_professional, when=_decided_automatically),
+        Notice("approved", SECRETARY, _with_professional, when=_approved_by_reviewer),
         Notice("professional_account_created", PROFESSIONAL, _with_professional),
     ),
     # A rejection: she, and the professional, who may have to declare again.
@@ -95,6 +102,8 @@ TABLE: dict[str, tuple[Notice, ...]] = {
 def notify(uow: UnitOfWork, action: str, enrolment: Enrolment, *, link: str | None = None):
     """Queue the emails of `TABLE[action]` (none for most events)."""
     for notice in TABLE.get(action, ()):
+        if notice.when is not None and not notice.when(enrolment):
+            continue
         if notice.with_link and link is None:
             raise ValueError(f"the {notice.template!r} email of {action!r} needs its link")
         if notice.to == SECRETARY:

@@ -145,19 +145,9 @@ def queue_version(uow: UnitOfWork) -> int:
     return uow.session.scalar(select(func.max(Event.id))) or 0
 
 
-def queue_page(
-    uow: UnitOfWork, query: QueueQuery, staff_id: int
-) -> tuple[list[QueueRow], int | None]:
-    """One page of the queue and the number of matching cases (None: more than COUNT_CAP).
-
-    The page's ids first, joining only what the filters and the sort need, so the partial
-    index on pending cases is walked in order and the walk stops after the page; then only
-    the shown columns for those ids. Nothing here grows with the number of enrolments.
-    """
-    require_reviewer(uow, staff_id)
-    assignee = aliased(StaffUser)
-    conditions = _queue_conditions(uow, query, staff_id, assignee)
-    second = _awaiting_second()
+def _ordering(query: QueueQuery, assignee, second) -> tuple[list, set]:
+    """The queue's ORDER BY for a query (its sort, then oldest confirmation, then id) and
+    the sorted columns (which decide the joins)."""
     columns = {
         "waiting": Enrolment.device_confirmed_at,
         "secretary": Enrolment.declared_last_name,
@@ -177,13 +167,35 @@ def queue_page(
             order.append(ordered.nulls_last() if column == "assignee" else ordered)
             sorted_by.add(column)
     order += [Enrolment.device_confirmed_at.asc(), Enrolment.id.asc()]
+    return order, sorted_by
+
+
+def _joined(stmt, query: QueueQuery, sorted_by: set, assignee):
+    """Join only what the filters and the sort need."""
+    if query.professional or "professional" in sorted_by:
+        stmt = stmt.join(Professional, Professional.id == Enrolment.professional_id)
+    if query.assignee or "assignee" in sorted_by:
+        stmt = stmt.outerjoin(assignee, assignee.id == Enrolment.assignee_id)
+    return stmt
+
+
+def queue_page(
+    uow: UnitOfWork, query: QueueQuery, staff_id: int
+) -> tuple[list[QueueRow], int | None]:
+    """One page of the queue and the number of matching cases (None: more than COUNT_CAP).
+
+    The page's ids first, joining only what the filters and the sort need, so the partial
+    index on pending cases is walked in order and the walk stops after the page; then only
+    the shown columns for those ids. Nothing here grows with the number of enrolments.
+    """
+    require_reviewer(uow, staff_id)
+    assignee = aliased(StaffUser)
+    conditions = _queue_conditions(uow, query, staff_id, assignee)
+    second = _awaiting_second()
+    order, sorted_by = _ordering(query, assignee, second)
 
     def joined(stmt):
-        if query.professional or "professional" in sorted_by:
-            stmt = stmt.join(Professional, Professional.id == Enrolment.professional_id)
-        if query.assignee or "assignee" in sorted_by:
-            stmt = stmt.outerjoin(assignee, assignee.id == Enrolment.assignee_id)
-        return stmt
+        return _joined(stmt, query, sorted_by, assignee)
 
     size = max(1, min(query.end - query.start, 500))
     # A typed search or column filter matches few cases, all of which must be read to be
@@ -285,3 +297,43 @@ def _summary(uow: UnitOfWork, identity_id: int | None, kinds) -> str:
             if k is not None and k != identity_mod.IDENTICAL  # None: not compared
         )
     )
+
+
+# --- the next case of a queue view -------------------------------------------------------------
+
+NEXT_WINDOW = 500  # the view's first cases read to place the current one
+
+
+def next_case(uow: UnitOfWork, query: QueueQuery, staff_id: int, current_id: int) -> int | None:
+    """The case after `current_id` in the reviewer's queue view (same filters and order),
+    among those she can act on: not a colleague's, not awaiting her own proposal's second
+    look. Wraps around to the view's start; None when nothing else is left.
+
+    Called before the decision, while the current case is still under review: its place
+    is where the next one is read from. A current case beyond the window (or already gone)
+    leads to the view's first case."""
+    require_reviewer(uow, staff_id)
+    assignee = aliased(StaffUser)
+    conditions = _queue_conditions(uow, query, staff_id, assignee)
+    own_proposal = exists().where(
+        Decision.enrolment_id == Enrolment.id,
+        Decision.status == "awaiting_second",
+        Decision.reviewer_id == staff_id,
+    )
+    actionable = and_(
+        or_(Enrolment.assignee_id.is_(None), Enrolment.assignee_id == staff_id), ~own_proposal
+    )
+    order, sorted_by = _ordering(query, assignee, _awaiting_second())
+    ids = uow.session.scalars(
+        _joined(select(Enrolment.id), query, sorted_by, assignee)
+        # The current case keeps its place even when opening it took it out of the view
+        # (it was claimed, and the view holds unassigned cases).
+        .where(conditions[0], or_(and_(*conditions[1:], actionable), Enrolment.id == current_id))
+        .order_by(*order)
+        .limit(NEXT_WINDOW)
+        .with_hint(Enrolment, "INDEXED BY ix_enrolments_review_queue", "sqlite")  # as queue_page
+    ).all()
+    if current_id in ids:
+        at = ids.index(current_id)
+        ids = ids[at + 1 :] + ids[:at]
+    return ids[0] if ids else None

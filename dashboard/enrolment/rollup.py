@@ -561,8 +561,6 @@ def _rebuild_handling(uow: UnitOfWork, decided: list[dt.date] | None) -> None:
 # or a reviewer's id, hundredths of a day, how many. One row per day and specialty instead
 # of one per value (~70 times fewer rows to read at 1,000,000 enrolments); numpy adds them.
 
-_SHIFT = 2**31
-
 
 def pack(counts: Counter) -> bytes:
     triples = sorted((group, value, n) for (group, value), n in counts.items())

@@ -52,21 +52,16 @@ class UnitOfWork:
             self.session = None
 
     def commit(self) -> None:
-        try:
-            self.session.commit()
-        except StaleDataError:
-            self.session.rollback()
-            raise ConcurrentUpdate(
-                _(
-                    "Cette demande vient d'être modifiée par quelqu'un d'autre. "
-                    "Rechargez la page et recommencez."
-                )
-            ) from None
+        self._writing(self.session.commit)
 
     def flush(self) -> None:
         """Write pending changes now; a version conflict becomes ConcurrentUpdate here."""
+        self._writing(self.session.flush)
+
+    def _writing(self, write) -> None:
+        # The optimistic version check (Enrolment.version) fails as StaleDataError.
         try:
-            self.session.flush()
+            write()
         except StaleDataError:
             self.session.rollback()
             raise ConcurrentUpdate(

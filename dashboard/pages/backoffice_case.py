@@ -4,7 +4,7 @@ from dash import dcc, html
 
 from dashboard import auth
 from dashboard.callbacks import review as view
-from dashboard.case_layout import case_body
+from dashboard.case_layout import case_body, confirm_modal
 from dashboard.i18n import gettext as _
 
 dash.register_page(
@@ -15,13 +15,33 @@ dash.register_page(
 
 
 @auth.page(auth.REVIEWER)
-def layout(case_id=None, **_params):
-    loaded, problem = view.load_case(case_id, audit=True)
+def layout(case_id=None, **params):
+    # Opened from the queue: the view she came from (?from=queue&…) is kept, and an
+    # unassigned case becomes hers.
+    queue = view.queue_view(params)
+    loaded, problem = view.load_case(case_id, audit=True, claim=queue is not None)
+    done = view.done_message(params.get("decided")) if queue is not None else ""
+    nav = [dcc.Link(_("← File des dossiers"), href=view.queue_href(queue), id="case-back")]
+    if queue is not None:
+        nav.append(
+            dbc.Button(
+                _("Dossier suivant"), id="case-next", color="secondary", outline=True, size="sm"
+            )
+        )
     return html.Div(
         [
-            dcc.Link(_("← File des dossiers"), href="/backoffice"),
+            html.Div(nav, className="d-flex justify-content-between align-items-center"),
             dcc.Store(id="case-id", data=case_id),
-            dbc.Alert(id="case-message", color="info", className="empty-hidden mt-2"),
+            dcc.Store(id="case-view", data=queue),
+            dcc.Store(id="case-confirming"),
+            dcc.Location(id="case-nav", refresh="callback-nav"),
+            dbc.Alert(
+                done or None,
+                id="case-message",
+                color="success" if done else "info",
+                className="empty-hidden mt-2",
+            ),
+            confirm_modal(),
             dcc.Loading(
                 html.Div(case_body(*loaded) if loaded else html.P(problem), id="case-body")
             ),

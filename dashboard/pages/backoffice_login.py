@@ -115,7 +115,7 @@ def layout(**_params):
             ),
             html.P(
                 _(
-                    "Mot de passe oublié ou compte bloqué ? Adressez-vous à un administrateur "
+                    "Mot de passe oublié ou compte désactivé ? Adressez-vous à un administrateur "
                     "du back-office."
                 ),
                 className="text-muted small mt-3",

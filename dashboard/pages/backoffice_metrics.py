@@ -28,6 +28,20 @@ def _graph(graph_id: str, description: str):
     )
 
 
+def _export(label: str, suffix: str, class_name: str) -> tuple:
+    """An export button and the download it fills (ids metrics-export[-xlsx])."""
+    return (
+        dbc.Button(
+            label,
+            id=f"metrics-export{suffix}",
+            color="secondary",
+            outline=True,
+            className=class_name,
+        ),
+        dcc.Download(id=f"metrics-download{suffix}"),
+    )
+
+
 @auth.page(*READERS)
 def layout(**_params):
     today = dt.date.today()
@@ -70,22 +84,8 @@ def layout(**_params):
                     ),
                     dbc.Col(
                         [
-                            dbc.Button(
-                                _("Exporter les agrégats (CSV)"),
-                                id="metrics-export",
-                                color="secondary",
-                                outline=True,
-                                className="mt-4 me-2",
-                            ),
-                            dcc.Download(id="metrics-download"),
-                            dbc.Button(
-                                _("Exporter les agrégats (Excel)"),
-                                id="metrics-export-xlsx",
-                                color="secondary",
-                                outline=True,
-                                className="mt-4",
-                            ),
-                            dcc.Download(id="metrics-download-xlsx"),
+                            *_export(_("Exporter les agrégats (CSV)"), "", "mt-4 me-2"),
+                            *_export(_("Exporter les agrégats (Excel)"), "-xlsx", "mt-4"),
                         ],
                         md=3,
                     ),

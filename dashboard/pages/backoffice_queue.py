@@ -4,6 +4,7 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboard import auth, components
+from dashboard.callbacks import review as view
 from dashboard.i18n import gettext as _
 
 dash.register_page(
@@ -11,8 +12,8 @@ dash.register_page(
 )
 
 
-def _columns():
-    return [
+def _columns(sort=()):
+    columns = [
         {
             "field": "secretary",
             "headerName": _("Secrétaire"),
@@ -76,10 +77,19 @@ def _columns():
             "flex": 1,
         },
     ]
+    if sort:  # the view's sort (from the URL) replaces the default one
+        directions = dict((column, direction) for column, direction in sort)
+        for column in columns:
+            column.pop("sort", None)
+            if column["field"] in directions:
+                column["sort"] = directions[column["field"]]
+    return columns
 
 
 @auth.page(auth.REVIEWER)
-def layout(**_params):
+def layout(**params):
+    # The view in the URL (quick filters, search, sort): Back and reload show it again.
+    shown = view.view_of(params)
     return html.Div(
         [
             components.backoffice_header(_("File des dossiers à vérifier")),
@@ -94,7 +104,7 @@ def layout(**_params):
                                 {"label": _("En retard"), "value": "overdue"},
                                 {"label": _("En attente de seconde validation"), "value": "second"},
                             ],
-                            value=[],
+                            value=shown["quick"],
                             inline=True,
                             switch=True,
                         ),
@@ -113,6 +123,7 @@ def layout(**_params):
                                 debounce=True,
                                 placeholder=_("Nom, email ou matricule"),
                                 maxlength=200,
+                                value=shown["q"],
                             ),
                         ],
                         md=4,
@@ -121,10 +132,11 @@ def layout(**_params):
                 className="mb-2 align-items-center",
             ),
             dcc.Store(id="queue-refresh"),
+            dcc.Store(id="queue-view"),
             dag.AgGrid(
                 id="queue-grid",
                 rowModelType="infinite",
-                columnDefs=_columns(),
+                columnDefs=_columns(shown["sort"]),
                 defaultColDef={"resizable": True, "sortable": False},
                 dashGridOptions={
                     "cacheBlockSize": 100,

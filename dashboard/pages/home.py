@@ -50,6 +50,18 @@ def layout(**_params):
                 ]
             )
         )
+    if auth.has_role(auth.DEVELOPER):
+        parts.append(
+            dbc.ListGroupItem(
+                [
+                    html.H2(_("Annuaire intégré (développement)"), className="h5"),
+                    html.P(
+                        _("Les comptes transmis à l'annuaire SCIM, sans plateforme d'identité.")
+                    ),
+                    dcc_link("/dev/annuaire", _("Voir l'annuaire")),
+                ]
+            )
+        )
     return html.Div(
         [
             html.H1(_("Compte eSanté pour secrétaires médicales")),

@@ -39,6 +39,9 @@ class Site:
         return self.backend.settings.base_url
 
     def deliver_mail(self) -> None:
+        # The workers' two dispatchers: the identity platform (here the backend's embedded
+        # directory) confirms the accounts, whose emails are queued only then; mail goes.
+        self.backend.deliver_provisioning()
         self.backend.deliver_mail(self.transport)
 
     def mails_to(self, address: str, count: int = 1, timeout: float = 10.0):

@@ -118,11 +118,20 @@ def click(duo, element_id: str) -> None:
     element.click()
 
 
-def approve_in_dialog(duo) -> None:
+def confirm_in_page(duo, expected: str) -> None:
+    """The in-page confirmation (not the browser's confirm()): it names the person and the
+    decision; confirm it."""
+    wait(duo, EC.visibility_of_element_located((By.ID, "case-confirm-yes")), "no confirmation")
+    text = duo.find_element("#case-confirm-text").text
+    assert expected in text, text
+    assert not EC.alert_is_present()(duo.driver)
+    duo.find_element("#case-confirm-yes").click()
+    wait(duo, EC.invisibility_of_element_located((By.ID, "case-confirm-yes")), "still open")
+
+
+def approve_in_dialog(duo, expected: str = "Vous ") -> None:
     click(duo, "case-approve")
-    alert = wait(duo, EC.alert_is_present(), "no confirm dialog")
-    assert "Le compte eSanté sera créé" in alert.text
-    alert.accept()
+    confirm_in_page(duo, expected)
 
 
 def tick(duo, label_text: str) -> None:
@@ -185,7 +194,8 @@ def test_reviewer_finds_approves_and_a_colleague_sees_it_decided(site):
     shot(duo, "02-queue-search")
 
     link = duo.driver.find_element(
-        By.CSS_SELECTOR, f"#queue-grid [col-id='secretary'] a[href$='/backoffice/dossier/{case}']"
+        By.CSS_SELECTOR,
+        f"#queue-grid [col-id='secretary'] a[href*='/backoffice/dossier/{case}?from=queue']",
     )
     assert link.text == "Marie Schmit"
     link.click()
@@ -207,9 +217,14 @@ def test_reviewer_finds_approves_and_a_colleague_sees_it_decided(site):
     assert "Dossier consulté" in duo.find_element("#case-timeline").text
     shot(duo, "03-case")
 
-    # Approve: the button opens the browser's confirm dialog.
-    approve_in_dialog(duo)
-    duo.wait_for_contains_text("#case-message", "Identité approuvée", timeout=10)
+    # Opened from the queue: the case is hers now, said in words.
+    assert "Vous traitez ce dossier." in duo.find_element("#case-holder").text
+
+    # Approve: an in-page confirmation naming her, then the next case of the same view
+    # (the search "schmit" holds no other case: she stays, told so).
+    approve_in_dialog(duo, "Vous approuvez l'identité de Marie Schmit")
+    duo.wait_for_contains_text("#case-message", "identité approuvée", timeout=10)
+    assert "plus d'autre dossier" in duo.find_element("#case-message").text
     duo.wait_for_element("#case-decided")
     assert duo.find_element("#case-state").text == "Compte créé"
     assert not duo.driver.find_elements(By.ID, "case-approve")
@@ -268,6 +283,7 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
     Select(duo.find_element("#case-reason")).select_by_value("not_declared_person")
     duo.find_element("#case-reject-note").send_keys("Photo différente")
     click(duo, "case-reject")
+    confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
     duo.wait_for_contains_text("#case-message", "déjà été traité", timeout=10)
     message = duo.find_element("#case-message")
     assert message.text == "Ce dossier a déjà été traité (Compte créé)."
@@ -374,7 +390,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     duo.find_element("#case-note").send_keys("Date vérifiée sur la carte d'identité")
     click(duo, "case-add-note")
     duo.wait_for_contains_text("#case-notes", "Date vérifiée sur la carte d'identité")
-    approve_in_dialog(duo)
+    approve_in_dialog(duo, "Un(e) second(e) relecteur(rice) confirmera")
     duo.wait_for_contains_text("#case-message", "second(e) relecteur(rice) doit la confirmer")
     duo.wait_for_contains_text("#case-proposal", "Vous l'avez proposé")
     assert state_of(site, case) == lc.PENDING_REVIEW
@@ -386,7 +402,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     assert grid_cells(duo, "state") == ["En attente de seconde validation"]
     open_case_page(site, case)
     duo.wait_for_contains_text("#case-proposal", "rita a proposé")
-    approve_in_dialog(duo)
+    approve_in_dialog(duo, "Vous confirmez la proposition de rita")
     duo.wait_for_contains_text("#case-message", "Identité approuvée")
     duo.wait_for_contains_text("#case-decided", "Seconde validation : victor")
     assert state_of(site, case) == lc.ACCOUNT_CREATED

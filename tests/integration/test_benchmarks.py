@@ -183,3 +183,23 @@ def test_mail_benchmark_json_lines(tmp_path, capsys):
     assert drain["extra"]["requests"] == 12 and drain["ops_per_s"] > 0
     assert drain["extra"]["other_ms_per_mail"] > 0
     assert by_name["mail_fresh_behind_backlog"]["extra"]["position"] == 1
+
+
+@pytest.mark.parametrize("dispatchers", [1, 4])
+def test_provisioning_benchmark_json_lines(tmp_path, capsys, dispatchers):
+    """`python -m benchmarks provisioning`: accounts delivered to a real scim2-server, each
+    once whatever the number of dispatchers, and the outbox row's cost in a decision."""
+    from benchmarks.__main__ import main
+
+    url = f"sqlite:///{tmp_path / 'bench-provisioning.sqlite3'}"
+    argv = ["provisioning", "--accounts", "8", "--dispatchers", str(dispatchers)]
+    assert main([*argv, "--database", url, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    by_name = {line["name"]: line for line in lines}
+    assert set(by_name) == {"provisioning_drain", "provisioning_request_cost"}
+    for line in lines:
+        assert set(line) >= KEYS and line["n"] == 8 and line["database"] == "sqlite"
+    drain = by_name["provisioning_drain"]
+    assert drain["extra"]["dispatchers"] == dispatchers and drain["ops_per_s"] > 0
+    cost = by_name["provisioning_request_cost"]["extra"]
+    assert cost["without_request_p50_ms"] > 0 and "added_ms_p50" in cost

@@ -306,6 +306,9 @@ BASELINE = {
     ("case-note", "value"): lambda w: "Pièce vérifiée.",
     ("case-reason", "value"): lambda w: "declaration_error",
     ("case-reject-note", "value"): lambda w: "",
+    ("case-confirming", "data"): lambda w: {"decision": "reject"},
+    ("case-view", "data"): lambda w: {"quick": [], "q": "", "sort": []},
+    ("case-facts", "data"): lambda w: {"who": "Marie Schmit", "second_reasons": []},
     ("metrics-dates", "start_date"): lambda w: None,
     ("metrics-dates", "end_date"): lambda w: None,
     ("metrics-specialty", "value"): lambda w: "",
@@ -319,11 +322,14 @@ BASELINE = {
 # Which buttons of a several-button callback read a given input; posting a value with a
 # button that never reads it proves nothing. Inputs not listed are tried with every button.
 READ_BY = {
-    "case-version": {"case-approve-confirm", "case-reject", "case-withdraw"},
+    "case-version": {"case-confirm-yes", "case-withdraw"},
     "case-assignee": {"case-assign"},
     "case-note": {"case-add-note"},
-    "case-reason": {"case-reject"},
-    "case-reject-note": {"case-reject"},
+    "case-reason": {"case-confirm-yes", "case-reject"},
+    "case-reject-note": {"case-confirm-yes"},
+    "case-confirming": {"case-confirm-yes"},
+    "case-view": {"case-confirm-yes"},
+    "case-facts": {"case-approve", "case-reject"},
     "staff-grid": {"staff-save-roles", "staff-toggle-active"},
     "staff-roles": {"staff-save-roles"},
     "staff-new-email": {"staff-add"},
@@ -656,13 +662,14 @@ CASE_OUTPUTS = [
     ("case-body", "children"),
     ("case-message", "children"),
     ("case-message", "color"),
+    ("case-nav", "href"),
+    ("case-confirm", "is_open"),
 ]
 CASE_BUTTONS = (
     ("case-claim", "n_clicks"),
     ("case-release", "n_clicks"),
     ("case-assign", "n_clicks"),
-    ("case-approve-confirm", "submit_n_clicks"),
-    ("case-reject", "n_clicks"),
+    ("case-confirm-yes", "n_clicks"),
     ("case-withdraw", "n_clicks"),
 )
 
@@ -678,9 +685,16 @@ def _case_action(world, button, **state):
         "case-note": "Pièce vérifiée.",
         "case-reason": "declaration_error",
         "case-reject-note": "",
+        "case-confirming": {"decision": "reject"},
+        "case-view": None,
         **state,
     }
-    props = {"case-id": "data", "case-version": "data"}
+    props = {
+        "case-id": "data",
+        "case-version": "data",
+        "case-confirming": "data",
+        "case-view": "data",
+    }
     if button == "case-add-note":
         world.app.server.extensions["esante_limiter"].reset()
         return dc.call_by_input(
@@ -689,7 +703,15 @@ def _case_action(world, button, **state):
             [("case-add-note", "n_clicks", 1)],
             [("case-id", "data", values["case-id"]), ("case-note", "value", values["case-note"])],
         )
-    state_ids = ("case-id", "case-version", "case-assignee", "case-reason", "case-reject-note")
+    state_ids = (
+        "case-id",
+        "case-version",
+        "case-assignee",
+        "case-reason",
+        "case-reject-note",
+        "case-confirming",
+        "case-view",
+    )
     return _call(
         world,
         "reviewer",
@@ -981,7 +1003,8 @@ def test_hostile_names_are_refused_in_french_or_stored_as_given_and_shown_as_tex
         for r in dc.values(queue)[("queue-grid", "getRowsResponse")]["rowData"]
         if r["id"] == case_id
     ]
-    match = re.fullmatch(r"\[(.*)\]\(/backoffice/dossier/(\d+)\)", cell, re.S)
+    # The link carries the queue view (URL-encoded: nothing that ends a Markdown link).
+    match = re.fullmatch(r"\[(.*)\]\(/backoffice/dossier/(\d+)(\?[^()\s\[\]]*)?\)", cell, re.S)
     assert match and int(match.group(2)) == case_id, cell
     assert _unescape_markdown(match.group(1)) == f"Laura {expected}"
     assert unsafe_renderings(payload, value) == []

@@ -174,6 +174,7 @@ def test_the_secretarys_emails_follow_the_language_of_her_last_step(app, sqlite_
         secretary.verify_matricule(uow, token_hash, f.MARIE["matricule"])
     with sqlite_backend.uow() as uow:
         secretary.record_luxtrust_identity(uow, token_hash, f.identity_of())
+    f.provision(sqlite_backend)
     sent = _outbox(sqlite_backend)
     assert ("account_created", f.MARIE["email"], "en") in sent
 

@@ -108,6 +108,7 @@ def _every_template(backend) -> None:
     approved, _ = f.walk_to(backend, f.professional(backend, 2), "pending_review")
     with backend.uow() as uow:
         decisions.approve(uow, approved, reviewer)
+    f.provision(backend)  # the accounts' emails wait for the identity platform
     # rejected, professional_rejected
     rejected, _ = f.walk_to(backend, f.professional(backend, 3), "pending_review")
     with backend.uow() as uow:
@@ -746,6 +747,7 @@ def test_a_fresh_approval_goes_before_a_backlog_of_retries(backend, smtp_server,
 
     with backend.uow() as uow:
         decisions.approve(uow, eid, reviewer)
+    f.provision(backend)
     fresh = {r.message_id for r in _rows(backend) if r.attempts == 0}
     assert {r.template for r in _rows(backend) if r.attempts == 0} == {
         "approved",

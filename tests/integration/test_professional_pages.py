@@ -1124,6 +1124,7 @@ def test_the_professional_is_emailed_the_outcome(sqlite_backend, outcome, templa
                 decisions.reject(uow, enrolment_id, reviewer, reason_code="declaration_error")
     else:
         enrolment_id, _th = _walk_to_locked(sqlite_backend, one)
+    f.provision(sqlite_backend)  # an account's emails wait for the identity platform
     to_doctors = [r for r in _outbox(sqlite_backend) if r.template.startswith("professional_")]
     assert [(r.template, r.recipient, r.enrolment_id) for r in to_doctors] == [
         (template, "dr1@cabinet.lu", enrolment_id)
@@ -1218,6 +1219,7 @@ def test_each_of_two_doctors_is_told_when_their_common_secretary_has_her_account
     one, two = f.professional(sqlite_backend, 1), f.professional(sqlite_backend, 2)
     first, _ = f.walk_to(sqlite_backend, one, lc.ACCOUNT_CREATED)
     second, _ = f.walk_to(sqlite_backend, two, lc.ACCOUNT_CREATED)
+    f.provision(sqlite_backend)
     to_doctors = [
         (r.template, r.recipient, r.enrolment_id)
         for r in _outbox(sqlite_backend)

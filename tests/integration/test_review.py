@@ -874,6 +874,8 @@ def test_approve_creates_the_account_and_mails_both(backend, prof, alice):
         assert (account.matricule, account.status) == (f.MARIE["matricule"], "active")
         notes = uow.session.scalars(select(ReviewNote.text)).all()
     assert notes == ["Pièce d'identité vérifiée"]
+    assert decision_mail(backend, case) == []  # until the identity platform confirms it
+    f.provision(backend)
     assert decision_mail(backend, case) == [
         ("approved", "marie.schmit@example.lu"),
         ("professional_account_created", "dr1@cabinet.lu"),
@@ -988,6 +990,7 @@ def test_four_eyes_approval_needs_a_second_reviewer(backend, prof, alice, bob, o
     [final] = decisions_of(backend, case)
     assert (final.status, final.reviewer_id, final.confirmed_by_id) == ("final", alice, bob)
     assert final.confirmed_at is not None
+    f.provision(backend)
     assert decision_mail(backend, case) == [
         ("approved", "marie.schmit@example.lu"),
         ("professional_account_created", "dr1@cabinet.lu"),
@@ -1337,6 +1340,7 @@ def test_approve_and_reject_at_the_same_moment_one_wins(pg_backend, gate):
         assert len(finals) == 1 and len(changes) == 1
         assert enrolment(be, case).state == outcome == changes[0].state_after
         assert len(accounts) == (1 if winner == "approve" else 0)
+        f.provision(be)  # the account's emails wait for the directory's confirmation
         mails = [t for t, _ in decision_mail(be, case)]
         assert mails == (
             ["approved", "professional_account_created"]
@@ -1484,13 +1488,21 @@ ACTION_INPUTS = [
     ("case-claim", "n_clicks"),
     ("case-release", "n_clicks"),
     ("case-assign", "n_clicks"),
-    ("case-approve-confirm", "submit_n_clicks"),
-    ("case-reject", "n_clicks"),
+    ("case-confirm-yes", "n_clicks"),
     ("case-withdraw", "n_clicks"),
 ]
+CASE_OUTPUTS = [
+    ("case-body", "children"),
+    ("case-message", "children"),
+    ("case-message", "color"),
+    ("case-nav", "href"),
+    ("case-confirm", "is_open"),
+]
+# A decision is the confirmation's button, for the decision the confirmation was opened for.
+CONFIRMED = {"case-approve-confirm": "approve", "case-reject": "reject"}
 
 
-def act(client, trigger: str, case_id, version, assignee=None, note=None, reason=None):
+def act(client, trigger: str, case_id, version, assignee=None, note=None, reason=None, view=None):
     if trigger == "case-add-note":  # its own callback: notes also go on decided cases
         return dc.call_by_input(
             client,
@@ -1498,17 +1510,21 @@ def act(client, trigger: str, case_id, version, assignee=None, note=None, reason
             [("case-add-note", "n_clicks", 1)],
             [("case-id", "data", str(case_id)), ("case-note", "value", note)],
         )
+    confirming = {"decision": CONFIRMED[trigger]} if trigger in CONFIRMED else None
+    trigger = "case-confirm-yes" if trigger in CONFIRMED else trigger
     prop = dict(ACTION_INPUTS)[trigger]
     return dc.call(
         client,
-        [("case-body", "children"), ("case-message", "children"), ("case-message", "color")],
+        CASE_OUTPUTS,
         [(i, p, 1 if i == trigger else None) for i, p in ACTION_INPUTS],
         [
             ("case-id", "data", str(case_id)),
             ("case-version", "data", version),
             ("case-assignee", "value", assignee),
             ("case-reason", "value", reason),
-            ("case-reject-note", "value", None),
+            ("case-reject-note", "value", note),
+            ("case-confirming", "data", confirming),
+            ("case-view", "data", view),
         ],
         triggered=f"{trigger}.{prop}",
     )
@@ -1537,7 +1553,10 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     assert grid["rowCount"] == 2
     [row] = grid["rowData"]
     assert row["id"] == first
-    assert row["secretary"] == f"[Marie Schmit](/backoffice/dossier/{first})"
+    # The link keeps the queue view the case was opened from.
+    assert row["secretary"] == (
+        f"[Marie Schmit](/backoffice/dossier/{first}?from=queue&sort=waiting_days.desc)"
+    )
     assert row["summary"] == "nom : faute de frappe"
     assert row["assignee"] == "— non attribué —"
     assert row["due"] == "04/03/2026 10:00" and row["overdue"] is False
@@ -1724,8 +1743,19 @@ def test_act_on_case_refuses_others_and_changes_nothing(backend, app, prof, mana
     e = enrolment(backend, case)
     assert (e.version, len(events(backend, case))) == before
     assert (e.state, e.assignee_id) == (lc.PENDING_REVIEW, None)
-    confirm = dc.call(
-        client, [("case-approve-confirm", "displayed")], [("case-approve", "n_clicks", 1)]
+    confirm = dc.call_by_input(
+        client,
+        "case-approve",
+        [
+            ("case-approve", "n_clicks", 1),
+            ("case-reject", "n_clicks", None),
+            ("case-confirm-no", "n_clicks", None),
+        ],
+        [
+            ("case-facts", "data", {}),
+            ("case-reason", "value", None),
+            ("case-reject-note", "value", None),
+        ],
     )
     assert confirm.status_code == 403
 

@@ -152,6 +152,8 @@ def _production_settings(backend, **changes) -> Settings:
         oidc_issuer="https://login.luxtrust.example",
         oidc_client_id="esante-enrolment",
         oidc_client_secret="broker-secret",
+        scim_url="https://idp.esante.invalid/scim/v2",
+        scim_token="a-bearer-token-from-the-identity-platform",
     ).replace(**changes)
     return settings.check()
 

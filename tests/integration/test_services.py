@@ -103,11 +103,17 @@ def test_match_path_creates_account_at_once(backend):
     with backend.uow() as uow:
         account = uow.session.get(SecretaryAccount, e.account_id)
         assert account.matricule == f.MARIE["matricule"]
+    # "Vous pouvez vous connecter" waits for the identity platform's confirmation.
+    assert {m.template for m in _mail(backend)} == {"invitation"}
+    assert f.provision(backend).done == 1
+    assert [a for a, *_ in _events(backend, eid)][-1] == "account_provisioned"
     assert {m.template for m in _mail(backend)} == {
         "invitation",
         "account_created",
         "professional_account_created",
     }
+    assert f.provision(backend).handled == 0  # delivered once: no second email
+    assert len(_mail(backend)) == 3
 
 
 @pytest.mark.parametrize("empty", ["last_name", "first_names"])
@@ -282,6 +288,9 @@ def test_review_approve_and_reject(backend):
     assert _enrolment(backend, a).decision == "reviewer_approved"
     assert _enrolment(backend, b).state == lc.REJECTED
     assert _enrolment(backend, b).reason_code == "declaration_error"
+    templates = [m.template for m in _mail(backend)]
+    assert "approved" not in templates  # not before the identity platform confirmed it
+    f.provision(backend)
     templates = [m.template for m in _mail(backend)]
     assert "approved" in templates and "rejected" in templates
     assert "professional_rejected" in templates

@@ -17,7 +17,7 @@ from sqlalchemy import select, text
 
 from dashboard import worker as wk
 from dashboard.config import Settings
-from dashboard.enrolment import jobs, mail
+from dashboard.enrolment import jobs, mail, operations
 from dashboard.enrolment.bootstrap import Backend
 from dashboard.enrolment.db import make_engine
 from dashboard.enrolment.model import Enrolment, OutboxEmail
@@ -67,6 +67,19 @@ def test_every_job_runs_on_its_interval_and_each_run_is_recorded(backend, clock,
     clock.advance(seconds=10)
     w.run_due()
     assert [m["Subject"] for _r, m in smtp_server.inbox.wait_for(2)][1].startswith("Rappel")
+
+
+def test_the_operator_reads_each_jobs_last_success(backend, clock):
+    """operations.job_last_success feeds /metrics (esante_job_last_success_timestamp_seconds)."""
+
+    def broken(_w):
+        raise RuntimeError("boom")
+
+    with backend.uow() as uow:
+        assert operations.job_last_success(uow) == {}
+    wk.Worker(backend, jobs_table=only("expire", lambda _w: 0) + only("purge", broken)).run_due()
+    with backend.uow() as uow:
+        assert operations.job_last_success(uow) == {"expire": clock()}  # purge never succeeded
 
 
 def test_a_second_worker_does_not_run_a_job_another_one_just_ran(backend, clock):
@@ -306,10 +319,9 @@ def test_a_worker_killed_mid_job_releases_its_lock(pg_backend, clock):
 
 
 def test_sqlite_refuses_a_second_worker(sqlite_backend):
-    guard = wk.single_worker_guard(sqlite_backend.settings)
-    with guard, pytest.raises(wk.AnotherWorker, match="SQLite"):
-        with wk.single_worker_guard(sqlite_backend.settings):
-            pass
+    first, second = (wk.single_worker_guard(sqlite_backend.settings) for _ in range(2))
+    with first, pytest.raises(wk.AnotherWorker, match="SQLite"), second:
+        pass
     with wk.single_worker_guard(sqlite_backend.settings):
         pass  # released with the first
 

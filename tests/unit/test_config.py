@@ -35,6 +35,8 @@ PRODUCTION = {
     "OIDC_ISSUER": "https://login.luxtrust.example",
     "OIDC_CLIENT_ID": "esante-enrolment",
     "OIDC_CLIENT_SECRET": "a-client-secret-from-the-broker",
+    "SCIM_URL": "https://idp.esante.invalid/scim/v2",
+    "SCIM_TOKEN": "a-bearer-token-from-the-identity-platform",
 }
 
 
@@ -335,7 +337,8 @@ def test_production_refuses_an_issuer_that_is_not_an_https_url(issuer):
 
 README = config.PROJECT_ROOT / "README.md"
 # Their typed rules have more tests of their own (tests/unit/test_config_rules.py).
-PARSED_ELSEWHERE: set[str] = set()
+# Read by prometheus-client itself (multiprocess mode), not by Settings.
+PARSED_ELSEWHERE: set[str] = {"PROMETHEUS_MULTIPROC_DIR"}
 
 # variable -> bad values; each is refused by check() (or already by from_env) in development,
 # except where "production" says it is a production refusal.
@@ -413,6 +416,13 @@ BAD_VALUES = {
     "OIDC_CLAIM_MATRICULE": ["matricule cns", " ", "birthdate"],
     "OIDC_CLAIM_DEVICE": ["luxtrust device", "é", "amr,device"],
     "DEMO_ON_FIRST_START": ["ture", "oui", "2", "yes please", "-1"],
+    # operations (issue 21)
+    "METRICS_TOKEN": ["short", "x" * 31, "with space " + "x" * 32],
+    "LOG_FORMAT": ["xml", "jsonl", "texte"],
+    "OUTBOX_STUCK_MINUTES": ["0", "10081", "trente"],
+    "SCIM_URL": ["idp.esante.lu/scim/v2", "ftp://idp.esante.lu/scim", "production:http://idp/scim"],
+    "SCIM_TOKEN": ["production:with space", "production:line\nbreak"],
+    "SCIM_CA_FILE": ["production:/nonexistent/scim-ca.pem"],
 }
 
 
@@ -606,3 +616,50 @@ def test_a_session_lifetime_that_is_not_a_number_is_refused_in_french(raw):
         Settings.from_env({"SESSION_MAX_HOURS": raw})
     assert str(err.value).startswith("SESSION_MAX_HOURS doit être un nombre entier")
     assert repr(raw) in str(err.value)
+
+
+# --- provisioning (SCIM) ---------------------------------------------------------------------
+
+
+def test_scim_settings_are_read_and_the_embedded_directory_is_the_default(tmp_path):
+    assert Settings.from_env({}).uses_embedded_directory
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----", encoding="utf-8")
+    s = production(SCIM_URL="https://idp.esante.invalid/scim/v2/", SCIM_CA_FILE=str(ca))
+    assert s.scim_url == "https://idp.esante.invalid/scim/v2"  # trailing slash removed
+    assert s.scim_token == PRODUCTION["SCIM_TOKEN"] and s.scim_ca_file == str(ca)
+    assert not s.uses_embedded_directory
+    assert s.check() is s
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"SCIM_URL": None}, "SCIM_URL doit désigner la plateforme d'identité"),
+        (
+            {"SCIM_URL": "http://idp.esante.invalid/scim/v2"},
+            "SCIM_URL doit être une adresse https://",
+        ),
+        ({"SCIM_TOKEN": None}, "SCIM_TOKEN doit être défini"),
+        ({"SCIM_TOKEN": config.DEVELOPMENT_SCIM_TOKEN}, "SCIM_TOKEN doit être défini"),
+    ],
+)
+def test_production_refuses_to_start_without_its_identity_platform(overrides, problem):
+    with pytest.raises(ConfigurationError, match="Refus de démarrer en production") as caught:
+        production(**overrides).check()
+    assert problem in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SCIM_URL": "ftp://idp/scim"}, "SCIM_URL doit être l'adresse http(s)://"),
+        ({"SCIM_URL": "https://user:pw@idp/scim"}, "SCIM_URL doit être l'adresse http(s)://"),
+        ({"SCIM_URL": "https://idp/scim", "SCIM_TOKEN": "a b"}, "SCIM_TOKEN ne doit contenir"),
+        ({"SCIM_TOKEN": "t0ken"}, "SCIM_TOKEN est défini sans SCIM_URL"),
+        ({"SCIM_URL": "https://idp/scim", "SCIM_CA_FILE": "/nowhere/ca.pem"}, "SCIM_CA_FILE"),
+    ],
+)
+def test_bad_scim_settings_are_reported_anywhere(env, problem):
+    problems = Settings.from_env(env).problems()
+    assert any(problem in p for p in problems), problems
