@@ -305,3 +305,13 @@ def test_the_reminder_pass_reads_its_partial_indexes(backend, database_url):
 def test_reminders_sent_is_zero_for_a_new_declaration(backend, declared):
     with backend.uow() as uow:
         assert uow.session.scalar(select(func.max(Enrolment.reminders_sent))) == 0
+
+
+def test_the_written_out_live_states_are_the_lifecycles():
+    """model.REMINDABLE_SQL (the partial indexes' and the pass's condition) names exactly the
+    states whose link is live: a state added to the lifecycle must be added there too."""
+    import re
+
+    from dashboard.enrolment.model import REMINDABLE_SQL
+
+    assert set(re.findall(r"'(\w+)'", REMINDABLE_SQL)) == set(lc.OPEN_FOR_SECRETARY)
