@@ -7,6 +7,7 @@
     python -m benchmarks rollup --database URL        (pre-aggregated metrics: a probe)
     python -m benchmarks mail [--messages N] [--dispatchers D] [--json]   (outbox drain)
     python -m benchmarks provisioning [--accounts N] [--dispatchers D] [--json]   (SCIM delivery)
+    python -m benchmarks worker [--messages N] [--workers 1,4] [--json]   (worker: mail, reminders)
     python -m benchmarks report FILE.jsonl …           (a Markdown table of runs)
     python -m benchmarks drop --database URL          (bench* PostgreSQL databases only)
 
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         "report",
         "mail",
         "provisioning",
+        "worker",
     )
     if argv and argv[0] in commands:
         command = argv.pop(0)
@@ -93,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         from benchmarks import provisioning
 
         return provisioning.main(argv)
+    if command == "worker":
+        from benchmarks import worker
+
+        return worker.main(argv)
     if command == "candidates":
         from benchmarks import candidates
 

@@ -478,6 +478,38 @@ def cmd_metrics_refresh(args, settings: Settings) -> int:
     return 0
 
 
+# --- the background worker (issue 21) ---------------------------------------------------------
+
+
+def _log_to_stderr() -> None:
+    import logging
+
+    if not logging.getLogger().handlers:  # LOG_FORMAT's handler, when configured, wins
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    from dashboard import worker
+
+    _log_to_stderr()
+    backend = _backend(settings)
+    try:
+        with worker.single_worker_guard(settings):
+            runner = worker.Worker(backend, transport=mail.transport_from_settings(settings))
+            if args.once:
+                outcomes = runner.run_due()
+                print(" ; ".join(f"{name} : {what}" for name, what in outcomes.items()))
+                return 0 if "failed" not in outcomes.values() else 1
+            with worker.StopOnSignals(runner.stop):
+                runner.run_forever()
+    except worker.AnotherWorker as exc:
+        raise CommandError(str(exc)) from None
+    finally:
+        backend.dispose()
+    print("Arrêt du worker.", flush=True)
+    return 0
+
+
 def cmd_run(args, settings: Settings) -> int:
     from dashboard.app import create_app
 
@@ -490,16 +522,23 @@ def cmd_run(args, settings: Settings) -> int:
         print("Première utilisation : chargement des données de démonstration…", flush=True)
         _print_demo(demo.load(backend))
     app = create_app(settings, backend=backend)
-    if settings.smtp_url:
-        transport = mail.transport_from_settings(settings)
+    if settings.worker_embedded and not settings.is_production:
+        # Development: mail, expiry, reminders… flow without a second command.
+        from dashboard import worker
+
+        _log_to_stderr()
+        worker.start_embedded(backend)
+    else:
+        # WORKER_EMBEDDED=0: mail and provisioning still flow; the rest is the worker's.
+        if settings.smtp_url:
+            transport = mail.transport_from_settings(settings)
+            threading.Thread(
+                target=_mail_loop, args=(backend, transport, 5.0, threading.Event()), daemon=True
+            ).start()
+        # Accounts reach the directory, and only then are their emails queued.
         threading.Thread(
-            target=_mail_loop, args=(backend, transport, 5.0, threading.Event()), daemon=True
+            target=_provisioning_loop, args=(backend, 2.0, threading.Event()), daemon=True
         ).start()
-    # Accounts reach the directory (SCIM_URL, or the embedded one under /dev/scim) and only
-    # then are their emails queued: the dispatcher runs alongside, as mail's does.
-    threading.Thread(
-        target=_provisioning_loop, args=(backend, 2.0, threading.Event()), daemon=True
-    ).start()
     url = f"http://{args.host}:{args.port}/"
     print(f"\nL'application est prête : ouvrez {url}\n", flush=True)
     app.run(host=args.host, port=args.port, debug=False)
@@ -599,6 +638,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--full", action="store_true", help="tout recalculer, pas seulement les jours modifiés"
     )
     mr.set_defaults(func=cmd_metrics_refresh)
+
+    wk = sub.add_parser(
+        "worker", help="travaux de fond : courrier, expiration, rappels, effacement, indicateurs"
+    )
+    wk.add_argument(
+        "--once", action="store_true", help="lancer une fois ce qui est dû, puis sortir"
+    )
+    wk.set_defaults(func=cmd_worker)
     return parser
 
 

@@ -191,6 +191,16 @@ class Settings:
     scim_url: str | None = None
     scim_token: str | None = None
     scim_ca_file: str | None = None
+    # --- the background worker and the reminders (issue 21) ---
+    reminder_after_days: int = 7
+    reminder_before_expiry_days: int = 3
+    worker_embedded: bool = True  # `python -m dashboard run` runs the worker beside the app
+    worker_mail_seconds: int = 10
+    worker_provisioning_seconds: int = 10
+    worker_expire_seconds: int = 300
+    worker_reminders_seconds: int = 600
+    worker_purge_seconds: int = 3600
+    worker_metrics_seconds: int = 60
 
     # Parsed once per Settings (and at start-up by check()): the use cases read the typed rules.
     @functools.cached_property
@@ -273,6 +283,8 @@ class Settings:
                 "OUTBOX_STUCK_MINUTES", defaults.outbox_stuck_minutes
             ),
         )
+        # --- the background worker and the reminders ---
+        settings = replace(settings, **_worker_settings(read, defaults))
         if read.problems:
             raise ConfigurationError(read.problems + settings.problems())
         return settings
@@ -350,6 +362,7 @@ class Settings:
                 found.append(
                     f"{name} doit être un nombre entier entre {low} et {high} (reçu : {value})."
                 )
+        found += self._worker_problems()
         if not CGU_VERSION_RE.fullmatch(self.cgu_version):
             found.append(
                 "CGU_VERSION doit être un nom de version (lettres, chiffres, « . », « _ », « - »), "
@@ -414,6 +427,37 @@ class Settings:
                 "OUTBOX_STUCK_MINUTES doit être un nombre entier entre 1 et 10080 "
                 f"(reçu : {self.outbox_stuck_minutes})."
             )
+        return found
+
+    def _worker_problems(self) -> list[str]:
+        """The worker's intervals and the reminders' days (issue 21)."""
+        found = []
+        for name, value, low, high in (
+            ("REMINDER_AFTER_DAYS", self.reminder_after_days, 1, 365),
+            ("REMINDER_BEFORE_EXPIRY_DAYS", self.reminder_before_expiry_days, 1, 365),
+            *((f"WORKER_{job.upper()}_SECONDS", seconds, 1, 86400) for job, seconds in (
+                ("mail", self.worker_mail_seconds),
+                ("provisioning", self.worker_provisioning_seconds),
+                ("expire", self.worker_expire_seconds),
+                ("reminders", self.worker_reminders_seconds),
+                ("purge", self.worker_purge_seconds),
+                ("metrics", self.worker_metrics_seconds),
+            )),
+        ):  # fmt: skip
+            if not low <= value <= high:
+                found.append(
+                    f"{name} doit être un nombre entier entre {low} et {high} (reçu : {value})."
+                )
+        # A reminder due after the link's death would never go: say so rather than skip it.
+        for name, value in (
+            ("REMINDER_AFTER_DAYS", self.reminder_after_days),
+            ("REMINDER_BEFORE_EXPIRY_DAYS", self.reminder_before_expiry_days),
+        ):
+            if value >= self.invitation_days >= 1:
+                found.append(
+                    f"{name} doit être inférieur à INVITATION_DAYS ({self.invitation_days}) : "
+                    f"sinon le rappel partirait après l'expiration du lien (reçu : {value})."
+                )
         return found
 
     def _claim_problems(self) -> list[str]:
@@ -599,3 +643,22 @@ def _scim_production_problems(settings: Settings) -> list[str]:
     if not settings.scim_token or settings.scim_token == DEVELOPMENT_SCIM_TOKEN:
         problems.append("SCIM_TOKEN doit être défini (le jeton fourni par la plateforme)")
     return problems
+
+
+# --- the background worker and the reminders (issue 21) ---------------------------------------
+
+
+def _worker_settings(read: _Reader, defaults: Settings) -> dict:
+    return {
+        "reminder_after_days": read.integer("REMINDER_AFTER_DAYS", defaults.reminder_after_days),
+        "reminder_before_expiry_days": read.integer(
+            "REMINDER_BEFORE_EXPIRY_DAYS", defaults.reminder_before_expiry_days
+        ),
+        "worker_embedded": read.boolean("WORKER_EMBEDDED", defaults.worker_embedded),
+        **{
+            f"worker_{job}_seconds": read.integer(
+                f"WORKER_{job.upper()}_SECONDS", getattr(defaults, f"worker_{job}_seconds")
+            )
+            for job in ("mail", "provisioning", "expire", "reminders", "purge", "metrics")
+        },
+    }

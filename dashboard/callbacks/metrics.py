@@ -69,7 +69,8 @@ def _days(value) -> str:
     return "—" if value is None else _("{n} j", n=f"{value:.1f}".replace(".", ","))
 
 
-def kpi_cards(k: dict) -> list:
+def kpi_cards(k: dict, reminders: dict | None = None) -> list:
+    r = reminders or {}
     cards = [
         (_("Déclarations"), str(k["declarations"]), None),
         (
@@ -98,6 +99,17 @@ def kpi_cards(k: dict) -> list:
             _("Dossiers en attente (toute la file, ce jour)"),
             str(k["backlog"]),
             _("dont {n} en retard", n=k["overdue"]),
+        ),
+        # The reminders' effect (issue 21).
+        (
+            _("Rappels envoyés"),
+            str(r.get("reminders_sent", 0)),
+            _("à {n} secrétaire(s)", n=r.get("reminded", 0)),
+        ),
+        (
+            _("Terminées après un rappel"),
+            _pct(r.get("completed_after_reminder_rate")),
+            _("{n} demande(s) sur les demandes rappelées", n=r.get("completed_after_reminder", 0)),
         ),
     ]
     return [
@@ -134,7 +146,7 @@ def refresh(start, end, specialty):
         {"label": sp, "value": sp} for sp in m.specialties
     ]
     response = (
-        kpi_cards(m.kpis),
+        kpi_cards(m.kpis, m.reminders),
         charts.funnel(m),
         charts.trend(m),
         charts.ageing(m),

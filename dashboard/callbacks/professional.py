@@ -166,6 +166,7 @@ def _rows(professional_id: int) -> list[dict]:
             "can_resend": r.can_resend,
             "can_cancel": r.can_cancel,
             "can_redeclare": r.can_redeclare,
+            "can_declare_again": r.can_declare_again,
         }
         for r in rows
     ]
@@ -182,7 +183,7 @@ def selection_actions(selected):
     if not row:
         return True, True, True, "#"
     return (
-        not row.get("can_resend"),
+        not (row.get("can_resend") or row.get("can_declare_again")),
         not row.get("can_cancel"),
         not row.get("can_redeclare"),
         f"/professionnel/declarer?corriger={record_id(row.get('id')) or ''}",
@@ -206,7 +207,8 @@ def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     with _backend().uow() as uow:
         try:
             if ctx.triggered_id == "decl-resend":
-                declarations.resend_invitation(uow, enrolment_id, me)
+                # An expired one is declared again in the same click (issue 21).
+                declarations.send_new_invitation(uow, enrolment_id, me)
                 email = declarations.get_declaration(uow, enrolment_id, me).email
                 message = _(
                     "Une nouvelle invitation a été envoyée à {email}. Le lien précédent ne "

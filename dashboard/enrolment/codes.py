@@ -147,6 +147,8 @@ class EventAction(StrEnum):
     # housekeeping
     EXPIRED = "expired"
     PERSONAL_DATA_PURGED = "personal_data_purged"
+    # the background worker: a reminder with a fresh link (housekeeping.send_reminders)
+    REMINDER_SENT = "reminder_sent"
     # staff accounts (no enrolment)
     STAFF_LOGIN = "staff_login"
     STAFF_LOGIN_FAILED = "staff_login_failed"
@@ -198,6 +200,7 @@ ACTION_LABELS = {
     EventAction.PERSONAL_DATA_PURGED: N_(
         "Données personnelles effacées (fin de la durée de conservation)"
     ),
+    EventAction.REMINDER_SENT: N_("Rappel envoyé (nouveau lien)"),
     EventAction.STAFF_LOGIN: N_("Connexion"),
     EventAction.STAFF_LOGIN_FAILED: N_("Échec de connexion"),
     EventAction.STAFF_ADDED: N_("Compte du personnel créé"),

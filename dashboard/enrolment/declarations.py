@@ -354,6 +354,8 @@ class DeclarationRow:
     can_resend: bool
     can_cancel: bool
     can_redeclare: bool
+    # An expired invitation: "Renvoyer l'invitation" declares her again, same data (one click).
+    can_declare_again: bool = False
 
 
 def _declaration_row(e: Enrolment, now: dt.datetime) -> DeclarationRow:
@@ -378,6 +380,18 @@ def _declaration_row(e: Enrolment, now: dt.datetime) -> DeclarationRow:
         can_resend=state in lc.OPEN_FOR_SECRETARY,
         can_cancel=state in lc.OPEN_FOR_SECRETARY,
         can_redeclare=state in CORRECTABLE and not corrected,
+        can_declare_again=_can_declare_again(e, state),
+    )
+
+
+def _can_declare_again(e: Enrolment, state: str) -> bool:
+    # Purged data cannot be declared again: he types it anew ("Corriger").
+    return (
+        state == lc.EXPIRED
+        and e.superseded_by_id is None
+        and e.purged_at is None
+        and e.declared_matricule is not None
+        and e.email is not None
     )
 
 
@@ -452,6 +466,25 @@ def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) 
     )
     uow.commit()
     return token
+
+
+def send_new_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) -> str:
+    """ "Renvoyer l'invitation" in his list: a new link for a live invitation
+    (resend_invitation), or, once it expired, the same secretary declared again (a new
+    declaration with the same data, the expired one pointing to it). Returns the token."""
+    enrolment = _get_owned(uow, enrolment_id, professional_id)
+    if not _can_declare_again(enrolment, _declaration_row(enrolment, uow.now()).state):
+        return resend_invitation(uow, enrolment_id, professional_id)
+    return redeclare(
+        uow,
+        enrolment_id,
+        professional_id,
+        last_name=enrolment.declared_last_name,
+        first_names=enrolment.declared_first_names,
+        matricule=enrolment.declared_matricule,
+        email=enrolment.email,
+        phone=enrolment.phone,
+    ).token
 
 
 def cancel(uow: UnitOfWork, enrolment_id: int, actor: Actor, professional_id: int | None = None):

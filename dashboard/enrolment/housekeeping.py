@@ -7,13 +7,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import mail
 from dashboard.enrolment.errors import ValidationFailed
-from dashboard.enrolment.kernel import SYSTEM, move, record_event
-from dashboard.enrolment.model import Decision, Enrolment, LuxTrustIdentity, ReviewNote
+from dashboard.enrolment.kernel import (
+    SYSTEM,
+    hash_token,
+    invitation_link,
+    move,
+    new_token,
+    record_event,
+)
+from dashboard.enrolment.model import (
+    REMINDABLE_SQL,
+    Decision,
+    Enrolment,
+    LuxTrustIdentity,
+    ReviewNote,
+)
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
@@ -119,3 +132,74 @@ def purge_personal_data(
         count += len(enrolments)
         if progress is not None:  # `progress(n)`: a bar on the command line
             progress(len(enrolments))
+
+
+# --- reminders -----------------------------------------------------------------------------------
+
+AFTER_DECLARATION = "after_declaration"  # REMINDER_AFTER_DAYS after the declaration
+BEFORE_EXPIRY = "before_expiry"  # REMINDER_BEFORE_EXPIRY_DAYS before the link dies
+# Written as the partial indexes' own condition (model.REMINDABLE_SQL), not bound: the
+# planners then see that the indexes cover the query.
+_LIVE = text(REMINDABLE_SQL)
+
+
+def _due_reminders(uow: UnitOfWork, stage: str, batch: int) -> list[Enrolment]:
+    now = uow.now()
+    settings = uow.settings
+    if stage == AFTER_DECLARATION:
+        # Not once she is within the last days: the second reminder is the one due then.
+        condition = (
+            text("reminders_sent = 0"),
+            Enrolment.created_at <= now - dt.timedelta(days=settings.reminder_after_days),
+            Enrolment.expires_at > now + dt.timedelta(days=settings.reminder_before_expiry_days),
+        )
+        order, index = Enrolment.created_at, "ix_enrolments_reminder_first"
+    else:
+        condition = (
+            text("reminders_sent < 2"),
+            Enrolment.expires_at > now,
+            Enrolment.expires_at <= now + dt.timedelta(days=settings.reminder_before_expiry_days),
+        )
+        order, index = Enrolment.expires_at, "ix_enrolments_reminder_last"
+    return uow.session.scalars(
+        select(Enrolment)
+        .where(_LIVE, *condition, Enrolment.email.is_not(None))
+        .order_by(order, Enrolment.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+        # SQLite, without statistics, would rather read every row of the state index.
+        .with_hint(Enrolment, f"INDEXED BY {index}", "sqlite")
+    ).all()
+
+
+def send_reminders(uow: UnitOfWork, batch: int = 500, stop=None) -> int:
+    """Remind every secretary whose link is live and who has not finished: once
+    REMINDER_AFTER_DAYS after the declaration, once REMINDER_BEFORE_EXPIRY_DAYS before her
+    link expires; never more than these two. Returns how many reminders were queued.
+
+    Only the token's hash is stored, so each reminder carries a fresh link (the previous
+    one dies); the expiry stays as it was and the professional's resends are not counted.
+    `stop` (a threading.Event) ends the pass between two batches."""
+    count = 0
+    for stage in (BEFORE_EXPIRY, AFTER_DECLARATION):
+        while not (stop is not None and stop.is_set()):
+            due = _due_reminders(uow, stage, batch)
+            if not due:
+                break
+            for enrolment in due:
+                token = new_token()
+                enrolment.token_hash = hash_token(token)
+                enrolment.token_issued_at = uow.now()
+                # The last one due counts for both: at most two in all.
+                enrolment.reminders_sent = 2 if stage == BEFORE_EXPIRY else 1
+                record_event(
+                    uow,
+                    enrolment,
+                    "reminder_sent",
+                    SYSTEM,
+                    data={"stage": stage},
+                    link=invitation_link(uow, token),
+                )
+            uow.commit()
+            count += len(due)
+    return count

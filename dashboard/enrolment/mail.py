@@ -53,6 +53,9 @@ TEMPLATES = (
     "professional_locked",
     "link_ended",
     "professional_link_ended",
+    # the background worker's (issue 21)
+    "reminder",
+    "professional_expired",
 )
 MAX_ATTEMPTS = 12
 BATCH = 50  # rows one deliver_due run sends at most
@@ -154,6 +157,7 @@ def render(row: OutboxEmail, settings: Settings) -> RenderedEmail:
         # Another SECRET_KEY sealed it: never send an invitation without its link.
         raise ValueError("the sealed link cannot be opened with SECRET_KEY or its fallbacks")
     ctx.setdefault("portal_url", "https://www.esante.lu")
+    ctx.setdefault("base_url", settings.base_url)  # pages a reader may open (his list)
     lang = row.language if (TEMPLATE_DIR / f"{row.template}.{row.language}.txt").exists() else "fr"
     text = _env.get_template(f"{row.template}.{lang}.txt").render(**ctx)
     subject_line, _, body = text.partition("\n")

@@ -68,6 +68,9 @@ class Metrics:
     # (display name, decisions taken or proposed, confirmations, median handling days)
     reviewers: list[tuple[str, int, int, float | None]] = field(default_factory=list)
     specialties: list[str] = field(default_factory=list)
+    # The reminders' effect (issue 21): reminders_sent, reminded, completed_after_reminder,
+    # completed_after_reminder_rate.
+    reminders: dict[str, float | int | None] = field(default_factory=dict)
 
 
 def _bounds(f: MetricsFilter):
@@ -244,6 +247,16 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
         declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue,
         lambda decision: _durations_from_rows(uow, dialect, seconds, conditions[decision]),
     )  # fmt: skip
+    # Reminders: the reminded enrolments of the cohort by outcome, and how many were sent.
+    reminded = {
+        o: (int(n), int(sent or 0))
+        for o, n, sent in s.execute(
+            select(outcome, func.count(), func.sum(Enrolment.reminders_sent))
+            .where(*cohort, Enrolment.reminders_sent > 0)
+            .group_by(outcome)
+        ).all()
+    }
+    m.reminders = _reminder_kpis(reminded)
 
     # Trend by week of declaration (Monday, Luxembourg time), stacked by outcome.
     week = _local_week(dialect, Enrolment.created_at)
@@ -399,7 +412,8 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     weeks: dict[tuple[dt.date, str], int] = {}
     daily = MetricsDaily
     week = rollup.monday(dialect, daily.day)
-    for monday, outcome, declared, link, cgu, verified, luxtrust, confirmed in s.execute(
+    reminded: dict[str, tuple[int, int]] = {}
+    for monday, outcome, declared, link, cgu, verified, luxtrust, confirmed, n, sent in s.execute(
         select(
             week,
             daily.outcome,
@@ -409,10 +423,15 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
             func.sum(daily.matricule_verified),
             func.sum(daily.luxtrust_done),
             func.sum(daily.device_confirmed),
+            func.sum(daily.reminded),
+            func.sum(daily.reminders),
         )
         .where(*chosen(daily))
         .group_by(week, daily.outcome)
     ):
+        if n:
+            was = reminded.get(outcome, (0, 0))
+            reminded[outcome] = (was[0] + int(n), was[1] + int(sent or 0))
         by_outcome[outcome] = by_outcome.get(outcome, 0) + int(declared)
         for action, n in zip(rollup.FUNNEL_ACTIONS, (link, cgu, verified, confirmed), strict=True):
             reached[action] += int(n)
@@ -436,6 +455,7 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     m.kpis = _kpis(
         declared, auto, approved, rejected, manual, luxtrust_done, backlog, overdue, figures
     )
+    m.reminders = _reminder_kpis(reminded)
     m.trend = [(w, o, n) for (w, o), n in sorted(weeks.items())]
     m.ageing = ageing
 
@@ -568,6 +588,23 @@ def _kpis(declared, auto, approved, rejected, manual, luxtrust_done, backlog, ov
     }
 
 
+# She finished her part after a reminder: her account, or her case with the reviewers
+# (waiting, approved or refused). Reminders go only to those who had not finished.
+COMPLETED = ("auto", "approved", "rejected", "pending_review")
+
+
+def _reminder_kpis(reminded: dict[str, tuple[int, int]]) -> dict:
+    """From {outcome: (enrolments reminded, reminders sent)} of the cohort."""
+    enrolments = sum(n for n, _sent in reminded.values())
+    completed = sum(reminded.get(o, (0, 0))[0] for o in COMPLETED)
+    return {
+        "reminders_sent": sum(sent for _n, sent in reminded.values()),
+        "reminded": enrolments,
+        "completed_after_reminder": completed,
+        "completed_after_reminder_rate": _rate(completed, enrolments),
+    }
+
+
 def _rate(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
@@ -575,6 +612,10 @@ def _rate(part: int, whole: int) -> float | None:
 def as_rows(m: Metrics) -> list[dict]:
     """Every aggregate of the page in one long table (for the CSV export)."""
     rows = [{"table": "kpi", "dimension": k, "category": "", "value": v} for k, v in m.kpis.items()]
+    rows += [
+        {"table": "reminders", "dimension": k, "category": "", "value": v}
+        for k, v in m.reminders.items()
+    ]
     rows += [{"table": "funnel", "dimension": k, "category": "", "value": v} for k, v in m.funnel]
     rows += [{"table": "endings", "dimension": k, "category": "", "value": v} for k, v in m.endings]
     rows += [

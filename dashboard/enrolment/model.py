@@ -207,6 +207,11 @@ def state_move(enrolment: Enrolment) -> Iterator[None]:
         _MOVING.reset(token)
 
 
+# The states whose link is live (lifecycle.OPEN_FOR_SECRETARY), written out: the reminder
+# indexes' condition, which the reminder pass repeats word for word so planners use them.
+REMINDABLE_SQL = "state IN ('declared', 'cgu_accepted', 'matricule_verified', 'identity_mismatch')"
+
+
 class Enrolment(Base):
     """One per declaration; its `state` moves only through lifecycle.TRANSITIONS, by
     `kernel.move` (any other assignment is refused)."""
@@ -242,6 +247,10 @@ class Enrolment(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # Reminders sent to her (housekeeping.send_reminders): 0, 1 or 2, never more.
+    reminders_sent: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=0, server_default=text("0")
+    )
 
     professional: Mapped[Professional] = relationship()
     account: Mapped[SecretaryAccount | None] = relationship()
@@ -269,6 +278,19 @@ class Enrolment(Base):
             "id",
             postgresql_where=text("state = 'pending_review'"),
             sqlite_where=text("state = 'pending_review'"),
+        ),
+        # The reminder pass (migration 0015): only live links not yet reminded are indexed.
+        Index(
+            "ix_enrolments_reminder_first",
+            "created_at",
+            postgresql_where=text(REMINDABLE_SQL + " AND reminders_sent = 0"),
+            sqlite_where=text(REMINDABLE_SQL + " AND reminders_sent = 0"),
+        ),
+        Index(
+            "ix_enrolments_reminder_last",
+            "expires_at",
+            postgresql_where=text(REMINDABLE_SQL + " AND reminders_sent < 2"),
+            sqlite_where=text(REMINDABLE_SQL + " AND reminders_sent < 2"),
         ),
     )
 
@@ -496,6 +518,9 @@ class MetricsDaily(Base):
     matricule_verified: Mapped[int] = mapped_column(Integer)
     luxtrust_done: Mapped[int] = mapped_column(Integer)
     device_confirmed: Mapped[int] = mapped_column(Integer)
+    # Reminders (migration 0015): enrolments reminded at least once, reminders sent.
+    reminded: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    reminders: Mapped[int] = mapped_column(Integer, server_default=text("0"))
 
 
 class MetricsDuration(Base):
@@ -565,3 +590,23 @@ class MetricsRefresh(Base):
     pending: Mapped[list] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(Integer)
     refreshed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+# --- the background worker (dashboard/worker.py, migration 0015) -------------------------------
+
+
+class JobRun(Base):
+    """Each background job's last run, whichever worker ran it (jobs.job_status)."""
+
+    __tablename__ = "job_runs"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_outcome: Mapped[str | None] = mapped_column(String(12))  # running, ok, failed
+    last_count: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(200))  # a kind, never data
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(120))  # host:pid

@@ -104,6 +104,11 @@ TABLE: dict[str, tuple[Notice, ...]] = {
             "professional_link_ended", PROFESSIONAL, _with_professional, event_data=LINK_END_DATA
         ),
     ),
+    # --- the background worker's (issue 21) ---
+    # A reminder to the secretary who has not finished: a fresh link, the same expiry.
+    "reminder_sent": (Notice("reminder", SECRETARY, _invitation, with_link=True),),
+    # Her link died unused: the professional may send a new one from "Mes déclarations".
+    "expired": (Notice("professional_expired", PROFESSIONAL, _with_professional),),
 }
 
 

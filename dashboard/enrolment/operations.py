@@ -21,7 +21,7 @@ from dashboard.enrolment import schema
 from dashboard.enrolment.codes import EventAction
 from dashboard.enrolment.errors import ConcurrentUpdate, NotFound
 from dashboard.enrolment.kernel import Actor, record_event
-from dashboard.enrolment.model import Enrolment, OutboxEmail, ProvisioningRequest
+from dashboard.enrolment.model import Enrolment, JobRun, OutboxEmail, ProvisioningRequest
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.enrolment.working_days import overdue_before
 from dashboard.i18n import gettext as _
@@ -101,10 +101,12 @@ def review_gauge(uow: UnitOfWork) -> ReviewGauge:
 
 
 def job_last_success(uow: UnitOfWork) -> dict[str, dt.datetime]:
-    """{job name: end of its last successful run}. The hook for the worker's job-run
-    records (issue 21, built beside this): empty until that table exists; the metrics
-    collector exposes whatever this returns."""
-    return {}
+    """{job name: end of its last successful run}, from the worker's `job_runs` (jobs.py);
+    a job that never succeeded is absent. The metrics collector exposes what this returns."""
+    rows = uow.session.execute(
+        select(JobRun.name, JobRun.last_success_at).where(JobRun.last_success_at.is_not(None))
+    )
+    return {name: at for name, at in rows}
 
 
 # --- stuck items: list, retry, cancel ---------------------------------------------------------

@@ -425,6 +425,8 @@ def _rebuild(uow: UnitOfWork, dialect: str, days: list[dt.date] | None) -> None:
                 "matricule_verified",
                 "luxtrust_done",
                 "device_confirmed",
+                "reminded",
+                "reminders",
             ],
             select(
                 day,
@@ -436,6 +438,8 @@ def _rebuild(uow: UnitOfWork, dialect: str, days: list[dt.date] | None) -> None:
                 reached("matricule_verified"),
                 func.count(luxtrust.c.enrolment_id),
                 reached("device_confirmed"),
+                func.sum(case((Enrolment.reminders_sent > 0, 1), else_=0)),
+                func.sum(Enrolment.reminders_sent),
             )
             .select_from(Enrolment)
             .join(Professional, Professional.id == Enrolment.professional_id)

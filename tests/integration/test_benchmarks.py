@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import shutil
 import sqlite3
 
 import pytest
@@ -183,6 +184,26 @@ def test_mail_benchmark_json_lines(tmp_path, capsys):
     assert drain["extra"]["requests"] == 12 and drain["ops_per_s"] > 0
     assert drain["extra"]["other_ms_per_mail"] > 0
     assert by_name["mail_fresh_behind_backlog"]["extra"]["position"] == 1
+
+
+def test_worker_benchmark_json_lines(bench_db, tmp_path, capsys):
+    """`python -m benchmarks worker`: its mail job drains the outbox (one worker on SQLite: four
+    are skipped), and the reminder pass reminds the due secretaries once, reading its index."""
+    from benchmarks.__main__ import main
+
+    url = f"sqlite:///{tmp_path / 'bench-worker.sqlite3'}"
+    shutil.copy(bench_db.removeprefix("sqlite:///"), url.removeprefix("sqlite:///"))
+    argv = ["worker", "--messages", "12", "--workers", "1,4", "--due", "3", "--database", url]
+    assert main([*argv, "--json"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["name"] for line in lines] == ["worker_mail_drain", "reminder_pass"]
+    for line in lines:
+        assert set(line) >= KEYS and line["database"] == "sqlite"
+    drain, reminders = lines
+    assert drain["extra"]["workers"] == 1 and drain["ops_per_s"] > 0
+    assert reminders["extra"]["due"] >= 3 and reminders["extra"]["enrolments"] == N + 3
+    assert reminders["extra"]["index_scan"] is True and len(reminders["extra"]["plans"]) == 2
+    assert reminders["p50_ms"] > 0
 
 
 @pytest.mark.parametrize("dispatchers", [1, 4])

@@ -17,7 +17,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from dashboard.enrolment import decisions, declarations, mail, matricule, secretary
+from dashboard.enrolment import decisions, declarations, housekeeping, mail, matricule, secretary
 from dashboard.enrolment.errors import DuplicateDeclaration
 from dashboard.enrolment.model import Base, Enrolment, OutboxEmail
 from tests import factories as f
@@ -38,6 +38,9 @@ FRENCH_SUBJECTS = {
         "La demande de compte eSanté de votre secrétaire n'a pas été acceptée"
     ),
     "professional_locked": "La demande de compte eSanté de votre secrétaire est bloquée",
+    # --- the worker's (issue 21) ---
+    "reminder": "Rappel\u00a0: créez votre compte eSanté",
+    "professional_expired": "L'invitation de votre secrétaire a expiré",
 }
 
 
@@ -115,6 +118,14 @@ def _every_template(backend) -> None:
         decisions.reject(uow, rejected, reviewer, reason_code="declaration_error")
     # locked, professional_locked
     _lock(backend, f.professional(backend, 4))
+    # reminder (REMINDER_AFTER_DAYS later), then professional_expired (the link died unused)
+    f.declare(backend, f.professional(backend, 5))
+    backend.clock.advance(days=backend.settings.reminder_after_days)
+    with backend.uow() as uow:
+        assert housekeeping.send_reminders(uow) == 1
+    backend.clock.advance(days=backend.settings.invitation_days)
+    with backend.uow() as uow:
+        assert housekeeping.expire_stale(uow) == 1
 
 
 class Recorder:

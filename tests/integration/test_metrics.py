@@ -797,6 +797,7 @@ def test_as_rows_covers_every_aggregate(world):
         tables.setdefault(r["table"], []).append((r["dimension"], r["category"], r["value"]))
     assert set(tables) == {
         "kpi",
+        "reminders",
         "funnel",
         "endings",
         "trend",
@@ -818,7 +819,14 @@ def test_as_rows_covers_every_aggregate(world):
         ("bruno", "confirmations", 1),
         ("bruno", "median_handling_days", 3.0),
     ]
-    assert len(rows) == 13 + 9 + 3 + 9 + 4 + 7 + 6
+    # No reminder in this world: the four figures say so (the rate is undefined).
+    assert tables["reminders"] == [
+        ("reminders_sent", "", 0),
+        ("reminded", "", 0),
+        ("completed_after_reminder", "", 0),
+        ("completed_after_reminder_rate", "", None),
+    ]
+    assert len(rows) == 13 + 4 + 9 + 3 + 9 + 4 + 7 + 6
 
 
 # --- SQL: a bounded number of aggregate statements, no personal column --------------------------
@@ -1070,10 +1078,14 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
         "1,0 j / 3,0 j",
         "2,5 j / 4,0 j",
         "4",
+        "0",  # reminders sent
+        "—",  # completed after a reminder: none reminded
     ]
     assert _texts(kpis, "kpi-note") == [
         "3 automatiquement, 3 après vérification",
         "dont 2 en retard",
+        "à 0 secrétaire(s)",
+        "0 demande(s) sur les demandes rappelées",
     ]
     fig = _figures(values)
     funnel = fig["metrics-funnel"]["data"][0]
@@ -1191,6 +1203,7 @@ def test_manager_exports_every_aggregate_as_csv(world, app):
     assert rows == expected
     assert {r["table"] for r in rows} == {
         "kpi",
+        "reminders",
         "funnel",
         "endings",
         "trend",

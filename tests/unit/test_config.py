@@ -423,6 +423,13 @@ BAD_VALUES = {
     "SCIM_URL": ["idp.esante.lu/scim/v2", "ftp://idp.esante.lu/scim", "production:http://idp/scim"],
     "SCIM_TOKEN": ["production:with space", "production:line\nbreak"],
     "SCIM_CA_FILE": ["production:/nonexistent/scim-ca.pem"],
+    "REMINDER_AFTER_DAYS": ["0", "sept", "-1"],
+    "REMINDER_BEFORE_EXPIRY_DAYS": ["0", "trois", "-3"],
+    "WORKER_EMBEDDED": ["peut-être"],
+    **{
+        f"WORKER_{job}_SECONDS": ["0", "86401", "dix"]
+        for job in ("MAIL", "PROVISIONING", "EXPIRE", "REMINDERS", "PURGE", "METRICS")
+    },
 }
 
 

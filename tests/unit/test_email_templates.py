@@ -36,6 +36,7 @@ SAMPLE = {
     "link": LINK,
     "ended_by": "professional",
     "still_active": True,
+    "base_url": "https://esante.example",
 }
 
 # The invitation's pointer to each language, written in that language.
