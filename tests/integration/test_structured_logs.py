@@ -142,7 +142,8 @@ def test_a_whole_journey_logs_json_lines_without_personal_data(
         )
         assert "account-status" in json.dumps(page)
         cookies = [c.value for c in browser.cookies]
-    _run(["mail", "send"], settings)  # the "account created" emails
+    _run(["provisioning", "send"], settings)  # the directory confirms the account…
+    _run(["mail", "send"], settings)  # …and only then go the "account created" emails
     assert len(smtp_server.inbox.wait_for(3)) >= 3
 
     err = capsys.readouterr().err
