@@ -18,7 +18,7 @@ from alembic.util import CommandError as MigrationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from dashboard import logs, progress
+from dashboard import i18n, logs, progress
 from dashboard.config import ConfigurationError, Settings
 from dashboard.enrolment import (
     declarations,
@@ -684,6 +684,7 @@ def _database_problem(exc: SQLAlchemyError, settings: Settings) -> str:
 
 def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     args = build_parser().parse_args(argv)
+    i18n.set_language("fr")  # the command line speaks French, whatever ran before in-process
     try:
         settings = (settings or Settings.from_env()).check()
         logs.configure(settings.log_format)  # LOG_FORMAT=json: the CLI's logs too

@@ -360,8 +360,10 @@ def test_expired_link_says_so_and_opens_no_step(site):
         assert absent(duo, "#" + field), path
         assert absent(duo, "input"), path
 
-    assert subjects(site, MARIE.email, total=1) == [INVITATION_SUBJECT]  # nothing since
-    assert len(site.smtp.inbox.messages) == 1
+    assert subjects(site, MARIE.email, total=2) == [INVITATION_SUBJECT]  # nothing since
+    # The one other mail: the professional is told that her invitation expired unused.
+    others = [m["Subject"] for rcpts, m in site.smtp.inbox.messages if MARIE.email not in rcpts]
+    assert others == ["L'invitation de votre secrétaire a expiré"]
 
 
 # --- (e) completed and superseded links ---------------------------------------------------

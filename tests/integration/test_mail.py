@@ -17,9 +17,18 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import func, select, text
 
-from dashboard.enrolment import decisions, declarations, housekeeping, mail, matricule, secretary
+from dashboard.enrolment import (
+    decisions,
+    declarations,
+    housekeeping,
+    links,
+    mail,
+    matricule,
+    secretary,
+)
 from dashboard.enrolment.errors import DuplicateDeclaration
-from dashboard.enrolment.model import Base, Enrolment, OutboxEmail
+from dashboard.enrolment.kernel import Actor
+from dashboard.enrolment.model import AccountLink, Base, Enrolment, OutboxEmail
 from tests import factories as f
 from tests.conftest import Inbox, SmtpServer, free_port
 
@@ -41,6 +50,9 @@ FRENCH_SUBJECTS = {
     # --- the worker's (issue 21) ---
     "reminder": "Rappel\u00a0: créez votre compte eSanté",
     "professional_expired": "L'invitation de votre secrétaire a expiré",
+    # --- the end of access (issue 20) ---
+    "link_ended": "Votre accès eSanté auprès de Dr Jean Hoffmann1 a pris fin",
+    "professional_link_ended": ("L'accès eSanté de Marie Schmit à votre espace a pris fin"),
 }
 
 
@@ -106,7 +118,8 @@ def _every_template(backend) -> None:
     """Drive real enrolments so that every template of mail.TEMPLATES is queued."""
     reviewer = f.reviewer(backend)
     # invitation, account_created, professional_account_created
-    f.walk_to(backend, f.professional(backend, 1), "account_created")
+    first_professional = f.professional(backend, 1)
+    f.walk_to(backend, first_professional, "account_created")
     # pending_review, then approved (+ professional_account_created)
     approved, _ = f.walk_to(backend, f.professional(backend, 2), "pending_review")
     with backend.uow() as uow:
@@ -126,6 +139,18 @@ def _every_template(backend) -> None:
     backend.clock.advance(days=backend.settings.invitation_days)
     with backend.uow() as uow:
         assert housekeeping.expire_stale(uow) == 1
+    # link_ended, professional_link_ended: the first professional ends her access
+    first = backend_link(backend, professional_id=first_professional)
+    with backend.uow() as uow:
+        links.end_link(uow, first, Actor("professional", str(first_professional)), "left_practice")
+        uow.commit()
+
+
+def backend_link(backend, professional_id: int) -> int:
+    with backend.uow() as uow:
+        return uow.session.scalar(
+            select(AccountLink.id).where(AccountLink.professional_id == professional_id)
+        )
 
 
 class Recorder:
