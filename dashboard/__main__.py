@@ -336,21 +336,17 @@ class _StopOnSignals:
 MAX_PAUSE = 60.0  # seconds between two tries while the database or the relay is down
 
 
-def _mail_loop(
-    backend: Backend,
-    transport: mail.Transport | None,
-    interval: float,
-    stop: threading.Event,
-    on_report=None,
+def _delivery_loop(
+    deliver, batch: int, what: str, backend: Backend, interval: float, stop, on_report=None
 ) -> None:
-    """Deliver due mail until `stop` is set, pausing `interval` seconds whenever a run did
-    not fill its batch. A failure (the database gone, a bug) is said on stderr without
-    personal data, and tried again after a pause that doubles up to MAX_PAUSE; the outbox
-    keeps the mail meanwhile."""
+    """Run `deliver` until `stop` is set, pausing `interval` seconds whenever a run did not
+    fill its batch. A failure (the database gone, a bug) is said on stderr without personal
+    data, and tried again after a pause that doubles up to MAX_PAUSE; the outbox keeps the
+    work meanwhile. Shared by mail and provisioning."""
     failures = 0
     while not stop.is_set():
         try:
-            report = backend.deliver_mail(transport, stop=stop)
+            report = deliver()
         except Exception as exc:
             failures += 1
             pause = min(interval * 2**failures, max(interval, MAX_PAUSE))
@@ -359,17 +355,32 @@ def _mail_loop(
                 if isinstance(exc, SQLAlchemyError)
                 else f"erreur inattendue ({type(exc).__name__})"
             )
-            print(
-                f"Envoi du courrier interrompu : {cause} ; nouvel essai dans {pause:g} s.",
-                file=sys.stderr,
-                flush=True,
-            )
+            print(f"{what} : {cause} ; nouvel essai dans {pause:g} s.", file=sys.stderr, flush=True)
         else:
             # A full batch: more is due, go on at once (a backlog drains at full speed).
-            failures, pause = 0, 0 if report.handled >= mail.BATCH else interval
+            failures, pause = 0, 0 if report.handled >= batch else interval
             if on_report is not None:
                 on_report(report)
         stop.wait(pause)
+
+
+def _mail_loop(
+    backend: Backend,
+    transport: mail.Transport | None,
+    interval: float,
+    stop: threading.Event,
+    on_report=None,
+) -> None:
+    """Deliver due mail until `stop` is set (see _delivery_loop)."""
+    _delivery_loop(
+        lambda: backend.deliver_mail(transport, stop=stop),
+        mail.BATCH,
+        "Envoi du courrier interrompu",
+        backend,
+        interval,
+        stop,
+        on_report,
+    )
 
 
 # --- provisioning (SCIM) ----------------------------------------------------------------------
@@ -384,30 +395,16 @@ def _print_provisioning_report(report: provisioning.DeliveryReport) -> None:
 
 
 def _provisioning_loop(backend: Backend, interval: float, stop: threading.Event, on_report=None):
-    """Deliver due provisioning requests until `stop` is set (as _mail_loop does mail)."""
-    failures = 0
-    while not stop.is_set():
-        try:
-            report = backend.deliver_provisioning(stop=stop)
-        except Exception as exc:
-            failures += 1
-            pause = min(interval * 2**failures, max(interval, MAX_PAUSE))
-            cause = (
-                _database_problem(exc, backend.settings)
-                if isinstance(exc, SQLAlchemyError)
-                else f"erreur inattendue ({type(exc).__name__})"
-            )
-            print(
-                f"Transmission à l'annuaire interrompue : {cause} ; nouvel essai dans {pause:g} s.",
-                file=sys.stderr,
-                flush=True,
-            )
-        else:
-            failures = 0
-            pause = 0 if report.handled >= provisioning.BATCH else interval
-            if on_report is not None:
-                on_report(report)
-        stop.wait(pause)
+    """Deliver due provisioning requests until `stop` is set (see _delivery_loop)."""
+    _delivery_loop(
+        lambda: backend.deliver_provisioning(stop=stop),
+        provisioning.BATCH,
+        "Transmission à l'annuaire interrompue",
+        backend,
+        interval,
+        stop,
+        on_report,
+    )
 
 
 def cmd_provisioning_send(args, settings: Settings) -> int:
