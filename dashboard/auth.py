@@ -22,12 +22,13 @@ from dashboard.enrolment import sessions
 
 PUBLIC = "public"
 SECRETARY = "secretary"  # holds an enrolment session (from her invitation link)
+ACCOUNT_HOLDER = "account"  # logged in to "Mon compte" (her account session)
 PROFESSIONAL = "professional"
 REVIEWER = "reviewer"
 MANAGER = "manager"
 ADMIN = "admin"
 DEVELOPER = "developer"  # development-only tools (dev mailbox); never in production
-ROLES = (PUBLIC, SECRETARY, PROFESSIONAL, REVIEWER, MANAGER, ADMIN, DEVELOPER)
+ROLES = (PUBLIC, SECRETARY, ACCOUNT_HOLDER, PROFESSIONAL, REVIEWER, MANAGER, ADMIN, DEVELOPER)
 
 login_manager = LoginManager()
 
@@ -71,6 +72,8 @@ def current_roles() -> frozenset[str]:
         roles |= set(current_user.roles)
     if flask.session.get("invitation") or enrolment_hash():
         roles.add(SECRETARY)
+    if flask.session.get(ACCOUNT_SESSION) and account_id():
+        roles.add(ACCOUNT_HOLDER)
     settings = flask.current_app.extensions["esante"].settings
     if settings.env != "production" and settings.uses_dev_mailbox:
         roles.add(DEVELOPER)

@@ -13,12 +13,15 @@ translated where it is shown: ``_(LABELS[code])``).
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_date
 from babel.messages.pofile import read_po
 
 LOCALE_DIR = Path(__file__).with_name("locale")
@@ -111,3 +114,17 @@ def N_(message: str) -> str:
 
 
 _ = gettext
+
+
+_LUXEMBOURG = ZoneInfo("Europe/Luxembourg")
+
+
+def long_date(value: dt.date | dt.datetime, language: str | None = None) -> str:
+    """A date the way the reader writes it, in Luxembourg time: « 1er janvier 2027 »,
+    "1. Januar 2027", "1 January 2027"."""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(_LUXEMBOURG).date()
+    language = language if language in LANGUAGES else current_language()
+    text = format_date(value, format="long", locale=DATE_LOCALES[language])
+    # French writes the first of the month as an ordinal (Babel does not).
+    return "1er" + text[1:] if language == "fr" and value.day == 1 else text

@@ -14,6 +14,7 @@ def register_all(app: Dash) -> None:
     from dashboard.callbacks import (
         directory,
         enrolment,
+        links,
         mailbox,
         metrics,
         operations,
@@ -30,3 +31,4 @@ def register_all(app: Dash) -> None:
     staff_admin.register(app)
     operations.register(app)
     directory.register(app)
+    links.register(app)

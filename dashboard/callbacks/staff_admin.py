@@ -95,6 +95,14 @@ def my_parts() -> list[dict]:
                 "href": "/backoffice/exploitation",
             }
         )
+        parts.append(
+            {
+                "id": "part-access",
+                "title": _("Accès des secrétaires"),
+                "text": _("Mettre fin à un accès, désactiver un professionnel qui n'exerce plus."),
+                "href": "/backoffice/acces",
+            }
+        )
     return parts
 
 

@@ -51,6 +51,14 @@ LINK_END_LABELS = {
     LinkEndReason.OTHER: N_("Autre motif"),
 }
 
+# What a person chooses from when ending an access (the deactivation reason is the system's).
+LINK_END_CHOICES = (
+    LinkEndReason.LEFT_PRACTICE,
+    LinkEndReason.END_OF_CONTRACT,
+    LinkEndReason.DECLARED_BY_MISTAKE,
+    LinkEndReason.OTHER,
+)
+
 
 class Outcome(StrEnum):
     """How an enrolment was decided (`enrolments.decision`, `decisions.outcome`)."""

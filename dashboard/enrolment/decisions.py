@@ -209,6 +209,14 @@ def approve(
     observed = enrolment.latest_identity
     if observed is None:
         raise IllegalTransition(_("Aucune identité LuxTrust n'est enregistrée pour ce dossier."))
+    if not enrolment.professional.active:
+        # Approving would link her to a practice that no longer exists; reject instead.
+        raise Forbidden(
+            _(
+                "Le professionnel déclarant a été désactivé : la demande ne peut plus être "
+                "approuvée. Refusez-la en expliquant pourquoi."
+            )
+        )
     proposal = _second_look(uow, enrolment, reviewer_id, "reviewer_approved")
     proposing = proposal is None and needs_second_reviewer(uow, enrolment, "reviewer_approved")
     if proposing and require_note and not note:

@@ -14,12 +14,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 
+from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import provisioning
 from dashboard.enrolment.codes import LINK_END_REASONS, EventAction, LinkEndReason
 from dashboard.enrolment.errors import Forbidden, NotFound, ValidationFailed
-from dashboard.enrolment.kernel import Actor, record_event
+from dashboard.enrolment.kernel import Actor, move, record_event
 from dashboard.enrolment.model import AccountLink, Enrolment, Professional, SecretaryAccount
 from dashboard.enrolment.text import clean_note
 from dashboard.enrolment.uow import UnitOfWork
@@ -106,7 +107,9 @@ def deactivate_professional(
     uow: UnitOfWork, professional_id: int, actor: Actor, reason: str | None = None
 ) -> int:
     """The professional stops (retires, leaves): his account is disabled — he can no longer
-    log in or declare — and every open link of his ends. Returns how many links ended."""
+    log in or declare —, every open link of his ends and the invitations still open are
+    cancelled (a case in review stays, and cannot be approved: decisions.approve).
+    Returns how many links ended."""
     prof = uow.session.get(Professional, professional_id, with_for_update=True)
     if prof is None:
         raise NotFound(_("Ce professionnel n'existe pas."))
@@ -121,12 +124,27 @@ def deactivate_professional(
     ).all()
     for link in links:
         _end(uow, link, actor, reason or LinkEndReason.PROFESSIONAL_DEACTIVATED, None)
+    invitations = uow.session.scalars(
+        select(Enrolment)
+        .where(
+            Enrolment.professional_id == prof.id,
+            Enrolment.state.in_(lc.OPEN_FOR_SECRETARY),
+        )
+        .order_by(Enrolment.id)
+        .with_for_update()
+    ).all()
+    for enrolment in invitations:
+        move(uow, enrolment, lc.CANCELLED, "cancelled", actor)
     record_event(
         uow,
         None,
         EventAction.PROFESSIONAL_DEACTIVATED,
         actor,
-        data={"professional_id": prof.id, "links_ended": len(links)},
+        data={
+            "professional_id": prof.id,
+            "links_ended": len(links),
+            "declarations_cancelled": len(invitations),
+        },
     )
     return len(links)
 
@@ -148,6 +166,17 @@ class LinkRow:
     linked_at: dt.datetime
     ended_at: dt.datetime | None
     end_reason: str | None
+    ended_by: str | None = None  # Actor.kind of who ended it
+
+
+def _row(link: AccountLink, person: str) -> LinkRow:
+    return LinkRow(
+        link.id, person, link.linked_at, link.ended_at, link.end_reason, link.ended_by_type
+    )
+
+
+def _secretary_name(account: SecretaryAccount) -> str:
+    return f"{account.first_names or ''} {account.last_name or ''}".strip()
 
 
 def professional_links(uow: UnitOfWork, professional_id: int) -> list[LinkRow]:
@@ -158,16 +187,7 @@ def professional_links(uow: UnitOfWork, professional_id: int) -> list[LinkRow]:
         .where(AccountLink.professional_id == professional_id)
         .order_by(AccountLink.ended_at.is_not(None), AccountLink.linked_at.desc())
     ).all()
-    return [
-        LinkRow(
-            link.id,
-            f"{account.first_names or ''} {account.last_name or ''}".strip(),
-            link.linked_at,
-            link.ended_at,
-            link.end_reason,
-        )
-        for link, account in rows
-    ]
+    return [_row(link, _secretary_name(account)) for link, account in rows]
 
 
 def account_links(uow: UnitOfWork, account_id: int) -> list[LinkRow]:
@@ -178,7 +198,70 @@ def account_links(uow: UnitOfWork, account_id: int) -> list[LinkRow]:
         .where(AccountLink.account_id == account_id)
         .order_by(AccountLink.ended_at.is_not(None), AccountLink.linked_at.desc())
     ).all()
+    return [_row(link, prof.display_name) for link, prof in rows]
+
+
+def link_to_end(uow: UnitOfWork, link_id: int, actor: Actor, *, admin: bool = False) -> LinkRow:
+    """The open link a confirmation names (the secretary's name for a professional or an
+    admin, the professional's for her); the same refusal as `end_link` otherwise."""
+    link = uow.session.get(AccountLink, link_id)
+    if link is None or not _allowed(actor, link, admin=admin):
+        raise NotFound(_("Cet accès n'existe pas ou ne vous concerne pas."))
+    if link.ended_at is not None:
+        raise Forbidden(_("Cet accès a déjà pris fin."))
+    if actor.kind == SECRETARY:
+        return _row(link, link.professional.display_name)
+    return _row(link, _secretary_name(link.account))
+
+
+# --- the admin's search ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfessionalRow:
+    professional_id: int
+    code: str | None
+    name: str
+    active: bool
+    open_links: int
+
+
+def find_professionals(uow: UnitOfWork, query: str, limit: int = 20) -> list[ProfessionalRow]:
+    """Professionals whose code is `query` or whose name contains it (admins only: the
+    caller checked the role)."""
+    text = " ".join((query or "").split())[:100]
+    if not text:
+        return []
+    open_links = (
+        select(func.count())
+        .where(AccountLink.professional_id == Professional.id, AccountLink.ended_at.is_(None))
+        .scalar_subquery()
+    )
+    full_name = func.lower(Professional.first_names + " " + Professional.last_name)
+    rows = uow.session.execute(
+        select(Professional, open_links)
+        .where(
+            or_(
+                func.lower(Professional.code) == text.lower(),
+                full_name.contains(text.lower(), autoescape=True),
+            )
+        )
+        .order_by(Professional.last_name, Professional.first_names, Professional.id)
+        .limit(limit)
+    ).all()
     return [
-        LinkRow(link.id, prof.display_name, link.linked_at, link.ended_at, link.end_reason)
-        for link, prof in rows
+        ProfessionalRow(prof.id, prof.code, prof.display_name, prof.active, count)
+        for prof, count in rows
     ]
+
+
+def professional_row(uow: UnitOfWork, professional_id: int) -> ProfessionalRow:
+    prof = uow.session.get(Professional, professional_id)
+    if prof is None:
+        raise NotFound(_("Ce professionnel n'existe pas."))
+    count = uow.session.scalar(
+        select(func.count()).where(
+            AccountLink.professional_id == prof.id, AccountLink.ended_at.is_(None)
+        )
+    )
+    return ProfessionalRow(prof.id, prof.code, prof.display_name, prof.active, count or 0)

@@ -51,11 +51,22 @@ def layout(**_params):
                     "déclaration. Elle reçoit ensuite un email avec un lien pour créer son compte."
                 )
             ),
-            dcc.Link(
-                _("Déclarer une secrétaire"),
-                href="/professionnel/declarer",
-                className="btn btn-primary mb-3",
-                id="pro-declare-link",
+            html.Div(
+                [
+                    dcc.Link(
+                        _("Déclarer une secrétaire"),
+                        href="/professionnel/declarer",
+                        className="btn btn-primary",
+                        id="pro-declare-link",
+                    ),
+                    dcc.Link(
+                        _("Mes secrétaires"),
+                        href="/professionnel/secretaires",
+                        className="btn btn-outline-primary",
+                        id="pro-secretaries-link",
+                    ),
+                ],
+                className="d-flex flex-wrap gap-2 mb-3",
             ),
             dbc.Alert(
                 id="decl-action-message",

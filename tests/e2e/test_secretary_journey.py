@@ -484,7 +484,7 @@ def test_my_account_after_the_match_path(site):
 
     duo.wait_for_text_to_equal("#account-status", "Actif")
     wait_for_path(duo, "/mon-compte")
-    duo.wait_for_contains_text("#account-professionals", DOCTOR_NAME)
+    duo.wait_for_contains_text("#account-link-open", DOCTOR_NAME)
     assert "Marie" in page_text(duo)
     with site.backend.uow() as uow:
         account = uow.session.scalar(select(SecretaryAccount))
