@@ -1255,6 +1255,17 @@ class Generator:
             {"account_id": person.account_id},
             at,
         )
+        # The directory confirms it seconds to minutes later (a spread taken from the id,
+        # not from the random stream: the rest of the data stays what it was).
+        ev(
+            "account_provisioned",
+            "system",
+            None,
+            lc.ACCOUNT_CREATED,
+            lc.ACCOUNT_CREATED,
+            {"account_id": person.account_id},
+            at + dt.timedelta(seconds=2 + (eid * 7919) % 600),
+        )
         return person.account_id
 
     def decision(

@@ -35,6 +35,7 @@ ORDER = [
     "inproc.metrics_cold",
     "inproc.metrics_warm",
     "inproc.metrics_all_time",
+    "inproc.access_metrics",
 ]
 
 

@@ -38,7 +38,7 @@ from benchmarks import generate as gen
 from benchmarks import httpload as hl
 from dashboard.callbacks.review import QUEUE_CACHE_SIZE
 from dashboard.config import Settings
-from dashboard.enrolment import case_file, metrics, review
+from dashboard.enrolment import access_metrics, case_file, metrics, review
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment import matricule as matricule_mod
 from dashboard.enrolment.bootstrap import Backend
@@ -370,6 +370,14 @@ def run_inproc(url: str, report: Report, fx: Fixture, args) -> None:
             timed(compute(metrics.MetricsFilter()), **opts),
             extra={"filter": "no dates (every enrolment)"},
         )
+    if args.selected("inproc.access_metrics"):
+        # The accounts-and-access part of the page alone (issue 20): live counts, links
+        # ended per month, the median delay from decision to account usable.
+        def access(_i):
+            with backend.uow() as uow:
+                return access_metrics.compute(uow, f.start, f.end, f.specialty)
+
+        report.emit("inproc.access_metrics", timed(access, **opts))
     backend.dispose()
 
 

@@ -125,6 +125,18 @@ def _title(text: str) -> dict:
     return {"title": {"text": text}}
 
 
+def _stacked(series: list[tuple], periods: list, x: list, counts: list[tuple]) -> list[dict]:
+    """One bar trace per (key, name, colour) of `series` that has a count, over `periods`
+    (shown as `x`); `counts` are (period, key, n)."""
+    bars = []
+    for key, name, color in series:
+        mine = {period: n for period, k, n in counts if k == key}
+        if mine:
+            y = [mine.get(period, 0) for period in periods]
+            bars.append({"type": "bar", "name": name, "x": x, "y": y, "marker": {"color": color}})
+    return bars
+
+
 def funnel(m: Metrics) -> dict:
     labels = {
         "declared": _("Déclarées"),
@@ -155,20 +167,8 @@ def funnel(m: Metrics) -> dict:
 
 def trend(m: Metrics) -> dict:
     weeks = sorted({w for w, _o, _n in m.trend})
-    x = [w.isoformat() for w in weeks]
-    bars = []
-    for key, label in OUTCOMES:
-        counts = {w: n for w, o, n in m.trend if o == key}
-        if counts:
-            bars.append(
-                {
-                    "type": "bar",
-                    "name": _(label),
-                    "x": x,
-                    "y": [counts.get(w, 0) for w in weeks],
-                    "marker": {"color": COLORS[key]},
-                }
-            )
+    series = [(key, _(label), COLORS[key]) for key, label in OUTCOMES]
+    bars = _stacked(series, weeks, [w.isoformat() for w in weeks], m.trend)
     return _figure(
         bars,
         _("Déclarations par semaine, selon leur issue"),
@@ -252,4 +252,33 @@ def reviewers(m: Metrics) -> dict:
         barmode="stack",
         yaxis=_title(_("Décisions")),
         yaxis2={**_title(_("Délai médian (jours)")), "overlaying": "y", "side": "right"},
+    )
+
+
+REASON_COLORS = {
+    "left_practice": "#00557f",
+    "end_of_contract": "#5bc0de",
+    "declared_by_mistake": "#e67e22",
+    "professional_deactivated": "#6c757d",
+    "other": "#8e44ad",
+}
+
+
+def links_ended(m: Metrics) -> dict:
+    """Links ended per month of the period, stacked by reason."""
+    from babel.dates import format_date
+
+    from dashboard.enrolment.codes import LINK_END_LABELS, LinkEndReason
+
+    locale = DATE_LOCALES.get(current_language(), "fr_LU")
+    months = sorted({month for month, _r, _n in m.access.ended})
+    x = [format_date(month, "MMM y", locale=locale) for month in months]
+    series = [(r, _(LINK_END_LABELS[r]), REASON_COLORS[r]) for r in LinkEndReason]
+    bars = _stacked(series, months, x, m.access.ended)
+    return _figure(
+        bars,
+        _("Accès terminés par mois, selon le motif"),
+        barmode="stack",
+        xaxis=_title(_("Mois de fin d'accès")),
+        yaxis=_title(_("Accès terminés")),
     )

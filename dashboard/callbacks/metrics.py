@@ -69,8 +69,20 @@ def _days(value) -> str:
     return "—" if value is None else _("{n} j", n=f"{value:.1f}".replace(".", ","))
 
 
-def kpi_cards(k: dict, reminders: dict | None = None) -> list:
+def _delay(seconds) -> str:
+    """A short delay in its natural unit (seconds, minutes or hours)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return _("{n} s", n=f"{seconds:.0f}")
+    if seconds < 3600:
+        return _("{n} min", n=f"{seconds / 60:.1f}".replace(".", ","))
+    return _("{n} h", n=f"{seconds / 3600:.1f}".replace(".", ","))
+
+
+def kpi_cards(k: dict, reminders: dict | None = None, access: dict | None = None) -> list:
     r = reminders or {}
+    a = access or {}
     cards = [
         (_("Déclarations"), str(k["declarations"]), None),
         (
@@ -111,6 +123,31 @@ def kpi_cards(k: dict, reminders: dict | None = None) -> list:
             _pct(r.get("completed_after_reminder_rate")),
             _("{n} demande(s) sur les demandes rappelées", n=r.get("completed_after_reminder", 0)),
         ),
+        # Accounts and access (issue 20).
+        (
+            _("Comptes actifs (ce jour)"),
+            str(a.get("active_accounts", 0)),
+            _(
+                "{n} accès en cours ; {i} compte(s) inactif(s)",
+                n=a.get("active_links", 0),
+                i=a.get("inactive_accounts", 0),
+            ),
+        ),
+        (
+            _("Accès terminés dans la période"),
+            str(a.get("links_ended", 0)),
+            None,
+        ),
+        (
+            _("Provisionnement en échec (ce jour)"),
+            str(a.get("provisioning_failed", 0)),
+            _("{n} en nouvelle tentative", n=a.get("provisioning_retrying", 0)),
+        ),
+        (
+            _("Décision → compte utilisable (médiane)"),
+            _delay(a.get("median_seconds_decision_to_usable")),
+            _("{n} compte(s) confirmé(s) par l'annuaire", n=a.get("accounts_usable", 0)),
+        ),
     ]
     return [
         dbc.Col(
@@ -146,12 +183,13 @@ def refresh(start, end, specialty):
         {"label": sp, "value": sp} for sp in m.specialties
     ]
     response = (
-        kpi_cards(m.kpis, m.reminders),
+        kpi_cards(m.kpis, m.reminders, m.access.as_kpis()),
         charts.funnel(m),
         charts.trend(m),
         charts.ageing(m),
         charts.mismatches(m),
         charts.reviewers(m),
+        charts.links_ended(m),
         options,
     )
     # Kept as plain JSON values (components as the renderer receives them): each hit is
@@ -188,6 +226,7 @@ def register(app: Dash) -> None:
         Output("metrics-ageing", "figure"),
         Output("metrics-mismatches", "figure"),
         Output("metrics-reviewers", "figure"),
+        Output("metrics-links-ended", "figure"),
         Output("metrics-specialty", "options"),
         *filters,
     )(refresh)

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, case, distinct, func, literal, literal_column, select, union_all
 from sqlalchemy.sql import ColumnElement
 
+from dashboard.enrolment import access_metrics, rollup
 from dashboard.enrolment import lifecycle as lc
-from dashboard.enrolment import rollup
 from dashboard.enrolment.model import (
     Decision,
     Enrolment,
@@ -71,6 +71,8 @@ class Metrics:
     # The reminders' effect (issue 21): reminders_sent, reminded, completed_after_reminder,
     # completed_after_reminder_rate.
     reminders: dict[str, float | int | None] = field(default_factory=dict)
+    # Accounts, ended access and provisioning (issue 20): dashboard.enrolment.access_metrics.
+    access: access_metrics.AccessMetrics = field(default_factory=access_metrics.AccessMetrics)
 
 
 def _bounds(f: MetricsFilter):
@@ -379,6 +381,10 @@ def compute_from_rows(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metric
             .order_by(Professional.specialty)
         ).all()
     ]
+    m.access = access_metrics.compute(uow, f.start, f.end, f.specialty, from_rows=True)
+    m.access.usable, m.access.median_seconds_to_usable = access_metrics.usable_from_rows(
+        uow, cohort
+    )
     return m
 
 
@@ -471,6 +477,9 @@ def compute(uow: UnitOfWork, f: MetricsFilter | None = None) -> Metrics:
     ]
     m.reviewers = _reviewers(s, dialect, chosen(MetricsHandling, MetricsHandling.decided_on))
     m.specialties = _specialties(s)
+    m.access = access_metrics.compute(uow, f.start, f.end, f.specialty)
+    usable = durations.get(rollup.USABLE)
+    m.access.usable, m.access.median_seconds_to_usable = access_metrics.median_seconds(usable)
     return m
 
 
@@ -615,6 +624,14 @@ def as_rows(m: Metrics) -> list[dict]:
     rows += [
         {"table": "reminders", "dimension": k, "category": "", "value": v}
         for k, v in m.reminders.items()
+    ]
+    rows += [
+        {"table": "access", "dimension": k, "category": "", "value": v}
+        for k, v in m.access.as_kpis().items()
+    ]
+    rows += [
+        {"table": "links_ended", "dimension": month.isoformat()[:7], "category": r, "value": n}
+        for month, r, n in m.access.ended
     ]
     rows += [{"table": "funnel", "dimension": k, "category": "", "value": v} for k, v in m.funnel]
     rows += [{"table": "endings", "dimension": k, "category": "", "value": v} for k, v in m.endings]

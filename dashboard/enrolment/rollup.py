@@ -42,6 +42,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.model import (
+    AccountLink,
     Decision,
     Enrolment,
     Event,
@@ -53,6 +54,7 @@ from dashboard.enrolment.model import (
     MetricsRefresh,
     MetricsReviewer,
     Professional,
+    SecretaryAccount,
 )
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.enrolment.working_days import LUXEMBOURG
@@ -72,6 +74,18 @@ ONE_DAY = dt.timedelta(days=1)
 AUDIT_ONLY = frozenset({"case_opened", "claimed", "assigned", "released", "note_added"})
 FUNNEL_ACTIONS = ("link_opened", "cgu_accepted", "matricule_verified", "device_confirmed")
 ACCOUNT_DECISIONS = ("auto_match", "reviewer_approved")
+# metrics_durations' third group: decision → account usable (the directory confirmed it,
+# `account_provisioned`), in whole seconds, not hundredths of a day (issue 20).
+USABLE = len(ACCOUNT_DECISIONS)
+PROVISIONED = "account_provisioned"
+# The events after which the accounts' and links' counts are taken again (access_counts).
+ACCESS_EVENTS = (
+    "account_opened",
+    "account_linked",
+    "account_reactivated",
+    "link_ended",
+    "account_deactivated",
+)
 MISMATCH_FIELDS = ("last_name", "first_names", "birth_date", "matricule")
 # Who a final decision is credited to: the reviewer who took it (or proposed it, when it
 # needed a second reviewer), and the second reviewer who confirmed it.
@@ -124,6 +138,13 @@ def local_week(dialect: str, column):
     return func.date(_sqlite_local(column), "weekday 0", "-6 days")
 
 
+def local_month(dialect: str, column):
+    """The first day of the Luxembourg-time month of `column`, computed by the database."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", func.timezone("Europe/Luxembourg", column)), Date)
+    return func.date(_sqlite_local(column), "start of month")
+
+
 def monday(dialect: str, day):
     """The Monday of a DATE column's week, computed by the database."""
     if dialect == "postgresql":
@@ -162,6 +183,12 @@ def hundredths(value, dialect: str) -> int:
     if value is None:
         return NULL_HUNDREDTHS.get(dialect, NULL_HUNDREDTHS_DEFAULT)
     return (round(float(value)) + 432) // 864  # 864 s = 1/100 day
+
+
+def whole_seconds(value) -> int:
+    """A duration in seconds to the nearest whole second (SQLite's julianday() differences
+    are microseconds off)."""
+    return round(float(value))
 
 
 def as_days(value: int, dialect: str) -> float | None:
@@ -203,7 +230,8 @@ def status(uow: UnitOfWork) -> Status:
     if row is None:
         return Status(0, 0, True)  # never built
     version, last, pending, newest = row
-    behind = (newest or 0) > last
+    # Version 0: never built, or a migration asked for a rebuild (0016).
+    behind = version == 0 or (newest or 0) > last
     if not behind and pending:
         ids = [event_id for event_id, _seen in pending]
         behind = bool(s.scalar(select(func.count()).where(Event.id.in_(ids))))
@@ -261,13 +289,21 @@ def refresh(uow: UnitOfWork, *, full: bool = False) -> Refreshed:
         days = _touched_days(uow, dialect, last, newest, sorted(visible & waiting.keys()))
         if days:
             _rebuild(uow, dialect, days)
-    if full or days:
+    recount = full or _access_changed(uow, last, newest, sorted(visible & waiting.keys()))
+    values = {"access": access_counts(uow)} if recount else {}
+    if full or days or recount:
         version += 1
     last = max(last, newest)
     s.execute(
         update(MetricsRefresh)
         .where(MetricsRefresh.id == ROW_ID)
-        .values(last_event_id=last, pending=still_pending, version=version, refreshed_at=now)
+        .values(
+            last_event_id=last,
+            pending=still_pending,
+            version=version,
+            refreshed_at=now,
+            **values,
+        )
     )
     uow.commit()
     return Refreshed(None if full else len(days), last, version)
@@ -306,9 +342,7 @@ def _touched_days(
     uow: UnitOfWork, dialect: str, last: int, newest: int, arrived: list[int]
 ) -> list[dt.date]:
     """Declaration days of the enrolments named by the events not read yet."""
-    new_events = and_(Event.id > last, Event.id <= newest)
-    if arrived:
-        new_events = or_(new_events, Event.id.in_(arrived))
+    new_events = _unread(last, newest, arrived)
     touched = (
         select(Event.enrolment_id)
         .where(new_events, Event.enrolment_id.is_not(None), Event.action.not_in(AUDIT_ONLY))
@@ -319,6 +353,34 @@ def _touched_days(
         as_date(d)
         for d in uow.session.scalars(select(day).where(Enrolment.id.in_(touched)).group_by(day))
     )
+
+
+def _unread(last: int, newest: int, arrived: list[int]):
+    """The events not read yet: after `last` up to `newest`, and the late ones `arrived`."""
+    new_events = and_(Event.id > last, Event.id <= newest)
+    return or_(new_events, Event.id.in_(arrived)) if arrived else new_events
+
+
+def _access_changed(uow: UnitOfWork, last: int, newest: int, arrived: list[int]) -> bool:
+    unread = _unread(last, newest, arrived)
+    found = select(Event.id).where(unread, Event.action.in_(ACCESS_EVENTS)).limit(1)
+    return uow.session.scalar(found) is not None
+
+
+def access_counts(uow: UnitOfWork) -> dict[str, int]:
+    """Accounts active and not, links still open: whole-platform counts, one statement."""
+
+    def count(table, *where):
+        return select(func.count()).select_from(table).where(*where).scalar_subquery()
+
+    active, inactive, links = uow.session.execute(
+        select(
+            count(SecretaryAccount, SecretaryAccount.status == "active"),
+            count(SecretaryAccount, SecretaryAccount.status != "active"),
+            count(AccountLink, AccountLink.ended_at.is_(None)),
+        )
+    ).one()
+    return {"active_accounts": active, "inactive_accounts": inactive, "active_links": links}
 
 
 def _ranges(days: list[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -493,6 +555,20 @@ def _rebuild(uow: UnitOfWork, dialect: str, days: list[dt.date] | None) -> None:
     ):
         key = (ACCOUNT_DECISIONS.index(decision), hundredths(secs, dialect))
         histograms.setdefault((as_date(d), sp), Counter())[key] += 1
+    usable = seconds(dialect, Event.created_at, Enrolment.decided_at)
+    for d, sp, secs in s.execute(
+        select(day, specialty, usable)
+        .select_from(Event)
+        .join(Enrolment, Enrolment.id == Event.enrolment_id)
+        .join(Professional, Professional.id == Enrolment.professional_id)
+        .where(
+            in_days,
+            of_days(Event.enrolment_id),
+            Event.action == PROVISIONED,
+            Enrolment.decided_at.is_not(None),
+        )
+    ):
+        histograms.setdefault((as_date(d), sp), Counter())[USABLE, whole_seconds(secs)] += 1
     _insert_packed(uow, MetricsDuration, ("day", "specialty"), histograms)
 
     # The reviewers' decisions, by declaration day (what a refresh replaces)... A decision

@@ -103,6 +103,7 @@ def layout(**_params):
                         "metrics-reviewers",
                         _("Décisions, secondes validations et délai médian par relecteur"),
                     ),
+                    _graph("metrics-links-ended", _("Accès terminés par mois, selon le motif")),
                 ]
             ),
             html.P(

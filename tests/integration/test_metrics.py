@@ -798,6 +798,7 @@ def test_as_rows_covers_every_aggregate(world):
     assert set(tables) == {
         "kpi",
         "reminders",
+        "access",
         "funnel",
         "endings",
         "trend",
@@ -826,7 +827,10 @@ def test_as_rows_covers_every_aggregate(world):
         ("completed_after_reminder", "", 0),
         ("completed_after_reminder_rate", "", None),
     ]
-    assert len(rows) == 13 + 4 + 9 + 3 + 9 + 4 + 7 + 6
+    # Accounts and access (tests/integration/test_access_metrics.py checks the values): no
+    # link ended in this world, so no links_ended row.
+    assert [k for k, _c, _v in tables["access"]] == list(m.access.as_kpis())
+    assert len(rows) == 13 + 4 + 8 + 9 + 3 + 9 + 4 + 7 + 6
 
 
 # --- SQL: a bounded number of aggregate statements, no personal column --------------------------
@@ -834,7 +838,9 @@ def test_as_rows_covers_every_aggregate(world):
 PERSONAL_COLUMNS = re.compile(
     r"declared_last_name|declared_first_names|declared_matricule|\bemail\b|\bphone\b"
     r"|luxtrust_identities\.(last_name|first_names|birth_date|matricule|subject)\b"
-    r"|professionals\.(last_name|first_names)\b|secretary_accounts",
+    r"|professionals\.(last_name|first_names)\b"
+    r"|secretary_accounts\.(matricule|last_name|first_names|birth_date|luxtrust_subject)\b"
+    r"|\bend_note\b|\blast_error\b",
     re.IGNORECASE,
 )
 
@@ -925,16 +931,19 @@ def test_compute_issues_a_bounded_number_of_aggregate_statements(backend, clock)
     large = _statements(backend)
     large_refresh = _refresh_statements(backend, full=True)
     assert compute(backend).kpis["declarations"] == 100
-    assert len(small) == len(large) <= 10, (len(small), len(large))
+    # Ten, and the accounts-and-access figures' four (dashboard.enrolment.access_metrics).
+    assert len(small) == len(large) <= 14, (len(small), len(large))
     for statement in large:
         assert statement.lstrip().upper().startswith("SELECT"), statement
         # The rollups are read; the source tables only through aggregates (the live queue
-        # counts, the newest event id): no row-by-row loading.
+        # counts, the newest event id; the one or two middle delays, by LIMIT): no row-by-row
+        # loading.
         if SOURCE_TABLES.search(statement):
-            assert re.search(r"count\(|max\(|sum\(", statement, re.I), statement
+            assert re.search(r"count\(|max\(|sum\(|\bLIMIT\b", statement, re.I), statement
         assert not PERSONAL_COLUMNS.search(statement), statement
-    # Rebuilding every day is a fixed number of statements too, whatever the volume.
-    assert len(small_refresh) == len(large_refresh) <= 20, (len(small_refresh), len(large_refresh))
+    # Rebuilding every day is a fixed number of statements too, whatever the volume (20, and
+    # the decision → usable delays' and the access counts' two).
+    assert len(small_refresh) == len(large_refresh) <= 22, (len(small_refresh), len(large_refresh))
 
 
 @pytest.mark.usefixtures("computes")
@@ -959,6 +968,7 @@ REFRESH = [
     ("metrics-ageing", "figure"),
     ("metrics-mismatches", "figure"),
     ("metrics-reviewers", "figure"),
+    ("metrics-links-ended", "figure"),
     ("metrics-specialty", "options"),
 ]
 
@@ -1080,12 +1090,19 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
         "4",
         "0",  # reminders sent
         "—",  # completed after a reminder: none reminded
+        "6",  # active accounts
+        "0",  # links ended
+        "0",  # provisioning failed
+        "—",  # decision → usable: the directory confirmed none in this world
     ]
     assert _texts(kpis, "kpi-note") == [
         "3 automatiquement, 3 après vérification",
         "dont 2 en retard",
         "à 0 secrétaire(s)",
         "0 demande(s) sur les demandes rappelées",
+        "6 accès en cours ; 0 compte(s) inactif(s)",
+        "0 en nouvelle tentative",
+        "0 compte(s) confirmé(s) par l'annuaire",
     ]
     fig = _figures(values)
     funnel = fig["metrics-funnel"]["data"][0]
@@ -1204,6 +1221,7 @@ def test_manager_exports_every_aggregate_as_csv(world, app):
     assert {r["table"] for r in rows} == {
         "kpi",
         "reminders",
+        "access",
         "funnel",
         "endings",
         "trend",
