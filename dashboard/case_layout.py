@@ -298,7 +298,9 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                 html.Li(
                     [
                         dcc.Link(
-                            f"#{r.enrolment_id}", href=f"/backoffice/dossier/{r.enrolment_id}"
+                            f"#{r.enrolment_id}",
+                            # A related request opens as such (least privilege: case_file).
+                            href=f"/backoffice/dossier/{r.enrolment_id}?via={view.enrolment_id}",
                         ),
                         f" — {r.state_label}",
                         f" ({r.reason})" if r.reason else "",
@@ -367,15 +369,7 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                             related,
                             html.H2(_("Notes de l'équipe"), className="h5 mt-3"),
                             notes,
-                            dbc.Label(_("Ajouter une note"), html_for="case-note"),
-                            dbc.Textarea(id="case-note", maxlength=5000, rows=2),
-                            dbc.Button(
-                                _("Ajouter la note"),
-                                id="case-add-note",
-                                color="secondary",
-                                outline=True,
-                                className="mt-2",
-                            ),
+                            *_note_form(view),
                         ],
                         lg=6,
                     ),
@@ -384,6 +378,30 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
             ),
         ]
     )
+
+
+def _note_form(view: CaseView) -> list:
+    """Notes go to the cases that reached review; a related request is read only."""
+    read_only = view.confirmed_at is None
+    return [
+        html.P(
+            _("Demande liée, en lecture seule : elle n'est pas passée en vérification manuelle."),
+            className="small text-muted",
+            id="case-read-only",
+        )
+        if read_only
+        else None,
+        dbc.Label(_("Ajouter une note"), html_for="case-note"),
+        dbc.Textarea(id="case-note", maxlength=5000, rows=2, disabled=read_only),
+        dbc.Button(
+            _("Ajouter la note"),
+            id="case-add-note",
+            color="secondary",
+            outline=True,
+            className="mt-2",
+            disabled=read_only,
+        ),
+    ]
 
 
 # --- the in-page confirmation ----------------------------------------------------------------

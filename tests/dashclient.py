@@ -46,11 +46,13 @@ def values(response) -> dict:
 
 
 def render_page(client, path: str):
-    """The layout the page router would render for `path` (as JSON)."""
+    """The layout the page router would render for `path` (as JSON), its query string
+    (`?a=b`) given as the browser's `search`."""
+    path, mark, query = path.partition("?")
     return call(
         client,
         [("_pages_content", "children"), ("_pages_store", "data")],
-        [("_pages_location", "pathname", path), ("_pages_location", "search", "")],
+        [("_pages_location", "pathname", path), ("_pages_location", "search", mark + query)],
     )
 
 

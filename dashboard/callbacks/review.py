@@ -215,9 +215,10 @@ def _queue_cache():
 # --- the case file --------------------------------------------------------------------------
 
 
-def load_case(case_id, *, audit: bool, claim: bool = False):
+def load_case(case_id, *, audit: bool, claim: bool = False, via=None):
     """(CaseView, reviewers, my id) or (None, message) for the case page. `claim`: opened
-    from the queue, so an unassigned case becomes hers."""
+    from the queue, so an unassigned case becomes hers. `via`: the case whose related
+    requests listed this one (?via=<n>; checked by the service)."""
     enrolment_id = record_id(case_id)
     if enrolment_id is None:
         return None, _("Dossier introuvable.")
@@ -226,7 +227,8 @@ def load_case(case_id, *, audit: bool, claim: bool = False):
         try:
             if claim:
                 decisions.claim_if_free(uow, enrolment_id, me)
-            view = (case_file.open_case if audit else case_file.case_view)(uow, enrolment_id, me)
+            read = case_file.open_case if audit else case_file.case_view
+            view = read(uow, enrolment_id, me, record_id(via) if via is not None else None)
         except DomainError as exc:
             return None, exc.message
     return (view, view.colleagues, me), None

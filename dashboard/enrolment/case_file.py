@@ -199,32 +199,61 @@ class StaffDirectory:
             raise reviewers_only()
 
 
-def open_case(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
+def open_case(
+    uow: UnitOfWork, enrolment_id: int, staff_id: int, via: int | None = None
+) -> CaseView:
     """The case file for a reviewer; the opening itself is audited.
+
+    Least privilege: a reviewer opens the cases that reached review; another enrolment
+    only as a related request of such a case (`via`: that case's number), as its page
+    lists them. Any other number reads as "does not exist".
 
     One transaction: the opening is written first (the timeline shows it), the file is
     read, then both end with one commit. A failure before the commit shows nothing."""
     staff = StaffDirectory.read(uow)
     staff.check_reviewer(staff_id)
-    enrolment = _case_enrolment(uow, enrolment_id)
+    enrolment = _case_enrolment(uow, enrolment_id, via)
     record_event(uow, enrolment, "case_opened", Actor("staff", str(staff_id)))
     view = _case_view(uow, enrolment, staff)
     uow.commit()
     return view
 
 
-def case_view(uow: UnitOfWork, enrolment_id: int, staff_id: int) -> CaseView:
+def case_view(
+    uow: UnitOfWork, enrolment_id: int, staff_id: int, via: int | None = None
+) -> CaseView:
     """The case file again after an action by the same reviewer (already audited)."""
     staff = StaffDirectory.read(uow)
     staff.check_reviewer(staff_id)
-    return _case_view(uow, _case_enrolment(uow, enrolment_id), staff)
+    return _case_view(uow, _case_enrolment(uow, enrolment_id, via), staff)
 
 
-def _case_enrolment(uow: UnitOfWork, enrolment_id: int) -> Enrolment:
-    """The enrolment with its professional and identities, in one statement."""
+def reached_review(enrolment: Enrolment) -> bool:
+    """She confirmed her own device after a mismatch: the case went to the reviewers."""
+    return enrolment.device_confirmed_at is not None
+
+
+def _related(one: Enrolment, other: Enrolment) -> bool:
+    """As _CASE_RELATED relates them: the same matricule or the same email (never None)."""
+    return one.id != other.id and any(
+        a is not None and a == b
+        for a, b in (
+            (one.declared_matricule, other.declared_matricule),
+            (one.email, other.email),
+        )
+    )
+
+
+def _case_enrolment(uow: UnitOfWork, enrolment_id: int, via: int | None = None) -> Enrolment:
+    """The enrolment with its professional and identities, in one statement, if this
+    reviewer may open it (open_case)."""
     enrolment = (
         uow.session.scalars(_CASE_ENROLMENT, {"enrolment_id": enrolment_id}).unique().one_or_none()
     )
+    if enrolment is not None and not reached_review(enrolment):
+        case = uow.session.get(Enrolment, via) if via is not None else None
+        if case is None or not reached_review(case) or not _related(case, enrolment):
+            enrolment = None  # not browsable by number: the same answer as a wrong one
     if enrolment is None:
         raise NotFound(_("Ce dossier n'existe pas."))
     return enrolment

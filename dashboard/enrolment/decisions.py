@@ -14,7 +14,7 @@ from dashboard.config import FourEyesRules
 from dashboard.enrolment import accounts
 from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.codes import REJECTION_REASONS, reason_note_template
-from dashboard.enrolment.errors import Forbidden, IllegalTransition, ValidationFailed
+from dashboard.enrolment.errors import Forbidden, IllegalTransition, NotFound, ValidationFailed
 from dashboard.enrolment.kernel import Actor, get_enrolment, move, raise_concurrent, record_event
 from dashboard.enrolment.model import Decision, Enrolment, ReviewNote
 from dashboard.enrolment.staff import require_reviewer
@@ -105,6 +105,8 @@ def add_note(uow: UnitOfWork, enrolment_id: int, author_id: int, text: str) -> N
     require_reviewer(uow, author_id)
     text = clean_note(text)
     enrolment = get_enrolment(uow, enrolment_id)
+    if enrolment.device_confirmed_at is None:  # case_file.reached_review: reviewers' cases
+        raise NotFound(_("Ce dossier n'existe pas."))
     _keep_note(uow, enrolment, author_id, text)
     record_event(uow, enrolment, "note_added", Actor("staff", str(author_id)))
     uow.commit()

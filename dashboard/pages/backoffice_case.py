@@ -19,7 +19,9 @@ def layout(case_id=None, **params):
     # Opened from the queue: the view she came from (?from=queue&…) is kept, and an
     # unassigned case becomes hers.
     queue = view.queue_view(params)
-    loaded, problem = view.load_case(case_id, audit=True, claim=queue is not None)
+    loaded, problem = view.load_case(
+        case_id, audit=True, claim=queue is not None, via=params.get("via")
+    )
     done = view.done_message(params.get("decided")) if queue is not None else ""
     nav = [dcc.Link(_("← File des dossiers"), href=view.queue_href(queue), id="case-back")]
     if queue is not None:

@@ -689,12 +689,63 @@ def test_open_case_is_audited_and_case_view_is_not(backend, prof, alice, manager
 
 
 def test_a_declaration_without_luxtrust_identity_opens_without_a_diff(backend, prof, alice):
-    # Reached from "Autres demandes liées": it opens, with nothing to compare yet.
-    declared = f.declare(backend, prof).enrolment_id
+    # Reached from "Autres demandes liées" of her case under review: it opens, with
+    # nothing to compare yet.
+    case = pending(backend, prof)
+    declared = f.declare(backend, f.professional(backend, 2), **person("marie")).enrolment_id
     with backend.uow() as uow:
-        view = case_file.open_case(uow, declared, alice)
+        view = case_file.open_case(uow, declared, alice, via=case)
     assert view.fields == [] and view.state == "declared"
     assert "pas encore" in view.device
+
+
+# --- least privilege: the cases that reached review, and their related requests ----------------
+
+
+def test_an_enrolment_that_never_reached_review_is_not_browsable_by_number(backend, prof, alice):
+    case = pending(backend, prof)
+    other = pending(backend, prof, "laura")  # under review, but not related to Marie's
+    declared = f.declare(backend, f.professional(backend, 2), **person("marie")).enrolment_id
+    stranger = f.declare(backend, prof, **person("sophie")).enrolment_id
+    created, _th = f.walk_to(backend, prof, lc.ACCOUNT_CREATED, **person("anne"))
+    for read in (case_file.open_case, case_file.case_view):
+        for enrolment_id, via in (
+            (declared, None),  # by number
+            (declared, other),  # through a case it is not related to
+            (declared, stranger),  # through an enrolment that never reached review
+            (declared, declared),
+            (stranger, case),  # not related to Marie's case
+            (created, None),  # matched at once: never a reviewer's
+            (999_999, case),
+        ):
+            with pytest.raises(NotFound, match="n'existe pas"), backend.uow() as uow:
+                read(uow, enrolment_id, alice, via)
+        with backend.uow() as uow:
+            assert read(uow, declared, alice, case).enrolment_id == declared
+            assert read(uow, case, alice).enrolment_id == case  # reached review: by number
+    # Nothing was audited for the refused openings; one for each allowed opening.
+    assert actions(backend, declared).count("case_opened") == 1
+    assert "case_opened" not in actions(backend, stranger) + actions(backend, created)
+    # A note goes to a case under review, not to an enrolment that never reached it.
+    with pytest.raises(NotFound), backend.uow() as uow:
+        decisions.add_note(uow, declared, alice, "Vu en passant.")
+
+
+def test_the_case_page_opens_a_related_request_read_only(backend, app, prof, alice):
+    case = pending(backend, prof)
+    declared = f.declare(backend, f.professional(backend, 2), **person("marie")).enrolment_id
+    client = client_for(app, alice)
+    page = json.dumps(dc.render_page(client, f"/backoffice/dossier/{case}").get_json())
+    assert f"/backoffice/dossier/{declared}?via={case}" in page  # the related request's link
+    refused = json.dumps(
+        dc.render_page(client, f"/backoffice/dossier/{declared}").get_json(), ensure_ascii=False
+    )
+    assert "Ce dossier n'existe pas." in refused and "marie.schmit@example.lu" not in refused
+    related = json.dumps(
+        dc.render_page(client, f"/backoffice/dossier/{declared}?via={case}").get_json(),
+        ensure_ascii=False,
+    )
+    assert "marie.schmit@example.lu" in related and '"case-read-only"' in related
 
 
 def test_case_view_shows_the_diff_in_order_with_kinds(backend, clock, prof, alice):
@@ -803,9 +854,9 @@ def test_every_related_enrolment_can_be_opened(backend, clock, alice):
     with backend.uow() as uow:
         related = case_file.case_view(uow, case, alice).related
     assert related
-    for other in related:
+    for other in related:  # from the case that lists them
         with backend.uow() as uow:
-            case_file.open_case(uow, other.enrolment_id, alice)
+            case_file.open_case(uow, other.enrolment_id, alice, via=case)
 
 
 def test_case_view_timeline_tells_who_did_what(backend, clock, prof, alice):
