@@ -9,14 +9,15 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlencode
 
 import flask
+from babel.numbers import format_decimal
 from dash import Dash, Input, Output, State, ctx, html, no_update
 from flask_login import current_user
 
 from dashboard import auth, response_cache
 from dashboard.callbacks.browser_input import choices, items, mapping, record_id, row_count, text
-from dashboard.enrolment import case_file, codes, decisions, review, working_days
+from dashboard.enrolment import case_file, codes, decisions, identity, review, working_days
 from dashboard.enrolment.errors import DomainError, ValidationFailed
-from dashboard.i18n import current_language
+from dashboard.i18n import DATE_LOCALES, N_, current_language
 from dashboard.i18n import gettext as _
 
 SORT_COLUMNS = {
@@ -155,6 +156,89 @@ def _due_text(row) -> str:
     return _("**⚠ En retard** — {when}", when=when) if row.overdue else when
 
 
+def _due_title(row) -> str:
+    if not row.due_at:
+        return ""
+    when = row.due_at.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
+    if row.overdue:
+        return _("Échéance dépassée : {when}", when=when)
+    return _("Échéance : {when}", when=when)
+
+
+def _assignee_text(row) -> str:
+    """Who has it, and "2ᵉ validation" when a proposal waits for a second reviewer."""
+    who = _escape_markdown(row.assignee) if row.assignee else _("— non attribué —")
+    return _("{who} · *2ᵉ validation*", who=who) if row.awaiting_second else who
+
+
+def _waiting_text(row) -> str:
+    """ "12 j", or "**⚠ 12 j**" once past the deadline (the grid's markdown cell)."""
+    days = format_decimal(row.waiting_days, "0.#", locale=DATE_LOCALES[current_language()])
+    shown = _("{n} j", n=days)
+    return _("**⚠ {waiting}** en retard", waiting=shown) if row.overdue else shown
+
+
+# The differences as short badges: the field, coloured by the kind of difference; the
+# whole "nom : faute de frappe" is the badge's title and accessible name.
+BADGE_FIELDS = {
+    "last_name": N_("Nom"),
+    "first_names": N_("Prénoms"),
+    "birth_date": N_("Naissance"),
+    "matricule": N_("Matricule"),
+}
+BADGE_TONES = {"typo": "warning", "formatting": "info", "subset": "info", "swapped": "primary"}
+
+
+def _badges(row) -> list[dict]:
+    return [
+        {
+            "text": _(BADGE_FIELDS.get(field, field)),
+            "title": _(
+                "{field} : {kind}",
+                field=identity.field_label(field),
+                kind=identity.kind_label(kind, field),
+            ),
+            "detail": _(" : {kind}", kind=identity.kind_label(kind, field)),
+            "tone": BADGE_TONES.get(kind, "danger"),
+        }
+        for field, kind in row.differences
+    ]
+
+
+def quick_options(counts: dict[str, int] | None = None) -> list[dict]:
+    """The quick filters, with how many cases each shows when known ("En retard (176)")."""
+    labels = {
+        "mine": _("Mes dossiers"),
+        "unassigned": _("Non attribués"),
+        "overdue": _("En retard"),
+        "second": _("En attente de seconde validation"),
+    }
+    return [
+        {
+            "label": label
+            if counts is None
+            else _("{label} ({n})", label=label, n=counts.get(value, 0)),
+            "value": value,
+        }
+        for value, label in labels.items()
+    ]
+
+
+@auth.require(auth.REVIEWER)
+def quick_counts(_request):
+    """The quick filters' counts, refreshed with the grid (kept until the next event or
+    minute, like its pages)."""
+    me = _me()
+    with _backend().uow() as uow:
+        key = ("counts", me, review.queue_version(uow), uow.now().replace(second=0, microsecond=0))
+        key += (current_language(),)
+        cached = _queue_cache().get(key)
+        if cached is None:
+            cached = quick_options(review.quick_counts(uow, me))
+            _queue_cache().put(key, cached)
+    return cached
+
+
 @auth.require(auth.REVIEWER)
 def queue_rows(request, quick, search):
     query = queue_query(request, quick, search)
@@ -192,12 +276,15 @@ def queue_rows(request, quick, search):
             "secretary": f"[{_escape_markdown(r.secretary)}]"
             f"(/backoffice/dossier/{r.enrolment_id}{link})",
             "professional": r.professional,
-            "waiting_days": r.waiting_days,
+            "waiting_days": _waiting_text(r),
             "due": _due_text(r),
             "overdue": r.overdue,
             "summary": r.summary,
-            "assignee": r.assignee or _("— non attribué —"),
+            "differences": _badges(r),
+            "due_title": _due_title(r),
+            "assignee": _assignee_text(r),
             "state": r.state_label,
+            "awaiting_second": r.awaiting_second,
         }
         for r in rows
     ]
@@ -509,6 +596,10 @@ def register(app: Dash) -> None:
         State("queue-search", "value"),
         prevent_initial_call=True,
     )(queue_rows)
+    app.callback(
+        Output("queue-quick", "options"),
+        Input("queue-grid", "getRowsRequest"),
+    )(quick_counts)
     # External filters: empty the grid's cache so it asks again with the new filters.
     app.clientside_callback(
         """function(quick, search) {

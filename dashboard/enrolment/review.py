@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, func, literal, literal_column, or_, select
+from sqlalchemy import and_, case, exists, func, literal, literal_column, or_, select
 from sqlalchemy.orm import aliased
 
 from dashboard.enrolment import identity as identity_mod
@@ -58,6 +58,8 @@ class QueueRow:
     assignee_id: int | None
     awaiting_second: bool
     state_label: str
+    # The fields that differ, with their kind (identity.FIELDS order): the queue's badges.
+    differences: tuple[tuple[str, str], ...] = ()
 
 
 def _awaiting_second():
@@ -150,23 +152,27 @@ def queue_version(uow: UnitOfWork) -> int:
 def _ordering(query: QueueQuery, assignee, second) -> tuple[list, set]:
     """The queue's ORDER BY for a query (its sort, then oldest confirmation, then id) and
     the sorted columns (which decide the joins)."""
+    # Names sort as the queue shows them: "Marie Schmit", "Dr Jean Hoffmann" (issue 22).
     columns = {
-        "waiting": Enrolment.device_confirmed_at,
-        "secretary": Enrolment.declared_last_name,
-        "professional": Professional.last_name,
-        "assignee": assignee.display_name,
-        "state": second,
+        "waiting": (Enrolment.device_confirmed_at,),
+        "secretary": (
+            _folded(Enrolment.declared_first_names),
+            _folded(Enrolment.declared_last_name),
+        ),
+        "professional": (_folded(Professional.first_names), _folded(Professional.last_name)),
+        "assignee": (assignee.display_name,),
+        "state": (second,),
     }
     order, sorted_by = [], set()
     for column, direction in query.sort:
         if column in columns:
-            expr = columns[column]
             # Longest waiting first is "descending waiting time", i.e. oldest confirmation.
             if column == "waiting":
                 direction = "asc" if direction == "desc" else "desc"
-            ordered = expr.desc() if direction == "desc" else expr.asc()
-            # The same order on both databases: cases without a value come last.
-            order.append(ordered.nulls_last() if column == "assignee" else ordered)
+            for expr in columns[column]:
+                ordered = expr.desc() if direction == "desc" else expr.asc()
+                # The same order on both databases: cases without a value come last.
+                order.append(ordered.nulls_last() if column == "assignee" else ordered)
             sorted_by.add(column)
     order += [Enrolment.device_confirmed_at.asc(), Enrolment.id.asc()]
     return order, sorted_by
@@ -274,6 +280,7 @@ def queue_page(
                 due_at=due,
                 overdue=bool(due and due < now),
                 summary=_summary(uow, r.identity_id, r[-len(kinds) :]),
+                differences=_differences(r[-len(kinds) :]),
                 assignee=r.assignee_name or "",
                 assignee_id=r.assignee_id,
                 awaiting_second=bool(r.second),
@@ -283,6 +290,34 @@ def queue_page(
             )
         )
     return result, (total if total <= COUNT_CAP else None)
+
+
+def _differences(kinds) -> tuple[tuple[str, str], ...]:
+    return tuple(
+        (f, k)
+        for f, k in zip(identity_mod.FIELDS, kinds, strict=True)
+        if k is not None and k != identity_mod.IDENTICAL
+    )
+
+
+def quick_counts(uow: UnitOfWork, staff_id: int) -> dict[str, int]:
+    """How many cases of the whole queue each quick filter shows ("En retard (176)"): one
+    pass over the pending cases' partial index."""
+    require_reviewer(uow, staff_id)
+    cutoff = overdue_before(uow.now(), uow.settings.review_sla_working_days)
+
+    def counted(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    row = uow.session.execute(
+        select(
+            counted(Enrolment.assignee_id == staff_id),
+            counted(Enrolment.assignee_id.is_(None)),
+            counted(Enrolment.device_confirmed_at < cutoff),
+            counted(_awaiting_second()),
+        ).where(Enrolment.state == literal_column(f"'{lc.PENDING_REVIEW}'"))
+    ).one()
+    return dict(zip(QUICK_FILTERS, (int(n) for n in row), strict=True))
 
 
 def _summary(uow: UnitOfWork, identity_id: int | None, kinds) -> str:

@@ -13,6 +13,8 @@ dash.register_page(
 
 
 def _columns(sort=()):
+    # Five columns that each read whole at 1280 px (issue 22): the deadline is the waiting
+    # time's tooltip, the differences are short badges (their full text as title).
     columns = [
         {
             "field": "secretary",
@@ -20,25 +22,20 @@ def _columns(sort=()):
             "cellRenderer": "markdown",
             "sortable": True,
             "flex": 2,
+            "minWidth": 180,
         },
         {
             "field": "waiting_days",
-            "headerName": _("Attente (jours ouvrés)"),
+            "headerName": _("Attente"),
             "headerTooltip": _(
                 "Jours ouvrés depuis la confirmation de la secrétaire "
                 "(sans les week-ends ni les jours fériés)"
             ),
+            "tooltipField": "due_title",
             "sortable": True,
-            "minWidth": 120,
+            "minWidth": 140,
             "flex": 1,
             "sort": "desc",
-        },
-        {
-            "field": "due",
-            "headerName": _("Échéance"),
-            "sortable": True,
-            "minWidth": 150,
-            "flex": 1,
             # Markdown, not cellClassRules: AG Grid evaluates those with new Function(),
             # which the Content-Security-Policy forbids.
             "cellRenderer": "markdown",
@@ -49,32 +46,27 @@ def _columns(sort=()):
             "sortable": True,
             "filter": "agTextColumnFilter",
             "flex": 2,
+            "minWidth": 170,
             "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
         },
         {
-            "field": "summary",
+            "field": "differences",
             "headerName": _("Différences"),
-            "flex": 3,
+            "cellRenderer": "DifferenceBadges",  # assets/dashAgGridComponentFunctions.js
             "tooltipField": "summary",
+            "flex": 2,
             "minWidth": 220,
         },
         {
             "field": "assignee",
             "headerName": _("Attribué à"),
-            "tooltipField": "assignee",
-            "minWidth": 130,
+            "tooltipField": "state",
+            "minWidth": 170,
             "sortable": True,
             "filter": "agTextColumnFilter",
             "flex": 1,
             "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
-        },
-        {
-            "field": "state",
-            "headerName": _("État"),
-            "tooltipField": "state",
-            "sortable": True,
-            "minWidth": 150,
-            "flex": 1,
+            "cellRenderer": "markdown",
         },
     ]
     if sort:  # the view's sort (from the URL) replaces the default one
@@ -98,12 +90,7 @@ def layout(**params):
                     dbc.Col(
                         dbc.Checklist(
                             id="queue-quick",
-                            options=[
-                                {"label": _("Mes dossiers"), "value": "mine"},
-                                {"label": _("Non attribués"), "value": "unassigned"},
-                                {"label": _("En retard"), "value": "overdue"},
-                                {"label": _("En attente de seconde validation"), "value": "second"},
-                            ],
+                            options=view.quick_options(),  # with counts once the grid asks
                             value=shown["quick"],
                             inline=True,
                             switch=True,

@@ -135,9 +135,15 @@ def approve_in_dialog(duo, expected: str = "Vous ") -> None:
 
 
 def tick(duo, label_text: str) -> None:
-    """Switch on a quick filter of the queue by clicking its label."""
-    label = duo.driver.find_element(
-        By.XPATH, f"//*[@id='queue-quick']//label[normalize-space()=\"{label_text}\"]"
+    """Switch on a quick filter of the queue by clicking its label ("En retard (3)": the
+    count, once shown, follows the name)."""
+    label = wait(
+        duo,
+        lambda d: d.find_element(
+            By.XPATH,
+            f"//*[@id='queue-quick']//label[starts-with(normalize-space(), \"{label_text} (\")]",
+        ),
+        f"no quick filter {label_text} with its count",
     )
     label.click()
     box = duo.driver.find_element(By.ID, label.get_attribute("for"))
@@ -188,7 +194,10 @@ def test_reviewer_finds_approves_and_a_colleague_sees_it_decided(site):
 
     search_queue(duo, "schmit")
     wait_for_column(duo, "secretary", ["Marie Schmit"])
-    assert grid_cells(duo, "summary") == ["nom : faute de frappe"]
+    [badges] = grid_cells(duo, "differences")
+    assert badges.startswith("Nom"), badges  # a short badge (the whole text is its title)
+    badge = duo.driver.find_element(By.CSS_SELECTOR, "#queue-grid [col-id='differences'] .badge")
+    assert badge.get_attribute("title") == "nom : faute de frappe"
     assert grid_cells(duo, "professional") == ["Dr Jean Hoffmann1"]
     assert grid_cells(duo, "assignee") == ["— non attribué —"]
     shot(duo, "02-queue-search")
@@ -352,14 +361,14 @@ def test_an_overdue_case_is_flagged_in_the_queue(site):
     log_in(site, "rita@esante.lu")
     wait_for_column(duo, "secretary", ["Marie Schmit", "Laura Weber"])  # late one first
     shot(duo, "07-queue-overdue")
-    late, fresh = grid_cells(duo, "due")
-    assert late.startswith("⚠ En retard — "), late
-    assert "En retard" not in fresh
+    late, fresh = grid_cells(duo, "waiting_days")
+    assert late.startswith("⚠ ") and late.endswith(" j en retard"), late
+    assert "retard" not in fresh and fresh.endswith(" j"), fresh
     flagged = duo.driver.find_element(
         By.CSS_SELECTOR,
-        "#queue-grid .ag-center-cols-container [row-index='0'] [col-id='due'] strong",
+        "#queue-grid .ag-center-cols-container [row-index='0'] [col-id='waiting_days'] strong",
     )
-    assert flagged.text == "⚠ En retard"
+    assert flagged.text.startswith("⚠ ") and flagged.text.endswith(" j")
 
 
 # --- claim, note and four eyes in the browser --------------------------------------------------
@@ -386,7 +395,11 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     f.reviewer(site.backend, "victor@esante.lu")
 
     log_in(site, "rita@esante.lu")
-    wait_for_column(duo, "summary", ["date de naissance : différente"])
+    wait(
+        duo,
+        lambda d: (grid_cells(duo, "differences") or [""])[0].startswith("Naissance"),
+        "the birth date's badge never showed",
+    )
     open_case_page(site, case)
     assert "différente" in duo.find_element("#diff-birth_date").text
     assert "seconde validation" in page_text(duo)
@@ -407,7 +420,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     log_in(site, "victor@esante.lu")
     tick(duo, "En attente de seconde validation")
     wait_for_column(duo, "secretary", ["Marie Schmit"])
-    assert grid_cells(duo, "state") == ["En attente de seconde validation"]
+    assert grid_cells(duo, "assignee") == ["rita · 2ᵉ validation"]
     open_case_page(site, case)
     duo.wait_for_contains_text("#case-proposal", "rita a proposé")
     assert duo.find_element("#case-proposal-note").text == "Même personne : date inversée"

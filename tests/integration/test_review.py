@@ -1866,3 +1866,106 @@ def test_an_opening_is_recorded_with_the_file_it_showed_or_not_at_all(
         case_file.open_case(uow, case, alice)
     # Nothing was shown, so no opening is recorded.
     assert actions(backend, case).count("case_opened") == 1
+
+
+# --- a queue that reads at a glance (issue 22) ----------------------------------------------------
+
+
+def test_each_quick_filter_says_how_many_cases_it_shows(backend, clock, app, prof, alice, bob):
+    cases = [pending(backend, prof, key) for key in ("marie", "laura", "sophie", "paula")]
+    with backend.uow() as uow:
+        decisions.claim(uow, cases[0], alice)
+    with backend.uow() as uow:
+        decisions.claim(uow, cases[1], bob)
+    clock.advance(days=7)  # every case is past its working days now
+    fresh = pending(backend, prof, "anne")  # … but this one
+    with backend.uow() as uow:
+        counts = review.quick_counts(uow, alice)
+        # The same counts as the queue itself gives for each filter alone.
+        for quick, n in counts.items():
+            _rows, total = review.queue_page(uow, QueueQuery(quick=frozenset({quick})), alice)
+            assert total == n, quick
+    assert counts == {"mine": 1, "unassigned": 3, "overdue": 4, "second": 0}
+    assert fresh not in cases
+    client = client_for(app, alice)
+    options = dc.values(
+        dc.call(
+            client,
+            [("queue-quick", "options")],
+            [("queue-grid", "getRowsRequest", None)],
+        )
+    )[("queue-quick", "options")]
+    assert [o["label"] for o in options] == [
+        "Mes dossiers (1)",
+        "Non attribués (3)",
+        "En retard (4)",
+        "En attente de seconde validation (0)",
+    ]
+    assert [o["value"] for o in options] == list(review.QUICK_FILTERS)
+    # Not for a manager.
+    with pytest.raises(Forbidden), backend.uow() as uow:
+        review.quick_counts(uow, f.reviewer(backend, "m@esante.lu", roles=("manager",)))
+
+
+def test_rows_show_the_waiting_time_with_its_unit_and_the_differences_as_badges(
+    backend, clock, app, prof, alice
+):
+    case = pending(backend, prof)
+    clock.advance(days=1, hours=12)  # Monday 9:00 → Tuesday 21:00: 1.5 working days
+    [row] = dc.values(get_rows(client_for(app, alice)))[("queue-grid", "getRowsResponse")][
+        "rowData"
+    ]
+    assert row["id"] == case
+    assert row["waiting_days"] == "1,5 j"
+    assert row["differences"] == [
+        {
+            "text": "Nom",
+            "detail": " : faute de frappe",
+            "title": "nom : faute de frappe",
+            "tone": "warning",
+        }
+    ]
+    assert row["due_title"] == "Échéance : 04/03/2026 10:00"
+    clock.advance(days=2)
+    client = client_for(app, alice)
+    [late] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
+    assert late["waiting_days"] == "**⚠ 3,5 j** en retard"  # Thursday 21:00
+    assert late["due_title"] == "Échéance dépassée : 04/03/2026 10:00"
+    client.set_cookie("esante_lang", "en")
+    [english] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
+    assert english["differences"][0]["text"] == "Last name"
+
+
+def test_names_sort_as_the_queue_shows_them(backend, app, alice):
+    one = f.professional(backend, 1, first_names="Yves", last_name="Arend")
+    two = f.professional(backend, 2, first_names="Anne", last_name="Zenner")
+    for prof, key, first in (
+        (one, "marie", "Marie-Paule"),
+        (two, "laura", "élodie"),
+        (one, "sophie", "Anne"),
+    ):
+        pending(backend, prof, key, first_names=first)
+    client = client_for(app, alice)
+
+    def column(col_id: str, field: str, direction: str = "asc") -> list[str]:
+        request = {
+            "startRow": 0,
+            "endRow": 100,
+            "filterModel": {},
+            "sortModel": [{"colId": col_id, "sort": direction}],
+        }
+        rows = dc.values(get_rows(client, request))[("queue-grid", "getRowsResponse")]["rowData"]
+        return [r[field].split("](")[0].lstrip("[").replace("\\", "") for r in rows]
+
+    # By first names then last name, accents and case aside ("élodie" between A and M).
+    assert column("secretary", "secretary") == ["Anne Muller", "élodie Weber", "Marie-Paule Schmit"]
+    assert column("secretary", "secretary", "desc") == [
+        "Marie-Paule Schmit",
+        "élodie Weber",
+        "Anne Muller",
+    ]
+    assert column("professional", "professional") == [
+        "Dr Anne Zenner",
+        "Dr Yves Arend",
+        "Dr Yves Arend",
+    ]
