@@ -93,3 +93,38 @@ def pytest_setup_options():
     # would otherwise click mid-animation, where the element is not yet.
     options.add_argument("--force-prefers-reduced-motion")
     return options
+
+
+@pytest.fixture
+def scim_site(dash_duo, tmp_path, sqlite_template, smtp_server, scim_server):
+    """`site`, but the app's identity platform is a real SCIM server process (scim2-server,
+    tests/scim_server.py) instead of the embedded directory: SCIM_URL and SCIM_TOKEN set.
+    `Site.scim` is that server, for the test to look at what the directory holds."""
+    import datetime as dt
+
+    from dashboard.config import Settings
+    from tests.scim_server import TOKEN
+
+    path = tmp_path / "e2e.sqlite3"
+    shutil.copy(sqlite_template, path)
+    port = free_port()
+    settings = Settings(
+        env="test",
+        database_url=f"sqlite:///{path}",
+        base_url=f"http://localhost:{port}",
+        secret_key="e2e-secret-key-" + "y" * 32,
+        smtp_url=smtp_server.url,
+        scim_url=scim_server.url,
+        scim_token=TOKEN,
+    )
+    assert not settings.uses_embedded_directory
+    clock = Clock()
+    clock.now = dt.datetime.now(dt.UTC)
+    backend = Backend(settings, make_engine(settings.database_url), clock)
+    app = create_app(settings, backend=backend)
+    dash_duo.start_server(app, port=port)
+    dash_duo.driver.set_window_size(1280, 1000)
+    site = Site(dash_duo, backend, smtp_server, clock)
+    site.scim = scim_server
+    yield site
+    backend.dispose()
