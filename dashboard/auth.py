@@ -25,6 +25,7 @@ SECRETARY = "secretary"  # holds an enrolment session (from her invitation link)
 ACCOUNT_HOLDER = "account"  # logged in to "Mon compte" (her account session)
 PROFESSIONAL = "professional"
 REVIEWER = "reviewer"
+LEAD = "lead"  # the reviewers' team lead: their load, reassignment in bulk
 MANAGER = "manager"
 ADMIN = "admin"
 DEVELOPER = "developer"  # development-only tools (dev mailbox); never in production

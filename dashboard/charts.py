@@ -282,3 +282,29 @@ def links_ended(m: Metrics) -> dict:
         xaxis=_title(_("Mois de fin d'accès")),
         yaxis=_title(_("Accès terminés")),
     )
+
+
+def team_load(loads) -> dict:
+    """Per reviewer (and nobody): open cases, split into on time and overdue."""
+    names = [load.name for load in loads]
+
+    def bar(name: str, values: list, color: str) -> dict:
+        return {
+            "type": "bar",
+            "orientation": "h",
+            "name": name,
+            "y": names,
+            "x": values,
+            "marker": {"color": color},
+        }
+
+    return _figure(
+        [
+            bar(_("Dans les délais"), [x.open_cases - x.overdue for x in loads], "#00557f"),
+            bar(_("En retard"), [x.overdue for x in loads], "#c9302c"),
+        ],
+        _("Dossiers ouverts par relecteur(rice)"),
+        barmode="stack",
+        yaxis={"autorange": "reversed"},
+        xaxis=_title(_("Dossiers")),
+    )

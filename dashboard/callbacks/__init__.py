@@ -21,6 +21,7 @@ def register_all(app: Dash) -> None:
         professional,
         review,
         staff_admin,
+        team,
     )
 
     enrolment.register(app)
@@ -32,3 +33,4 @@ def register_all(app: Dash) -> None:
     operations.register(app)
     directory.register(app)
     links.register(app)
+    team.register(app)

@@ -18,7 +18,7 @@ from dashboard.enrolment.errors import DomainError, ValidationFailed
 from dashboard.enrolment.working_days import LUXEMBOURG
 from dashboard.i18n import gettext as _
 
-STAFF_ROLES = (auth.REVIEWER, auth.MANAGER, auth.ADMIN)
+STAFF_ROLES = (auth.REVIEWER, auth.LEAD, auth.MANAGER, auth.ADMIN)
 
 
 def _backend():
@@ -28,6 +28,7 @@ def _backend():
 def role_labels() -> dict[str, str]:
     return {
         "reviewer": _("Vérification d'identité"),
+        "lead": _("Chef(fe) d'équipe"),
         "manager": _("Indicateurs"),
         "admin": _("Administration"),
     }
@@ -67,6 +68,15 @@ def my_parts() -> list[dict]:
                 "title": _("File des dossiers"),
                 "text": _("Vérifier l'identité des secrétaires dont le dossier attend."),
                 "href": "/backoffice",
+            }
+        )
+    if auth.has_role(auth.LEAD):
+        parts.append(
+            {
+                "id": "part-team",
+                "title": _("Équipe"),
+                "text": _("Voir les dossiers de chacun(e), réattribuer en nombre."),
+                "href": "/backoffice/equipe",
             }
         )
     if auth.has_role(auth.MANAGER):

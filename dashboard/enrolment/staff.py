@@ -37,7 +37,7 @@ from dashboard.enrolment.text import clean_email
 from dashboard.enrolment.uow import UnitOfWork
 from dashboard.i18n import gettext as _
 
-ROLES = ("reviewer", "manager", "admin")
+ROLES = ("reviewer", "lead", "manager", "admin")  # lead: the team lead (team.py)
 MIN_PASSWORD = 12  # NIST SP 800-63B asks for length, not composition rules
 _hasher = PasswordHasher()
 # Verifying against this keeps the timing the same for unknown emails.

@@ -18,7 +18,7 @@ from dashboard.enrolment import lifecycle as lc
 from tests import dashclient as dc
 from tests import factories as f
 
-ROLES = ("anonymous", "secretary", "professional", "reviewer", "manager", "admin")
+ROLES = ("anonymous", "secretary", "professional", "reviewer", "lead", "manager", "admin")
 # Dash's own page-routing callback: it renders layouts, each of which is guarded itself.
 DASH_INTERNAL = {"_pages_content", "_pages_dummy"}
 
@@ -31,7 +31,7 @@ def world(sqlite_backend):
     case_id, token_hash = f.walk_to(be, prof, lc.PENDING_REVIEW)
     staff = {
         role: f.reviewer(be, email=f"{role}@esante.lu", roles=(role,))
-        for role in ("reviewer", "manager", "admin")
+        for role in ("reviewer", "lead", "manager", "admin")
     }
     other = f.declare(
         be,

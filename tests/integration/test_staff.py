@@ -411,6 +411,7 @@ def test_selecting_a_row_fills_the_panel_from_the_server(admin):
     labels = {o["value"]: o["label"] for o in chosen[("staff-roles", "options")]}
     assert labels == {
         "reviewer": "Vérification d'identité",
+        "lead": "Chef(fe) d'équipe",
         "manager": "Indicateurs",
         "admin": "Administration",
     }
