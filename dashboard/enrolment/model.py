@@ -24,6 +24,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    UniqueConstraint,
     event,
     text,
 )
@@ -439,6 +440,20 @@ class ReviewNote(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class SavedView(Base):
+    """A reviewer's named queue view (quick filters, search, sort), as the URL holds it."""
+
+    __tablename__ = "saved_views"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    name: Mapped[str] = mapped_column(String(60))
+    view: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("staff_id", "name", name="uq_saved_views_staff_name"),)
 
 
 class Event(Base):

@@ -78,6 +78,70 @@ def _columns(sort=()):
     return columns
 
 
+def _views_bar():
+    """Saved views: choose one (it opens as the queue's URL), keep the current one."""
+    return html.Div(
+        [
+            dcc.Location(id="queue-views-nav", refresh="callback-nav"),
+            dcc.Store(id="queue-views-changed"),
+            dbc.Row(
+                [
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                _("Vues"), html_for="queue-views", className="visually-hidden"
+                            ),
+                            dcc.Dropdown(
+                                id="queue-views",
+                                placeholder=_("Ouvrir une vue…"),
+                                labels=components.dropdown_labels(),
+                            ),
+                        ],
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Label(
+                                _("Nom de la vue actuelle"),
+                                html_for="queue-view-name",
+                                className="visually-hidden",
+                            ),
+                            dbc.Input(
+                                id="queue-view-name",
+                                placeholder=_("Nom de la vue actuelle"),
+                                maxlength=60,
+                            ),
+                        ],
+                        md=4,
+                    ),
+                    dbc.Col(
+                        [
+                            dbc.Button(
+                                _("Enregistrer la vue"),
+                                id="queue-save-view",
+                                color="secondary",
+                                outline=True,
+                                size="sm",
+                                className="me-2",
+                            ),
+                            dbc.Button(
+                                _("Supprimer la vue choisie"),
+                                id="queue-delete-view",
+                                color="danger",
+                                outline=True,
+                                size="sm",
+                            ),
+                        ],
+                        md=4,
+                    ),
+                ],
+                className="mb-2 align-items-center g-2",
+            ),
+            html.Div(id="queue-views-message", role="status", className="small mb-2"),
+        ]
+    )
+
+
 @auth.page(auth.REVIEWER)
 def layout(**params):
     # The view in the URL (quick filters, search, sort): Back and reload show it again.
@@ -118,6 +182,7 @@ def layout(**params):
                 ],
                 className="mb-2 align-items-center",
             ),
+            _views_bar(),
             dcc.Store(id="queue-refresh"),
             dcc.Store(id="queue-view"),
             dag.AgGrid(
