@@ -5,13 +5,14 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard.enrolment import codes, working_days
+from dashboard.enrolment import codes
 from dashboard.enrolment.case_file import CaseView
 from dashboard.i18n import gettext as _
+from dashboard.i18n import long_date_time
 
 
 def _when(moment) -> str:
-    return moment.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M") if moment else "—"
+    return long_date_time(moment) if moment else "—"
 
 
 def _segments(parts) -> list:

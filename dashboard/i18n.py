@@ -128,3 +128,9 @@ def long_date(value: dt.date | dt.datetime, language: str | None = None) -> str:
     text = format_date(value, format="long", locale=DATE_LOCALES[language])
     # French writes the first of the month as an ordinal (Babel does not).
     return "1er" + text[1:] if language == "fr" and value.day == 1 else text
+
+
+def long_date_time(value: dt.datetime, language: str | None = None) -> str:
+    """The date as long_date writes it, then the Luxembourg time: "4 mars 2026, 10:00"."""
+    local = value.astimezone(_LUXEMBOURG)
+    return f"{long_date(local, language)}, {local:%H:%M}"

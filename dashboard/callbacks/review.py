@@ -23,10 +23,9 @@ from dashboard.enrolment import (
     identity,
     queue_views,
     review,
-    working_days,
 )
 from dashboard.enrolment.errors import DomainError, ValidationFailed
-from dashboard.i18n import DATE_LOCALES, N_, current_language
+from dashboard.i18n import DATE_LOCALES, N_, current_language, long_date_time
 from dashboard.i18n import gettext as _
 
 SORT_COLUMNS = {
@@ -158,17 +157,11 @@ def parse_query_string(search) -> dict:
     return {k: v[0] for k, v in parse_qs(search.lstrip("?")).items()}
 
 
-def _due_text(row) -> str:
-    if not row.due_at:
-        return ""
-    when = row.due_at.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
-    return _("**⚠ En retard** — {when}", when=when) if row.overdue else when
-
-
 def _due_title(row) -> str:
+    """The deadline, as the waiting time's tooltip."""
     if not row.due_at:
         return ""
-    when = row.due_at.astimezone(working_days.LUXEMBOURG).strftime("%d/%m/%Y %H:%M")
+    when = long_date_time(row.due_at)
     if row.overdue:
         return _("Échéance dépassée : {when}", when=when)
     return _("Échéance : {when}", when=when)
@@ -286,7 +279,6 @@ def queue_rows(request, quick, search):
             f"(/backoffice/dossier/{r.enrolment_id}{link})",
             "professional": r.professional,
             "waiting_days": _waiting_text(r),
-            "due": _due_text(r),
             "overdue": r.overdue,
             "summary": r.summary,
             "differences": _badges(r),

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from dashboard.config import DATA_DIR, Settings
 from dashboard.enrolment.model import OutboxEmail
 from dashboard.enrolment.uow import UnitOfWork, utcnow
+from dashboard.i18n import long_date_time
 
 log = logging.getLogger(__name__)
 
@@ -468,7 +469,7 @@ def mailbox(uow: UnitOfWork, limit: int = 50) -> list[MailboxMessage]:
                 unseal(uow.settings.secret_key, sealed, uow.settings.secret_key_fallbacks)
                 if sealed
                 else None,
-                row.created_at.strftime("%d/%m/%Y %H:%M"),
+                long_date_time(row.created_at),  # the reader's language, Luxembourg time
                 row.status,
             )
         )

@@ -975,8 +975,9 @@ def test_mailbox_shows_latest_mail_with_the_link_of_pending_invitations(
     assert invitation2.link in invitation2.text
     assert invitation1.link == f"http://testserver/enrolment/invitation/{first.token}"
     assert invitation3.link and invitation3.link.startswith("http://testserver/enrolment/")
-    assert invitation1.created_at == "02/03/2026 09:00"
-    assert invitation2.created_at == "02/03/2026 09:03"
+    # In the reader's language and in Luxembourg time (09:00 UTC is 10:00 in March).
+    assert invitation1.created_at == "2 mars 2026, 10:00"
+    assert invitation2.created_at == "2 mars 2026, 10:03"
     assert {m.status for m in box} == {"pending"}
     assert not any(m.text.startswith("Subject:") for m in box)
 

@@ -1610,7 +1610,7 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     )
     assert row["summary"] == "nom : faute de frappe"
     assert row["assignee"] == "— non attribué —"
-    assert row["due"] == "04/03/2026 10:00" and row["overdue"] is False
+    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00" and row["overdue"] is False
     body = response.get_data(as_text=True)
     assert "marie.schmit@example.lu" not in body and f.MARIE["matricule"] not in body
 
@@ -1637,7 +1637,7 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     grid = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]
     late = next(r for r in grid["rowData"] if r["id"] == first)
     assert late["overdue"] is True
-    assert "En retard" in late["due"] and late["due"].endswith("04/03/2026 10:00")
+    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
 
 
 def test_a_queue_page_is_kept_until_the_next_event_or_minute(backend, clock, app, prof, alice, bob):
@@ -1925,12 +1925,12 @@ def test_rows_show_the_waiting_time_with_its_unit_and_the_differences_as_badges(
             "tone": "warning",
         }
     ]
-    assert row["due_title"] == "Échéance : 04/03/2026 10:00"
+    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00"
     clock.advance(days=2)
     client = client_for(app, alice)
     [late] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
     assert late["waiting_days"] == "**⚠ 3,5 j** en retard"  # Thursday 21:00
-    assert late["due_title"] == "Échéance dépassée : 04/03/2026 10:00"
+    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
     client.set_cookie("esante_lang", "en")
     [english] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
     assert english["differences"][0]["text"] == "Last name"
