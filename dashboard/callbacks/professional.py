@@ -6,15 +6,18 @@ action on a declaration goes through the service's ownership check.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import flask
 from dash import Dash, Input, Output, State, ctx, no_update
 from flask_limiter import RateLimitExceeded
 from flask_login import current_user
 
-from dashboard import auth, i18n, security
+from dashboard import auth, declaration_layout, i18n, security
 from dashboard.callbacks import disabled_while_running
-from dashboard.callbacks.browser_input import first_row, record_id, text
+from dashboard.callbacks.browser_input import first_row, mapping, record_id, text
 from dashboard.enrolment import declarations, kernel, sessions
+from dashboard.enrolment import lifecycle as lc
 from dashboard.enrolment.errors import (
     DomainError,
     DuplicateDeclaration,
@@ -23,6 +26,7 @@ from dashboard.enrolment.errors import (
 )
 from dashboard.enrolment.working_days import LUXEMBOURG
 from dashboard.i18n import gettext as _
+from dashboard.i18n import long_date
 from dashboard.luxtrust import client as luxtrust
 
 FIELDS = ("last_name", "first_names", "matricule", "email", "email_confirm", "phone")
@@ -99,8 +103,7 @@ def submit_declaration(
     if (email or "").strip().lower() != (email_confirm or "").strip().lower():
         errors["email_confirm"] = _("Les deux adresses email ne sont pas identiques.")
     if errors:
-        summary = _("Corrigez les champs indiqués ; rien n'a été enregistré.")
-        return (summary, None, *_errors_out(errors))
+        return (_summary(), None, *_errors_out(errors))
     data = dict(
         last_name=last_name,
         first_names=first_names,
@@ -115,26 +118,34 @@ def submit_declaration(
                 old_id = record_id(correcting)
                 if old_id is None:
                     raise NotFound(_("Cette déclaration n'existe pas."))
-                declarations.redeclare(uow, old_id, me, **data)
+                result = declarations.redeclare(uow, old_id, me, **data)
             else:
-                declarations.declare(uow, me, if_open="refuse", **data)
+                result = declarations.declare(uow, me, if_open="refuse", **data)
+            sent = declarations.get_declaration(uow, result.enrolment_id, me)
         except DuplicateDeclaration as exc:
-            return (exc.message, None, *_errors_out({"matricule": exc.message}))
+            # Said once, under the field (and linked from the summary); the box says only
+            # that nothing was stored.
+            return (_summary(), None, *_errors_out({"matricule": exc.message}))
         except ValidationFailed as exc:
-            return (
-                _("Corrigez les champs indiqués ; rien n'a été enregistré."),
-                None,
-                *_errors_out(exc.errors),
-            )
+            return (_summary(), None, *_errors_out(exc.errors))
         except DomainError as exc:
             return (exc.message, None, *_errors_out({}))
-    done = _(
-        "La déclaration a été enregistrée. Votre secrétaire va recevoir un email contenant un "
-        "lien lui permettant de créer son compte eSanté : elle devra accepter les Conditions "
-        "Générales d'Utilisation, saisir son matricule puis vérifier son identité avec son "
-        "dispositif LuxTrust. Vous serez informé par email de la création de son compte."
-    )
-    return ("", done, *_errors_out({}))
+        days = uow.settings.invitation_days
+    return ("", declaration_layout.sent_message(sent, days), *_errors_out({}))
+
+
+def _summary() -> str:
+    return _("Corrigez les champs indiqués ; rien n'a été enregistré.")
+
+
+@auth.require(auth.PROFESSIONAL)
+def show_declared(result):
+    """Once stored: the confirmation instead of the form, and the form emptied (a second
+    click can neither look like a failure nor declare her twice)."""
+    _me()
+    if not (isinstance(result, str) and result):
+        return (no_update,) * (4 + len(FIELDS))
+    return (True, False, _("Invitation envoyée"), None, *([""] * len(FIELDS)))
 
 
 # --- my declarations ---------------------------------------------------------------------------
@@ -145,14 +156,17 @@ def _local(moment) -> str:
     return moment.astimezone(LUXEMBOURG).strftime("%Y-%m-%d %H:%M")
 
 
-def _rows(professional_id: int) -> list[dict]:
+def _declarations(professional_id: int) -> list[declarations.DeclarationRow]:
     with _backend().uow() as uow:
-        rows = declarations.list_declarations(uow, professional_id)
+        return declarations.list_declarations(uow, professional_id)
+
+
+def _rows(professional_id: int) -> list[dict]:
     return [
         {
             "id": r.enrolment_id,
-            "secretary": f"{r.first_names} {r.last_name}",
-            "matricule": r.matricule,
+            "secretary": declaration_layout.person(r),
+            "matricule": declaration_layout.grouped_matricule(r.matricule),
             "email": r.email,
             "state": r.state,
             "state_label": r.state_label,
@@ -160,21 +174,33 @@ def _rows(professional_id: int) -> list[dict]:
             "state_display": f"**{r.state_label}**"
             if r.state in ("locked", "expired", "rejected", "account_created")
             else r.state_label,
+            # The columns sort on the *_at texts and show the *_on dates (his language).
             "declared_at": _local(r.declared_at),
+            "declared_on": long_date(r.declared_at),
             "updated_at": _local(r.updated_at),
+            "updated_on": long_date(r.updated_at),
             "expires_at": _local(r.expires_at) if r.can_resend else "",
+            "expires_on": long_date(r.expires_at) if r.can_resend else "",
             "can_resend": r.can_resend,
             "can_cancel": r.can_cancel,
             "can_redeclare": r.can_redeclare,
             "can_declare_again": r.can_declare_again,
+            "next_action": declaration_layout.next_action(r),
         }
-        for r in rows
+        for r in _declarations(professional_id)
     ]
 
 
 @auth.require(auth.PROFESSIONAL)
 def load_declarations(_loaded):
     return _rows(_me())
+
+
+@auth.require(auth.PROFESSIONAL)
+def load_cards(_row_data):
+    """The same declarations as cards (shown on narrow screens): read again from the
+    service whenever the grid's rows change, never from what the browser sent."""
+    return declaration_layout.cards(_declarations(_me()))
 
 
 @auth.require(auth.PROFESSIONAL)
@@ -190,6 +216,39 @@ def selection_actions(selected):
     )
 
 
+def _perform(me: int, enrolment_id: int, action: str) -> tuple[str, str]:
+    """Resend or cancel one of his declarations: ("done" | "refused" | "limited", what to
+    tell him). The service checks that it is his, and that its state allows it."""
+    if action == declaration_layout.RESEND:
+        try:
+            security.check_limit("resend")
+        except RateLimitExceeded:
+            return "limited", security.too_many_message()
+    with _backend().uow() as uow:
+        try:
+            if action == declaration_layout.RESEND:
+                # An expired one is declared again in the same click (issue 21).
+                declarations.send_new_invitation(uow, enrolment_id, me)
+                return "done", _resent(declarations.get_declaration(uow, enrolment_id, me).email)
+            declarations.cancel(
+                uow, enrolment_id, kernel.Actor("professional", str(me)), professional_id=me
+            )
+            return "done", _cancelled()
+        except DomainError as exc:
+            return "refused", exc.message
+
+
+def _resent(email) -> str:
+    return _(
+        "Une nouvelle invitation a été envoyée à {email}. Le lien précédent ne fonctionne plus.",
+        email=email,
+    )
+
+
+def _cancelled() -> str:
+    return _("La déclaration a été annulée ; le lien envoyé ne fonctionne plus.")
+
+
 @auth.require(auth.PROFESSIONAL)
 def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     me = _me()
@@ -199,31 +258,89 @@ def act_on_declaration(resend_clicks, cancel_confirmed, selected):
     enrolment_id = record_id(row.get("id"))
     if enrolment_id is None:
         return _("Cette déclaration n'existe pas."), "warning", _rows(me)
-    if ctx.triggered_id == "decl-resend":
-        try:
-            security.check_limit("resend")
-        except RateLimitExceeded:
-            return security.too_many_message(), "warning", no_update
+    resend = ctx.triggered_id == "decl-resend"
+    action = declaration_layout.RESEND if resend else declaration_layout.CANCEL
+    outcome, message = _perform(me, enrolment_id, action)
+    if outcome == "limited":
+        return message, "warning", no_update
+    return message, "success" if outcome == "done" else "warning", _rows(me)
+
+
+# --- a card's action (narrow screens): its address, its confirmation ---------------------------
+
+
+@dataclass(frozen=True)
+class CardView:
+    """What the home page's address asks for: a confirmation (`row`, `action`), or a
+    message (`message`, `color`: done, or why not)."""
+
+    row: declarations.DeclarationRow | None = None
+    action: str | None = None
+    message: str | None = None
+    color: str = "info"
+
+
+def card_view(renvoyer=None, annuler=None, renvoyee=None, annulee=None) -> CardView:
+    """The home page's address: `?renvoyer=<id>` / `?annuler=<id>` ask for a confirmation
+    (nothing is written by opening an address), `?renvoyee=<id>` / `?annulee=<id>` say it
+    is done. His own declarations only; another's is "absent", as in the service."""
+    asked = [
+        (kind, value)
+        for kind, value in (
+            ("renvoyer", renvoyer),
+            ("annuler", annuler),
+            ("renvoyee", renvoyee),
+            ("annulee", annulee),
+        )
+        if value is not None
+    ]
+    if not asked:
+        return CardView()
+    kind, value = asked[0]
+    me = _me()
+    enrolment_id = record_id(value if isinstance(value, str) else None)
+    if enrolment_id is None:
+        return CardView(message=_("Cette déclaration n'existe pas."), color="warning")
     with _backend().uow() as uow:
         try:
-            if ctx.triggered_id == "decl-resend":
-                # An expired one is declared again in the same click (issue 21).
-                declarations.send_new_invitation(uow, enrolment_id, me)
-                email = declarations.get_declaration(uow, enrolment_id, me).email
-                message = _(
-                    "Une nouvelle invitation a été envoyée à {email}. Le lien précédent ne "
-                    "fonctionne plus.",
-                    email=email,
-                )
-            else:
-                declarations.cancel(
-                    uow, enrolment_id, kernel.Actor("professional", str(me)), professional_id=me
-                )
-                message = _("La déclaration a été annulée ; le lien envoyé ne fonctionne plus.")
-            color = "success"
+            row = declarations.get_declaration(uow, enrolment_id, me)
         except DomainError as exc:
-            message, color = exc.message, "warning"
-    return message, color, _rows(me)
+            return CardView(message=exc.message, color="warning")
+    if kind == "annulee":
+        return (
+            CardView(message=_cancelled(), color="success")
+            if row.state == lc.CANCELLED
+            else CardView()
+        )
+    if kind == "renvoyee":
+        return CardView(message=_resent(row.email), color="success") if row.email else CardView()
+    action = declaration_layout.RESEND if kind == "renvoyer" else declaration_layout.CANCEL
+    if declaration_layout.allows(row, action):
+        return CardView(row=row, action=action)
+    if action == declaration_layout.RESEND:
+        why = _("L'invitation ne peut plus être renvoyée ({state}).", state=row.state_label)
+    else:
+        why = _("Cette déclaration ne peut plus être annulée ({state}).", state=row.state_label)
+    return CardView(message=why, color="warning")
+
+
+@auth.require(auth.PROFESSIONAL)
+def act_from_card(n_clicks, target):
+    """The confirmation's button: the same service call as the grid's, on his own
+    declaration only; then the page says it is done (`?renvoyee=` / `?annulee=`)."""
+    if not n_clicks:
+        return no_update, no_update
+    me = _me()
+    target = mapping(target)
+    enrolment_id = record_id(target.get("id"))
+    action = target.get("action")
+    if enrolment_id is None or action not in (declaration_layout.RESEND, declaration_layout.CANCEL):
+        return no_update, _("Cette déclaration n'existe pas.")
+    outcome, message = _perform(me, enrolment_id, action)
+    if outcome != "done":
+        return no_update, message
+    after = "renvoyee" if action == declaration_layout.RESEND else "annulee"
+    return f"{declaration_layout.HOME}?{after}={enrolment_id}", ""
 
 
 def register(app: Dash) -> None:
@@ -240,6 +357,29 @@ def register(app: Dash) -> None:
         # as a duplicate and hide the confirmation.
         running=disabled_while_running("decl-submit"),
     )(submit_declaration)
+    app.callback(
+        Output("decl-form", "hidden"),
+        Output("decl-done", "hidden"),
+        Output("page-heading", "children"),
+        Output("decl-correcting", "data"),
+        *[Output(FIELD_IDS[n], "value") for n in FIELDS],
+        Input("decl-result", "children"),
+        prevent_initial_call=True,
+    )(show_declared)
+    # Focus follows the view: the heading of the confirmation (the button just pressed
+    # is gone with the form).
+    app.clientside_callback(
+        """function(hidden) {
+            if (hidden === false) {
+                const heading = document.getElementById("page-heading");
+                if (heading) { heading.focus(); }
+            }
+            return window.dash_clientside.no_update;
+        }""",
+        Output("decl-focus", "data"),
+        Input("decl-done", "hidden"),
+        prevent_initial_call=True,
+    )
     app.callback(
         Output("declarations-grid", "rowData"),
         Input("declarations-loaded", "data"),
@@ -267,3 +407,17 @@ def register(app: Dash) -> None:
         # A second click would send a second invitation (and kill the first link).
         running=disabled_while_running("decl-actions"),
     )(act_on_declaration)
+    app.callback(
+        Output("decl-cards", "children"),
+        Input("declarations-grid", "rowData"),
+        prevent_initial_call=True,
+    )(load_cards)
+    app.callback(
+        Output("decl-next-go", "href"),
+        Output("decl-next-error", "children"),
+        Input("decl-next-confirm", "n_clicks"),
+        State("decl-next-target", "data"),
+        prevent_initial_call=True,
+        # One action per tap: a second one would send a second invitation.
+        running=disabled_while_running("decl-next-confirm"),
+    )(act_from_card)

@@ -2,7 +2,7 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
-from dashboard import auth, components
+from dashboard import auth, components, declaration_layout
 from dashboard.callbacks import professional as view
 from dashboard.i18n import gettext as _
 
@@ -25,11 +25,8 @@ def layout(corriger=None, **_params):
         return getattr(old, attr) if old else None
 
     title = _("Corriger une déclaration") if old else _("Déclarer une secrétaire médicale")
-    return html.Div(
+    form = html.Div(
         [
-            dcc.Link(_("← Mes déclarations"), href="/professionnel"),
-            html.H1(title, id="page-heading", tabIndex="-1"),
-            components.error_summary(),
             dbc.Alert(
                 _(
                     "La nouvelle déclaration remplacera l'ancienne ; le lien déjà envoyé ne "
@@ -39,7 +36,6 @@ def layout(corriger=None, **_params):
             )
             if old
             else None,
-            html.Div(id="decl-summary", className="field-error mb-2", role="alert"),
             components.field(
                 _input("last_name", value=value("last_name"), autocomplete="off", maxlength=200),
                 input_id="decl-last-name",
@@ -92,9 +88,20 @@ def layout(corriger=None, **_params):
             dbc.Button(
                 _("Enregistrer la déclaration"), id="decl-submit", color="primary", size="lg"
             ),
-            dcc.Loading(
-                dbc.Alert(id="decl-result", color="success", className="mt-3 empty-hidden")
-            ),
+        ],
+        id="decl-form",
+    )
+    return html.Div(
+        [
+            dcc.Link(_("← Mes déclarations"), href="/professionnel"),
+            html.H1(title, id="page-heading", tabIndex="-1"),
+            # Each message once: under its field; the box above says nothing was stored
+            # and links to the fields (assets/a11y.js), or says why when no field is at fault.
+            declaration_layout.problems(),
+            form,
+            # Once stored: what happens next and where to go, instead of the form.
+            declaration_layout.declared_panel(),
+            dcc.Store(id="decl-focus"),
         ],
         className="secretary-page",
     )

@@ -164,7 +164,9 @@ def test_professional_declares_resends_and_cancels(site):
     fill(duo, "decl-email-confirm", SECRETARY["email"])
     duo.find_element("#decl-submit").click()
     duo.wait_for_contains_text("#decl-result", "La déclaration a été enregistrée.")
-    assert "Vous serez informé par email" in duo.find_element("#decl-result").text
+    assert f"Invitation envoyée à {SECRETARY['email']}" in duo.find_element("#decl-result").text
+    # The confirmation replaces the form (tests/e2e/test_professional_daily.py).
+    assert not duo.find_element("#decl-submit").is_displayed()
     assert duo.find_element("#decl-email-confirm-error").text == ""
     enrolment = the_enrolment(site)
     assert (enrolment.state, enrolment.declared_matricule) == (lc.DECLARED, SECRETARY["matricule"])
