@@ -126,13 +126,15 @@ def _add_panel():
                 [
                     components.field(
                         dbc.Input(
-                            id="staff-new-email", type="email", autocomplete="off", maxlength=254
+                            id="staff-new-email", type="email", autocomplete="off", maxlength=1000
                         ),
                         input_id="staff-new-email",
                         label=_("Adresse email professionnelle"),
                     ),
                     components.field(
-                        dbc.Input(id="staff-new-name", autocomplete="off", maxlength=200),
+                        dbc.Input(
+                            id="staff-new-name", autocomplete="off", maxlength=1000
+                        ),  # longer: a message
                         input_id="staff-new-name",
                         label=_("Nom affiché"),
                         help_text=_("Facultatif ; par défaut, le début de l'adresse email."),

@@ -6,6 +6,10 @@ from dashboard import auth, components, declaration_layout
 from dashboard.callbacks import professional as view
 from dashboard.i18n import gettext as _
 
+# The browser's own bound, well above the service's limits (200 for a name, 254 for an
+# address): a longer entry is answered with a message, never cut silently as typed.
+TYPED_MAX = 1000
+
 dash.register_page(
     __name__,
     path="/professionnel/declarer",
@@ -37,13 +41,18 @@ def layout(corriger=None, **_params):
             if old
             else None,
             components.field(
-                _input("last_name", value=value("last_name"), autocomplete="off", maxlength=200),
+                _input(
+                    "last_name", value=value("last_name"), autocomplete="off", maxlength=TYPED_MAX
+                ),
                 input_id="decl-last-name",
                 label=_("Nom"),
             ),
             components.field(
                 _input(
-                    "first_names", value=value("first_names"), autocomplete="off", maxlength=200
+                    "first_names",
+                    value=value("first_names"),
+                    autocomplete="off",
+                    maxlength=TYPED_MAX,
                 ),
                 input_id="decl-first-names",
                 label=_("Prénom(s)"),
@@ -63,7 +72,11 @@ def layout(corriger=None, **_params):
             ),
             components.field(
                 _input(
-                    "email", type="email", value=value("email"), autocomplete="off", maxlength=254
+                    "email",
+                    type="email",
+                    value=value("email"),
+                    autocomplete="off",
+                    maxlength=TYPED_MAX,
                 ),
                 input_id="decl-email",
                 label=_("Adresse email de la secrétaire"),
@@ -74,7 +87,7 @@ def layout(corriger=None, **_params):
                     type="email",
                     value=value("email"),
                     autocomplete="off",
-                    maxlength=254,
+                    maxlength=TYPED_MAX,
                 ),
                 input_id="decl-email-confirm",
                 label=_("Confirmez l'adresse email"),

@@ -1232,3 +1232,32 @@ def test_each_of_two_doctors_is_told_when_their_common_secretary_has_her_account
         ("professional_account_created", "dr1@cabinet.lu", first),
         ("professional_account_created", "dr2@cabinet.lu", second),
     ]
+
+
+def test_a_name_longer_than_the_limit_gets_a_message_not_a_silent_cut(sqlite_backend, app):
+    """The form's inputs let a longer entry through (their bound is far above the limit),
+    so that the service's message says what is wrong; nothing is declared (issue 22)."""
+    prof = f.professional(sqlite_backend)
+    client = _as_professional(app, prof)
+    page = _render(client, "/professionnel/declarer").get_json()
+
+    def props_of(node, wanted):
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            if props.get("id") == wanted:
+                return props
+            return next((p for v in node.values() if (p := props_of(v, wanted)) is not None), None)
+        if isinstance(node, list):
+            return next((p for v in node if (p := props_of(v, wanted)) is not None), None)
+        return None
+
+    for field in ("last_name", "first_names", "email"):
+        props = props_of(page, FIELD_IDS[field])
+        assert props is not None and int(props.get("maxlength", 0)) > 254, (field, props)
+    before = _snapshot(sqlite_backend)
+    out = dc.values(_submit(client, last_name="W" * 201, first_names="M" * 205))
+    assert out[(f"{FIELD_IDS['last_name']}-error", "children")] == (
+        "Le champ « Nom » ne peut dépasser 200 caractères."
+    )
+    assert "200 caractères" in out[(f"{FIELD_IDS['first_names']}-error", "children")]
+    assert _snapshot(sqlite_backend) == before
