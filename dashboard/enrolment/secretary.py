@@ -39,25 +39,24 @@ def link_message(reason: str) -> str:
     messages = {
         "unknown": _(
             "Ce lien n'est pas valide ou a été remplacé par un lien plus récent. "
-            "Utilisez le lien du dernier email reçu, ou demandez au médecin qui vous a "
-            "déclarée de vous renvoyer l'invitation."
+            "Utilisez le lien du dernier email reçu, ou demandez à votre médecin de vous "
+            "renvoyer l'invitation."
         ),
         lc.EXPIRED: _(
-            "Ce lien a expiré. Demandez au médecin qui vous a déclarée de vous renvoyer "
-            "une invitation ou d'effectuer une nouvelle déclaration."
+            "Ce lien a expiré. Demandez à votre médecin de vous renvoyer une invitation "
+            "ou d'effectuer une nouvelle déclaration."
         ),
         lc.CANCELLED: _(
-            "Cette demande a été annulée par le médecin qui vous a déclarée. "
-            "Contactez-le si vous pensez qu'il s'agit d'une erreur."
+            "Cette demande a été annulée par votre médecin. "
+            "Contactez votre médecin si vous pensez qu'il s'agit d'une erreur."
         ),
         "superseded": _(
             "Cette demande a été remplacée par une nouvelle déclaration. "
             "Utilisez le lien du dernier email reçu."
         ),
         lc.LOCKED: _(
-            "Cette demande est bloquée après trop de matricules erronés. Contactez le médecin "
-            "qui vous a déclarée : il devra effectuer une nouvelle déclaration avec votre "
-            "matricule."
+            "Cette demande est bloquée après trop de matricules erronés. Contactez votre "
+            "médecin : une nouvelle déclaration devra être faite avec votre matricule."
         ),
         lc.ACCOUNT_CREATED: _(
             "Votre compte eSanté a déjà été créé. Connectez-vous au portail de l'Agence "

@@ -320,6 +320,10 @@ def test_five_wrong_matricules_lock_the_request_and_warn_both(site):
     duo.wait_for_contains_text("#link-problem", "nouvelle déclaration")
     assert "bloquée" in duo.find_element("#link-problem").text
     assert absent(duo, "#matricule-input")
+    # What happens next: her doctor was told, and a new link comes with a new declaration.
+    following = duo.find_element("#result-next").text
+    assert "Nous avons informé votre médecin par email" in following
+    assert "nouveau lien" in following
 
     row = enrolment_row(site, enrolment_id)
     assert (row["state"], row["wrong_matricule_count"]) == (lc.LOCKED, 5)
@@ -345,7 +349,7 @@ def test_expired_link_says_so_and_opens_no_step(site):
     duo.driver.get(link)
     duo.wait_for_contains_text("#link-problem", "Ce lien a expiré")
     text = duo.find_element("#link-problem").text
-    assert "Demandez au médecin qui vous a déclarée" in text
+    assert "Demandez à votre médecin de vous renvoyer" in text
     duo.wait_for_text_to_equal("#page-heading", EXPIRED_HEADING)
     assert absent(duo, "#start-button")
     assert state_of(site, enrolment_id) == lc.EXPIRED
@@ -414,6 +418,7 @@ def test_superseded_link_says_it_was_replaced(site):
     duo.driver.get(old_link)
     duo.wait_for_contains_text("#link-problem", "remplacée")
     assert "Utilisez le lien du dernier email reçu" in duo.find_element("#link-problem").text
+    assert "Un email plus récent vous a été envoyé" in duo.find_element("#result-next").text
     assert absent(duo, "#start-button")
     row = enrolment_row(site, first)
     assert (row["state"], row["superseded_by_id"]) == (lc.CANCELLED, second.enrolment_id)

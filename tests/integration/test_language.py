@@ -217,7 +217,7 @@ def test_the_charts_speak_the_page_language(app, sqlite_backend, lang, zoom, jan
     f.signed_in(client, "staff", manager)
     page = dc.render_page(client, "/backoffice/indicateurs").get_json()
     configs = [c["props"]["config"] for c in dc.components(page) if c["type"] == "Graph"]
-    assert len(configs) == 5
+    assert len(configs) == 6  # with the ended-access chart (issue 20)
     for config in configs:
         assert config["locale"] == lang and config["displaylogo"] is False
         texts = config["locales"][lang]

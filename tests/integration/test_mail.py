@@ -308,7 +308,7 @@ def test_declared_names_are_escaped_in_the_html_part(backend, smtp_server):
     assert "&lt;b&gt;Gras&lt;/b&gt;" in html and "<b>" not in html
     # The plain-text part is not HTML: it shows the name as typed.
     assert f"Bonjour {first_names} {last_name}," in plain
-    assert "Dr Jean <b>Gras</b> vous a déclarée" in plain
+    assert "Dr Jean <b>Gras</b> a déclaré" in plain
 
 
 # --- 2. delivery to a real SMTP server --------------------------------------------------------
