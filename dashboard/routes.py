@@ -17,6 +17,20 @@ def _no_store(response: flask.Response) -> flask.Response:
     return response
 
 
+def _is_step(path: str) -> bool:
+    """The secretary's step pages (and her link): /enrolment and everything under it."""
+    return path == "/enrolment" or path.startswith("/enrolment/")
+
+
+def steps_not_stored(response: flask.Response) -> flask.Response:
+    """A step is never kept by the browser (HTTP cache, back-forward cache): Back after her
+    account was created loads the page again, and the server shows the result, not a live
+    step (the layouts send her where her enrolment is)."""
+    if _is_step(flask.request.path):
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def invitation(token: str):
     """The emailed link. A GET writes nothing to the database (mail scanners open links);
     the token's hash moves into her signed session cookie and the token leaves the URL."""
@@ -90,3 +104,4 @@ def init_app(server: flask.Flask) -> None:
     )
     server.add_url_rule("/backoffice/deconnexion", view_func=staff_logout, methods=["POST"])
     server.add_url_rule("/healthz", view_func=health)
+    server.after_request(steps_not_stored)

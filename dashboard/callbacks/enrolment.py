@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import flask
-from dash import Dash, Input, Output, State, no_update
+from dash import ClientsideFunction, Dash, Input, Output, State, no_update
 from flask_limiter import RateLimitExceeded
 
 from dashboard import auth, components, i18n, security
@@ -221,6 +221,25 @@ def register(app: Dash) -> None:
         prevent_initial_call=True,
         running=disabled_while_running("device-yes", "device-no"),
     )(confirm_device)
+    # Her tick and her typing kept across the language switch (a reload of the page), in
+    # this tab's sessionStorage only, and forgotten when she submits (assets/step-focus.js).
+    app.clientside_callback(
+        ClientsideFunction("secretary", "keep_draft"),
+        Output("cgu-accepted", "value"),
+        Output("cgu-draft", "data"),
+        Input("cgu-accepted", "value"),
+        Input("cgu-draft", "data"),
+        Input("cgu-submit", "n_clicks"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("secretary", "keep_draft"),
+        Output("matricule-input", "value"),
+        Output("matricule-draft", "data"),
+        Input("matricule-input", "value"),
+        Input("matricule-draft", "data"),
+        Input("matricule-submit", "n_clicks"),
+        Input("matricule-input", "n_submit"),
+    )
 
 
 # --- LuxTrust logins ---------------------------------------------------------------------------

@@ -56,7 +56,7 @@ def link_message(reason: str) -> str:
         ),
         lc.LOCKED: _(
             "Cette demande est bloquée après trop de matricules erronés. Contactez votre "
-            "médecin : une nouvelle déclaration devra être faite avec votre matricule."
+            "médecin : une nouvelle déclaration devra être faite avec votre matricule."
         ),
         lc.ACCOUNT_CREATED: _(
             "Votre compte eSanté a déjà été créé. Connectez-vous au portail de l'Agence "
@@ -67,7 +67,7 @@ def link_message(reason: str) -> str:
             "d'identito-vigilance. Vous serez notifiée du résultat par email."
         ),
         lc.REJECTED: _(
-            "Votre demande n'a pas pu être acceptée. Vous en avez été informée par email ; "
+            "Votre demande n'a pas pu être acceptée. Vous en avez été informée par email ; "
             "contactez le médecin qui vous a déclarée pour une nouvelle déclaration."
         ),
     }
@@ -95,7 +95,7 @@ def _resolve_link(uow: UnitOfWork, token_hash: str) -> Enrolment:
     enrolment = uow.session.scalar(_BY_TOKEN_HASH, {"token_hash": token_hash})
     if enrolment is None:
         raise InvalidLink(link_message("unknown"), "unknown")
-    if enrolment.state == lc.CANCELLED and enrolment.superseded_by_id:
+    if enrolment.superseded_by_id is not None:  # corrected, whatever state it kept
         raise InvalidLink(link_message("superseded"), "superseded")
     if enrolment.state in lc.TERMINAL or enrolment.state == lc.PENDING_REVIEW:
         raise InvalidLink(link_message(enrolment.state), enrolment.state)
@@ -179,7 +179,7 @@ def accept_cgu(
         return enrolment.state  # replayed: already accepted
     if cgu_version != uow.settings.cgu_version:
         raise IllegalTransition(
-            _("Les conditions d'utilisation ont changé : relisez la version en vigueur.")
+            _("Les conditions d'utilisation ont changé : relisez la version en vigueur.")
         )
     enrolment.cgu_version = cgu_version
     enrolment.cgu_accepted_at = uow.now()
@@ -259,9 +259,9 @@ def _mismatch(left: int) -> MatriculeResult:
         left,
         message=_(
             "Le matricule ne correspond pas à la déclaration. Vérifiez d'abord votre saisie. "
-            "S'il est correct, veuillez contacter le médecin vous ayant déclarée : il devra "
+            "S'il est correct, veuillez contacter le médecin vous ayant déclarée : il devra "
             "effectuer une nouvelle déclaration avec votre matricule. "
-            "Tentatives restantes : {left}.",
+            "Tentatives restantes : {left}.",
             left=left,
         ),
     )

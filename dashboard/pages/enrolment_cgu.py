@@ -40,6 +40,9 @@ def layout(**_params):
             **{"aria-label": _("Texte des conditions")},
         ),
         dcc.Store(id="cgu-version", data=version),
+        # The tick survives the language switch (a reload): this tab's sessionStorage,
+        # emptied when she submits (callbacks/enrolment.py, assets/step-focus.js).
+        dcc.Store(id="cgu-draft", storage_type="session"),
         html.Div(
             [
                 dbc.Checkbox(

@@ -30,7 +30,7 @@ def layout(**_params):
         ),
         html.P(
             html.Strong(
-                _("Confirmez-vous avoir utilisé votre dispositif LuxTrust personnel ?"),
+                _("Confirmez-vous avoir utilisé votre dispositif LuxTrust personnel ?"),
                 id="device-question",
             )
         ),

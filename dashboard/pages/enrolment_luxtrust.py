@@ -32,7 +32,7 @@ def layout(erreur=None, **_params):
         html.P(_("Votre matricule correspond à la demande faite par le professionnel de santé.")),
         html.P(
             _(
-                "Vérifiez maintenant votre identité au moyen de votre dispositif LuxTrust : "
+                "Vérifiez maintenant votre identité au moyen de votre dispositif LuxTrust : "
                 "choisissez votre type de dispositif (LuxTrust Mobile, Scan, SmartCard, "
                 "Signing Stick ou carte d'identité électronique) et suivez les étapes "
                 "habituelles."

@@ -1,6 +1,6 @@
 import dash
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 
 from dashboard import auth, components
 from dashboard.callbacks import enrolment as view
@@ -40,11 +40,14 @@ def layout(**_params):
             input_id="matricule-input",
             label=_("Veuillez entrer votre matricule CNS (13 chiffres)"),
             help_text=_(
-                "Il figure sur votre carte de sécurité sociale (CNS) : 13 chiffres commençant "
+                "Il figure sur votre carte de sécurité sociale (CNS) : 13 chiffres commençant "
                 "par votre année de naissance, par exemple 1985 0412 123 45. Les espaces sont "
                 "acceptés."
             ),
         ),
         dbc.Button(_("Vérifier"), id="matricule-submit", color="primary", size="lg"),
+        # What she typed survives the language switch (a reload): this tab's sessionStorage
+        # only (never localStorage, never the address or a log), emptied when she submits.
+        dcc.Store(id="matricule-draft", storage_type="session"),
         nav_id="matricule-nav",
     )

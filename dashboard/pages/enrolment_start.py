@@ -22,13 +22,13 @@ def layout(**_params):
         html.P(
             _(
                 "Un professionnel de santé vous a déclarée comme secrétaire médicale. Pour "
-                "créer votre compte eSanté, vous allez :"
+                "créer votre compte eSanté, vous allez :"
             )
         ),
         html.Ol(
             [
-                html.Li(_("accepter les Conditions Générales d'Utilisation ;")),
-                html.Li(_("saisir votre matricule luxembourgeois (13 chiffres) ;")),
+                html.Li(_("accepter les Conditions Générales d'Utilisation ;")),
+                html.Li(_("saisir votre matricule luxembourgeois (13 chiffres) ;")),
                 html.Li(_("vérifier votre identité avec votre dispositif LuxTrust.")),
             ]
         ),
