@@ -136,7 +136,7 @@ def _shell():
                 className="alert alert-warning",
                 **{
                     "data-refused": _(
-                        "Cette action n'a pas abouti : votre session a expiré ou cette page "
+                        "Cette action n'a pas abouti : votre session a expiré ou cette page "
                         "ne vous est plus accessible. Rechargez la page pour continuer."
                     ),
                     "data-unavailable": _(

@@ -163,7 +163,7 @@ def denied():
                 html.P(
                     _("Votre session a expiré après 30 minutes d'inactivité.")
                     if flask.session.get("expired")
-                    else _("Votre session a pris fin ; reconnectez-vous.")
+                    else _("Votre session a pris fin ; reconnectez-vous.")
                 ),
                 html.A(_("Se reconnecter"), href="/backoffice/connexion"),
             ],

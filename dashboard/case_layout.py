@@ -54,7 +54,7 @@ def identity_table(view: CaseView) -> html.Table:
         )
     if not rows:
         return html.P(
-            _("Pas encore d'identité LuxTrust pour cette demande : rien à comparer."),
+            _("Pas encore d'identité LuxTrust pour cette demande : rien à comparer."),
             id="case-diff",
             className="text-muted",
         )
@@ -72,7 +72,7 @@ def _decision_panel(view: CaseView, colleagues, me: int):
             _("Par {who} le {at}", who=d.get("by", ""), at=_when(d.get("at"))),
         ]
         if d.get("second"):
-            parts += [html.Br(), _("Seconde validation : {who}", who=d["second"])]
+            parts += [html.Br(), _("Seconde validation : {who}", who=d["second"])]
         return dbc.Alert(parts, color="secondary", id="case-decided")
     proposal = view.proposal
     mine = view.assignee_id == me
@@ -149,7 +149,7 @@ def _decision_panel(view: CaseView, colleagues, me: int):
         controls.append(
             dbc.Alert(
                 [
-                    html.Strong(_("Seconde validation requise : ")),
+                    html.Strong(_("Seconde validation requise : ")),
                     what,
                     # Her reasoning before anything else the second reviewer reads.
                     html.Blockquote(
@@ -157,7 +157,7 @@ def _decision_panel(view: CaseView, colleagues, me: int):
                         className="border-start border-3 ps-2 my-2 text-break",
                         id="case-proposal-note",
                     ),
-                    _("Vous l'avez proposé : un(e) collègue doit confirmer.")
+                    _("Vous l'avez proposé : un(e) collègue doit confirmer.")
                     if proposal["by_id"] == me
                     else _(
                         "Confirmez la même décision, écartez la proposition, ou renvoyez-la "
@@ -341,7 +341,7 @@ def case_body(view: CaseView, colleagues, me: int) -> html.Div:
                 ],
                 className="d-flex align-items-center gap-3 flex-wrap",
             ),
-            html.P(_("Matricule déclaré : {m}", m=view.matricule), className="text-muted"),
+            html.P(_("Matricule déclaré : {m}", m=view.matricule), className="text-muted"),
             dbc.Row(
                 [
                     dbc.Col(
@@ -386,7 +386,7 @@ def _note_form(view: CaseView) -> list:
     read_only = view.confirmed_at is None
     return [
         html.P(
-            _("Demande liée, en lecture seule : elle n'est pas passée en vérification manuelle."),
+            _("Demande liée, en lecture seule : elle n'est pas passée en vérification manuelle."),
             className="small text-muted",
             id="case-read-only",
         )

@@ -32,8 +32,8 @@ PLOTLY_TEXTS = {
     "Reset axes": N_("Réinitialiser les axes"),
     "Reset view": N_("Réinitialiser la vue"),
     "Toggle Spike Lines": N_("Lignes de repère"),
-    "Show closest data on hover": N_("Au survol : la donnée la plus proche"),
-    "Compare data on hover": N_("Au survol : comparer les données"),
+    "Show closest data on hover": N_("Au survol : la donnée la plus proche"),
+    "Compare data on hover": N_("Au survol : comparer les données"),
     "Double-click to zoom back out": N_("Double-cliquez pour revenir au zoom initial"),
 }
 
@@ -157,12 +157,12 @@ def funnel(m: Metrics) -> dict:
         "marker": {"color": "#00557f"},
     }
     endings = ", ".join(
-        _("{label} : {n}", label=lab, n=n)
+        _("{label} : {n}", label=lab, n=n)
         for lab, n in zip(
             (_("expirées"), _("bloquées"), _("annulées")), (n for _k, n in m.endings), strict=True
         )
     )
-    return _figure([trace], _("Entonnoir d'inscription (autres issues : {e})", e=endings))
+    return _figure([trace], _("Entonnoir d'inscription (autres issues : {e})", e=endings))
 
 
 def trend(m: Metrics) -> dict:
@@ -248,7 +248,7 @@ def reviewers(m: Metrics) -> dict:
     }
     return _figure(
         [decisions, confirmations, points],
-        _("Relecteurs : décisions, secondes validations et délai médian de traitement"),
+        _("Relecteurs : décisions, secondes validations et délai médian de traitement"),
         barmode="stack",
         yaxis=_title(_("Décisions")),
         yaxis2={**_title(_("Délai médian (jours)")), "overlaying": "y", "side": "right"},

@@ -45,7 +45,7 @@ def error_summary() -> html.Div:
         id="error-summary",
         className="error-summary",
         hidden=True,
-        **{"data-title": _("Corrigez les points suivants :")},
+        **{"data-title": _("Corrigez les points suivants :")},
     )
 
 

@@ -31,29 +31,29 @@ RESEND, CANCEL, CORRECT = "resend", "cancel", "correct"
 STATE_EXPLANATIONS = {
     lc.DECLARED: N_("La personne déclarée n'a pas encore commencé la création de son compte."),
     lc.CGU_ACCEPTED: N_(
-        "La personne déclarée a accepté les conditions d'utilisation ; il lui reste à saisir "
+        "La personne déclarée a accepté les conditions d'utilisation ; il lui reste à saisir "
         "son matricule et à vérifier son identité avec LuxTrust."
     ),
     lc.MATRICULE_VERIFIED: N_(
-        "Le matricule est vérifié ; il reste à la personne déclarée à vérifier son identité "
+        "Le matricule est vérifié ; il reste à la personne déclarée à vérifier son identité "
         "avec LuxTrust."
     ),
     lc.IDENTITY_MISMATCH: N_(
-        "Les données de LuxTrust diffèrent de votre déclaration ; la personne déclarée doit "
+        "Les données de LuxTrust diffèrent de votre déclaration ; la personne déclarée doit "
         "confirmer avoir utilisé son propre dispositif LuxTrust, puis l'Agence eSanté "
         "vérifiera son identité."
     ),
     lc.PENDING_REVIEW: N_(
-        "L'Agence eSanté vérifie l'identité de la personne déclarée ; vous recevrez un email "
+        "L'Agence eSanté vérifie l'identité de la personne déclarée ; vous recevrez un email "
         "à la décision."
     ),
-    lc.ACCOUNT_CREATED: N_("Le compte eSanté est créé ; rien d'autre à faire."),
+    lc.ACCOUNT_CREATED: N_("Le compte eSanté est créé ; rien d'autre à faire."),
     lc.REJECTED: N_(
-        "La demande n'a pas été acceptée (le motif est dans l'email reçu) ; corrigez la "
+        "La demande n'a pas été acceptée (le motif est dans l'email reçu) ; corrigez la "
         "déclaration si elle comportait une erreur."
     ),
     lc.LOCKED: N_(
-        "Trop de matricules erronés : vérifiez le matricule déclaré, puis corrigez la déclaration."
+        "Trop de matricules erronés : vérifiez le matricule déclaré, puis corrigez la déclaration."
     ),
     lc.EXPIRED: N_("Le lien n'a pas été utilisé à temps."),
     lc.CANCELLED: N_("Le lien envoyé ne fonctionne plus."),
@@ -212,14 +212,14 @@ def card_confirmation(row: DeclarationRow | None, action: str | None) -> list:
         return [target]
     who = person(row)
     if action == RESEND:
-        title = _("Renvoyer l'invitation à {person} ?", person=who)
+        title = _("Renvoyer l'invitation à {person} ?", person=who)
         text = _(
-            "Une nouvelle invitation sera envoyée à {email} ; le lien précédent ne fonctionnera "
+            "Une nouvelle invitation sera envoyée à {email} ; le lien précédent ne fonctionnera "
             "plus.",
             email=row.email,
         )
     else:
-        title = _("Annuler la déclaration de {person} ?", person=who)
+        title = _("Annuler la déclaration de {person} ?", person=who)
         text = _(
             "Le lien envoyé à {email} ne fonctionnera plus. Vous pourrez déclarer cette "
             "personne à nouveau plus tard.",
@@ -265,7 +265,7 @@ def sent_message(row: DeclarationRow, days: int) -> str:
     """What the confirmation view says: stored, to whom, until when (`days`: the configured
     validity of the link, INVITATION_DAYS, at least 2 since a reminder goes before it)."""
     return _(
-        "La déclaration a été enregistrée. Invitation envoyée à {email} : la personne déclarée "
+        "La déclaration a été enregistrée. Invitation envoyée à {email} : la personne déclarée "
         "a {days} jours, jusqu'au {date}, pour créer son compte eSanté.",
         email=row.email,
         days=days,

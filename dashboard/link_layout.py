@@ -81,7 +81,7 @@ def history(rows: list[LinkRow], *, prefix: str, title: str) -> html.Div | None:
                 [
                     html.Li(
                         _(
-                            "{person} : du {start} au {end} — {reason} ({by})",
+                            "{person} : du {start} au {end} — {reason} ({by})",
                             person=r.person,
                             start=long_date(r.linked_at),
                             end=long_date(r.ended_at),

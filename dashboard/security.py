@@ -114,7 +114,7 @@ def init_app(server: flask.Flask, settings: Settings) -> None:
         # The transaction was rolled back: say so, and let the person retry.
         return flask.make_response(
             _(
-                "Service momentanément indisponible : rien n'a été enregistré. Réessayez "
+                "Service momentanément indisponible : rien n'a été enregistré. Réessayez "
                 "dans un instant."
             ),
             503,
@@ -288,15 +288,15 @@ def callback_body_problem(body, shapes: CallbackShapes) -> str | None:
         return _("Requête invalide.")
     shape = shapes.get(body.get("output"))
     if shape is None:
-        return _("Requête invalide : action inconnue.")
+        return _("Requête invalide : action inconnue.")
     if not _outputs_match(shape, body.get("outputs")):
-        return _("Requête invalide : sorties inattendues.")
+        return _("Requête invalide : sorties inattendues.")
     if not _dependencies_match(shape.inputs, body.get("inputs")):
-        return _("Requête invalide : entrées inattendues.")
+        return _("Requête invalide : entrées inattendues.")
     if not _dependencies_match(shape.state, body.get("state", [])):
-        return _("Requête invalide : entrées inattendues.")
+        return _("Requête invalide : entrées inattendues.")
     if not _location_ok(shape, body["inputs"], shapes.pathname_prefix):
-        return _("Requête invalide : entrées inattendues.")
+        return _("Requête invalide : entrées inattendues.")
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         return _("Requête invalide.")

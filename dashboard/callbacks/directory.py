@@ -17,7 +17,7 @@ def show_directory(_tick):
 
     be = backend()
     if be.directory_app is None:
-        return html.P(_("L'annuaire intégré n'est pas utilisé : SCIM_URL est défini."))
+        return html.P(_("L'annuaire intégré n'est pas utilisé : SCIM_URL est défini."))
     try:
         users = provisioning.directory_view(be.directory)
     except provisioning.DirectoryError as exc:

@@ -25,7 +25,7 @@ def show_mailbox(_tick):
                 [
                     html.H2(m.subject, className="h6"),
                     html.P(
-                        [html.Strong(_("À : ")), m.recipient or "—", " · ", m.created_at],
+                        [html.Strong(_("À : ")), m.recipient or "—", " · ", m.created_at],
                         className="small text-muted",
                     ),
                     html.Pre(m.text, className="mailbox-body"),

@@ -128,7 +128,7 @@ def kpi_cards(k: dict, reminders: dict | None = None, access: dict | None = None
             _("Comptes actifs (ce jour)"),
             str(a.get("active_accounts", 0)),
             _(
-                "{n} accès en cours ; {i} compte(s) inactif(s)",
+                "{n} accès en cours ; {i} compte(s) inactif(s)",
                 n=a.get("active_links", 0),
                 i=a.get("inactive_accounts", 0),
             ),

@@ -104,7 +104,7 @@ def act(retry_clicks, cancel_clicks, refresh_clicks, selected):
                 message = _("L'élément n°{n} sera renvoyé dès maintenant.", n=item_id)
             else:
                 operations.cancel(uow, me, kind, item_id)
-                message = _("L'élément n°{n} est annulé : il ne sera plus envoyé.", n=item_id)
+                message = _("L'élément n°{n} est annulé : il ne sera plus envoyé.", n=item_id)
             tone = "success"
         except DomainError as exc:
             message = _("{reason} Rien n'a été modifié.", reason=exc.message.rstrip(".") + ".")
@@ -120,7 +120,7 @@ def show_selection(selected):
         return _("Sélectionnez un élément dans le tableau."), True
     return (
         _(
-            "Élément sélectionné : {kind} n°{n} ({what}).",
+            "Élément sélectionné : {kind} n°{n} ({what}).",
             kind=kind_labels().get(chosen[0], chosen[0]),
             n=chosen[1],
             what=str(row.get("what") or ""),

@@ -135,7 +135,7 @@ def submit_declaration(
 
 
 def _summary() -> str:
-    return _("Corrigez les champs indiqués ; rien n'a été enregistré.")
+    return _("Corrigez les champs indiqués ; rien n'a été enregistré.")
 
 
 @auth.require(auth.PROFESSIONAL)
@@ -246,7 +246,7 @@ def _resent(email) -> str:
 
 
 def _cancelled() -> str:
-    return _("La déclaration a été annulée ; le lien envoyé ne fonctionne plus.")
+    return _("La déclaration a été annulée ; le lien envoyé ne fonctionne plus.")
 
 
 @auth.require(auth.PROFESSIONAL)

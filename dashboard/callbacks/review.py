@@ -163,8 +163,8 @@ def _due_title(row) -> str:
         return ""
     when = long_date_time(row.due_at)
     if row.overdue:
-        return _("Échéance dépassée : {when}", when=when)
-    return _("Échéance : {when}", when=when)
+        return _("Échéance dépassée : {when}", when=when)
+    return _("Échéance : {when}", when=when)
 
 
 def _assignee_text(row) -> str:
@@ -196,11 +196,11 @@ def _badges(row) -> list[dict]:
         {
             "text": _(BADGE_FIELDS.get(field, field)),
             "title": _(
-                "{field} : {kind}",
+                "{field} : {kind}",
                 field=identity.field_label(field),
                 kind=identity.kind_label(kind, field),
             ),
-            "detail": _(" : {kind}", kind=identity.kind_label(kind, field)),
+            "detail": _(" : {kind}", kind=identity.kind_label(kind, field)),
             "tone": BADGE_TONES.get(kind, "danger"),
         }
         for field, kind in row.differences
@@ -353,7 +353,7 @@ def keep_views(save, delete, name, key, quick, search, request):
             return exc.message, no_update, no_update, no_update
         except DomainError as exc:
             return exc.message, no_update, no_update, no_update
-    return _("Vue « {name} » enregistrée.", name=kept.name), "", kept.key, True
+    return _("Vue « {name} » enregistrée.", name=kept.name), "", kept.key, True
 
 
 # --- the case file --------------------------------------------------------------------------
@@ -407,14 +407,14 @@ def done_message(decided) -> str:
 def _decided_here(code: str) -> str:
     """What was decided, on the case page itself (opened by its number, not from a view)."""
     return {
-        "approved": _("Identité approuvée : le compte est créé et les emails envoyés."),
+        "approved": _("Identité approuvée : le compte est créé et les emails envoyés."),
         "approval_proposed": _(
-            "Approbation enregistrée : un(e) second(e) relecteur(rice) doit la "
+            "Approbation enregistrée : un(e) second(e) relecteur(rice) doit la "
             "confirmer avant la création du compte."
         ),
-        "rejected": _("Demande refusée : la secrétaire a été informée par email."),
+        "rejected": _("Demande refusée : la secrétaire a été informée par email."),
         "rejection_proposed": _(
-            "Refus proposé : un(e) second(e) relecteur(rice) doit le confirmer."
+            "Refus proposé : un(e) second(e) relecteur(rice) doit le confirmer."
         ),
     }[code]
 
@@ -534,7 +534,7 @@ def act_on_case(
                     message = _decided_here(code)
             elif action == "case-withdraw":
                 decisions.withdraw_proposal(uow, enrolment_id, me, expected_version=version)
-                message = _("La proposition a été écartée ; le dossier revient dans la file.")
+                message = _("La proposition a été écartée ; le dossier revient dans la file.")
         except ValidationFailed as exc:
             # Something to correct: the page stays as it is, with the note and reason typed.
             return no_update, exc.message, "danger", no_update, False

@@ -171,7 +171,7 @@ def show_selection(selected):
         )
     toggle = _("Désactiver") if row["active"] else _("Réactiver")
     return (
-        _("Compte sélectionné : {name} ({email})", name=row["name"], email=row["email"]),
+        _("Compte sélectionné : {name} ({email})", name=row["name"], email=row["email"]),
         False,
         role_options(),
         row["role_codes"],
@@ -204,11 +204,11 @@ def _new_password_notice(email: str, password: str) -> list:
     return [
         html.Strong(_("Compte créé pour {email}.", email=email)),
         html.Br(),
-        _("Mot de passe provisoire : "),
+        _("Mot de passe provisoire : "),
         html.Code(password, id="staff-new-password-value", className="fs-5 user-select-all"),
         html.Br(),
         _(
-            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
+            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
             "façon sûre (en main propre ou par téléphone), jamais par email ni par messagerie."
         ),
     ]
@@ -238,7 +238,7 @@ def act(save_clicks, toggle_clicks, add_clicks, selected, roles, new_email, new_
                 message = (
                     _("Le compte a été réactivé.")
                     if enable
-                    else _("Le compte a été désactivé : cette personne ne peut plus se connecter.")
+                    else _("Le compte a été désactivé : cette personne ne peut plus se connecter.")
                 )
             tone = "success"
         except DomainError as exc:
@@ -266,7 +266,7 @@ def _add(me: int, email, name, roles):
         except ValidationFailed as exc:
             return _result(
                 " ".join(
-                    [_("Corrigez les champs indiqués ; aucun compte n'a été créé.")]
+                    [_("Corrigez les champs indiqués ; aucun compte n'a été créé.")]
                     + ([exc.errors["display_name"]] if "display_name" in exc.errors else [])
                 ),
                 "danger",
@@ -297,11 +297,11 @@ def _reset_notice(email: str, password: str) -> list:
     return [
         html.Strong(_("Nouveau mot de passe pour {email}.", email=email)),
         html.Br(),
-        _("Mot de passe provisoire : "),
+        _("Mot de passe provisoire : "),
         html.Code(password, id="staff-reset-password-value", className="fs-5 user-select-all"),
         html.Br(),
         _(
-            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
+            "Notez-le maintenant : il ne sera plus jamais affiché. Remettez-le à la personne de "
             "façon sûre (en main propre ou par téléphone), jamais par email ni par messagerie."
         ),
     ]
@@ -329,13 +329,13 @@ def act_on_sessions(reset_clicks, end_clicks, end_all_clicks, selected):
                 # Her own session is the one she is using now: it stays.
                 count = staff.end_all_sessions(uow, me, current_user.session_token)
                 return _said(
-                    _("Sessions terminées : {n}. La vôtre reste ouverte.", n=count), "success"
+                    _("Sessions terminées : {n}. La vôtre reste ouverte.", n=count), "success"
                 )
             if trigger == "staff-reset-password-confirm":
                 email, password = staff.reset_password(uow, me, user_id)
                 return _said(
                     _(
-                        "Nouveau mot de passe créé pour {email} ; l'ancien ne fonctionne plus "
+                        "Nouveau mot de passe créé pour {email} ; l'ancien ne fonctionne plus "
                         "et ses sessions ouvertes ont été terminées.",
                         email=email,
                     ),
@@ -343,7 +343,7 @@ def act_on_sessions(reset_clicks, end_clicks, end_all_clicks, selected):
                     _reset_notice(email, password),
                 )
             email, count = staff.end_sessions(uow, me, user_id)
-            return _said(_("Sessions de {email} terminées : {n}.", email=email, n=count), "success")
+            return _said(_("Sessions de {email} terminées : {n}.", email=email, n=count), "success")
         except DomainError as exc:
             return _said(_refused(exc), "danger")
 

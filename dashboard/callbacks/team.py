@@ -126,7 +126,7 @@ def move(n_clicks, source, chosen, target):
     message = _("{n} dossier(s) réattribué(s).", n=done.moved)
     if done.skipped:
         message += " " + _(
-            "{n} dossier(s) laissé(s) tel(s) quel(s) : décidé(s) ou déplacé(s) entre-temps.",
+            "{n} dossier(s) laissé(s) tel(s) quel(s) : décidé(s) ou déplacé(s) entre-temps.",
             n=done.skipped,
         )
     return message, "success", True, ctx.triggered_id

@@ -155,7 +155,7 @@ def _second_look(uow, enrolment, reviewer_id, outcome, reason_code=None) -> Deci
     if proposal.outcome != outcome or proposal.reason_code != reason_code:
         raise IllegalTransition(
             _(
-                "Une autre décision attend une seconde validation sur ce dossier : "
+                "Une autre décision attend une seconde validation sur ce dossier : "
                 "confirmez-la ou écartez-la d'abord."
             )
         )
@@ -215,7 +215,7 @@ def approve(
         # Approving would link her to a practice that no longer exists; reject instead.
         raise Forbidden(
             _(
-                "Le professionnel déclarant a été désactivé : la demande ne peut plus être "
+                "Le professionnel déclarant a été désactivé : la demande ne peut plus être "
                 "approuvée. Refusez-la en expliquant pourquoi."
             )
         )

@@ -104,7 +104,7 @@ def validate_declaration(
         if problem := age_problem(cleaned["matricule"], today):
             errors["matricule"] = problem
     if cleaned["phone"] and not PHONE_RE.match(cleaned["phone"]):
-        errors["phone"] = _("Le numéro de téléphone n'est pas valide (exemple : +352 621 123 456).")
+        errors["phone"] = _("Le numéro de téléphone n'est pas valide (exemple : +352 621 123 456).")
     if errors:
         raise ValidationFailed(errors)
     return cleaned
@@ -242,7 +242,7 @@ def _declare(
             # A case already with the identity-vigilance team is theirs to decide.
             raise DuplicateDeclaration(
                 _(
-                    "Une vérification manuelle est en cours pour ce matricule ; "
+                    "Une vérification manuelle est en cours pour ce matricule ; "
                     "attendez sa conclusion avant de déclarer à nouveau."
                 ),
                 enrolment_id=old.id,
@@ -429,7 +429,7 @@ def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) 
     enrolment = _get_owned(uow, enrolment_id, professional_id)
     if enrolment.state in lc.OPEN_FOR_SECRETARY and enrolment.expires_at <= uow.now():
         raise IllegalTransition(
-            _("Cette invitation a expiré : corrigez la déclaration pour en envoyer une nouvelle.")
+            _("Cette invitation a expiré : corrigez la déclaration pour en envoyer une nouvelle.")
         )
     if enrolment.state not in lc.OPEN_FOR_SECRETARY:
         raise IllegalTransition(
@@ -450,7 +450,7 @@ def resend_invitation(uow: UnitOfWork, enrolment_id: int, professional_id: int) 
     limit = uow.settings.resends_per_day
     if sent_today >= limit:
         raise LimitReached(
-            _("L'invitation a déjà été renvoyée {n} fois en 24 heures ; réessayez demain.", n=limit)
+            _("L'invitation a déjà été renvoyée {n} fois en 24 heures ; réessayez demain.", n=limit)
         )
     token = new_token()
     enrolment.token_hash = hash_token(token)

@@ -54,5 +54,5 @@ class ValidationFailed(DomainError):
     code = "validation_failed"
 
     def __init__(self, errors: dict[str, str]):
-        super().__init__(_(" ; ").join(errors.values()), errors=errors)
+        super().__init__(_(" ; ").join(errors.values()), errors=errors)
         self.errors = errors

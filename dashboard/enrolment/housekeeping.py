@@ -125,7 +125,7 @@ def purge_personal_data(
             row.recipient = None
             row.context = None
         for note in uow.session.scalars(select(ReviewNote).where(ReviewNote.enrolment_id.in_(ids))):
-            note.text = _("[note supprimée : durée de conservation écoulée]")
+            note.text = _("[note supprimée : durée de conservation écoulée]")
         for decision in uow.session.scalars(select(Decision).where(Decision.enrolment_id.in_(ids))):
             decision.note = None
         uow.commit()

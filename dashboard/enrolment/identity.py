@@ -486,8 +486,8 @@ def field_label(field: str) -> str:
 def summary_of(differences: tuple[tuple[str, str], ...]) -> str:
     """The summary of (field, kind) differences, as in `Comparison.summary`: the queue
     shows one per row, from a few hundred possible combinations."""
-    return _(" ; ").join(
-        _("{field} : {kind}", field=field_label(f), kind=kind_label(k, f)) for f, k in differences
+    return _(" ; ").join(
+        _("{field} : {kind}", field=field_label(f), kind=kind_label(k, f)) for f, k in differences
     )
 
 

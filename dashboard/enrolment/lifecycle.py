@@ -72,7 +72,7 @@ def check(source: str, target: str) -> None:
     if not can_move(source, target):
         raise IllegalTransition(
             _(
-                "Cette étape n'est pas possible : la demande est à l'état « {source} ».",
+                "Cette étape n'est pas possible : la demande est à l'état « {source} ».",
                 source=state_label(source),
             ),
             source=source,

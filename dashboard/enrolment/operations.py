@@ -194,7 +194,7 @@ def _load(uow: UnitOfWork, kind: str, item_id: int):
     lease = _utc(row.lease_until)
     if lease is not None and lease > uow.now():
         # A dispatcher is delivering it this very moment: its outcome decides.
-        raise ConcurrentUpdate(_("Cet élément est en cours d'envoi ; réessayez dans une minute."))
+        raise ConcurrentUpdate(_("Cet élément est en cours d'envoi ; réessayez dans une minute."))
     return row
 
 

@@ -153,7 +153,7 @@ PERSONAS = (
     ),
     Persona(
         "laura-cyrillic",
-        N_("Laura Wеber — « е » cyrillique (homoglyphe)"),
+        N_("Laura Wеber — « е » cyrillique (homoglyphe)"),
         "laura",
         "different",
         "W\u0435ber",

@@ -72,7 +72,7 @@ def _clean_code(value: str | None, errors: dict) -> str | None:
     elif not CODE_RE.fullmatch(code):
         errors["code"] = _(
             "Le code médecin ne peut contenir que des lettres, des chiffres et les signes "
-            "« - », « . » et « / »."
+            "« - », « . » et « / »."
         )
     return code
 

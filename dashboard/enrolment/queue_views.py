@@ -82,7 +82,7 @@ def save_view(uow: UnitOfWork, staff_id: int, name: str | None, view) -> View:
         raise ValidationFailed({"name": _("Donnez un nom à cette vue.")})
     if len(name) > MAX_NAME:
         raise ValidationFailed(
-            {"name": _("Le nom est trop long : {n} caractères au plus.", n=MAX_NAME)}
+            {"name": _("Le nom est trop long : {n} caractères au plus.", n=MAX_NAME)}
         )
     if has_forbidden(name):
         raise ValidationFailed({"name": _("Le nom contient des caractères non autorisés.")})
@@ -92,7 +92,7 @@ def save_view(uow: UnitOfWork, staff_id: int, name: str | None, view) -> View:
         count = uow.session.scalar(select(func.count()).select_from(SavedView).where(mine))
         if count >= MAX_VIEWS:
             raise ValidationFailed(
-                {"name": _("Vous avez déjà {n} vues : supprimez-en une d'abord.", n=MAX_VIEWS)}
+                {"name": _("Vous avez déjà {n} vues : supprimez-en une d'abord.", n=MAX_VIEWS)}
             )
         existing = SavedView(staff_id=staff_id, name=name, created_at=uow.now())
         uow.session.add(existing)

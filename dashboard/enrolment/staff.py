@@ -96,7 +96,7 @@ def _check_roles(roles) -> list[str]:
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise ValidationFailed(
-            {"roles": _("Rôle inconnu ou absent : choisissez parmi reviewer, manager, admin.")}
+            {"roles": _("Rôle inconnu ou absent : choisissez parmi reviewer, manager, admin.")}
         )
     return roles
 
@@ -456,7 +456,7 @@ def reset_password(uow: UnitOfWork, actor_id: int, user_id: int) -> tuple[str, s
         raise ValidationFailed(
             {
                 "password": _(
-                    "Votre propre mot de passe ne se change pas ici : demandez-le à un autre "
+                    "Votre propre mot de passe ne se change pas ici : demandez-le à un autre "
                     "administrateur."
                 )
             }

@@ -43,17 +43,17 @@ def clean_name(value: str | None, field_name: str, label: str, errors: dict) -> 
     (a right-to-left override would reorder an email's text), and some letters."""
     text = " ".join((value or "").split())
     if not text:
-        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
+        errors[field_name] = _("Le champ « {label} » est obligatoire.", label=label)
     elif len(text) > NAME_MAX:
         errors[field_name] = _(
-            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
+            "Le champ « {label} » ne peut dépasser {n} caractères.", label=label, n=NAME_MAX
         )
     elif has_forbidden(text):
         errors[field_name] = _(
-            "Le champ « {label} » contient des caractères non admis.", label=label
+            "Le champ « {label} » contient des caractères non admis.", label=label
         )
     elif not any(c.isalpha() for c in text):
-        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
+        errors[field_name] = _("Le champ « {label} » doit contenir des lettres.", label=label)
     return text
 
 
@@ -95,7 +95,7 @@ def clean_email(value: str | None, errors: dict, field_name: str = "email") -> s
         errors[field_name] = _("L'adresse email est obligatoire.")
     elif len(text) > 254 or not EMAIL_RE.match(text) or has_forbidden(text):
         errors[field_name] = _(
-            "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
+            "L'adresse email n'est pas valide (exemple : prenom.nom@exemple.lu)."
         )
     return text.lower()
 
@@ -116,6 +116,6 @@ def clean_note(text: str | None, field_name: str = "note", *, required: bool = T
         )
     if has_forbidden(text, multiline=True):
         raise ValidationFailed(
-            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
+            {field_name: _("La note contient des caractères non admis ; rien n'a été enregistré.")}
         )
     return text

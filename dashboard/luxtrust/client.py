@@ -170,7 +170,7 @@ def error_message(code: str | None) -> str | None:
         ),
         "jeton": _(
             "La réponse de LuxTrust n'a pas pu être vérifiée. Par sécurité, elle a été "
-            "refusée ; recommencez l'authentification."
+            "refusée ; recommencez l'authentification."
         ),
         "indisponible": _(
             "Le service LuxTrust est momentanément injoignable. Réessayez dans quelques minutes."

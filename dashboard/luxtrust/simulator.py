@@ -336,7 +336,7 @@ def _persona_groups() -> list[dict]:
             )
         kind = p.expected
         parts.append(
-            _("cas : {kind}", kind=_(_KIND_LABELS[kind]) if kind in _KIND_LABELS else kind)
+            _("cas : {kind}", kind=_(_KIND_LABELS[kind]) if kind in _KIND_LABELS else kind)
         )
         secretary_items.append(
             {"key": p.key, "label": _(p.label), "hint": " · ".join(parts), "claims": p.claims()}
@@ -403,7 +403,7 @@ def _validate_choice(form: dict) -> tuple[dict | None, dict]:
                 birth = dt.date.fromisoformat(birth).isoformat()
             except ValueError:
                 errors["birthdate"] = _(
-                    "Date de naissance invalide : écrivez-la sous la forme AAAA-MM-JJ, "
+                    "Date de naissance invalide : écrivez-la sous la forme AAAA-MM-JJ, "
                     "par exemple 1985-04-12."
                 )
         if matricule and not re.fullmatch(r"\d{13}", matricule):
@@ -487,7 +487,7 @@ def init_app(server: flask.Flask, settings) -> None:
             return _error_page(
                 settings,
                 _(
-                    "Application inconnue : le paramètre client_id ne correspond à aucune "
+                    "Application inconnue : le paramètre client_id ne correspond à aucune "
                     "application enregistrée."
                 ),
             )
@@ -496,7 +496,7 @@ def init_app(server: flask.Flask, settings) -> None:
             return _error_page(
                 settings,
                 _(
-                    "Adresse de retour refusée : redirect_uri doit être une adresse de "
+                    "Adresse de retour refusée : redirect_uri doit être une adresse de "
                     "l'application, sous {base_url}/. Par sécurité, vous n'y êtes pas "
                     "renvoyé.",
                     base_url=settings.base_url,
@@ -557,7 +557,7 @@ def init_app(server: flask.Flask, settings) -> None:
             return _error_page(
                 settings,
                 _(
-                    "Formulaire refusé : sa signature ne correspond pas. Recommencez la "
+                    "Formulaire refusé : sa signature ne correspond pas. Recommencez la "
                     "connexion depuis l'application."
                 ),
             )

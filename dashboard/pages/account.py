@@ -45,7 +45,7 @@ def layout(erreur=None, fin=None, termine=None, **_params):
                 ended,
                 prefix=PREFIX,
                 text=_(
-                    "Vous ne travaillez plus pour {person} depuis le {date} ; le professionnel "
+                    "Vous ne travaillez plus pour {person} depuis le {date} ; le professionnel "
                     "et vous recevez un email de confirmation."
                 ),
             ),
@@ -54,15 +54,15 @@ def layout(erreur=None, fin=None, termine=None, **_params):
                     [
                         html.P(
                             [
-                                html.Strong(_("Titulaire : ")),
+                                html.Strong(_("Titulaire : ")),
                                 f"{account.first_names} {account.last_name}",
                             ]
                         ),
                         html.P(
-                            [html.Strong(_("Statut : ")), html.Span(status, id="account-status")]
+                            [html.Strong(_("Statut : ")), html.Span(status, id="account-status")]
                         ),
                         html.P(
-                            [html.Strong(_("Créé le : ")), long_date(account.created_at)],
+                            [html.Strong(_("Créé le : ")), long_date(account.created_at)],
                             id="account-created",
                         ),
                     ]
@@ -84,7 +84,7 @@ def layout(erreur=None, fin=None, termine=None, **_params):
                 problem,
                 prefix=PREFIX,
                 base=links.ACCOUNT_BASE,
-                title=_("Ne plus travailler pour {person} ?"),
+                title=_("Ne plus travailler pour {person} ?"),
                 text=_(
                     "Vous n'aurez plus accès à l'espace eSanté de {person}. Le professionnel et "
                     "vous recevrez un email. Votre compte reste ouvert si vous travaillez pour "

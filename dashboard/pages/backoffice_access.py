@@ -37,7 +37,7 @@ def _found(v: view.AdminView):
     if not v.query:
         return None
     if not v.found:
-        return html.P(_("Aucun professionnel ne correspond à « {q} ».", q=v.query), id="admin-none")
+        return html.P(_("Aucun professionnel ne correspond à « {q} ».", q=v.query), id="admin-none")
     return html.Ul(
         [
             html.Li(
@@ -61,7 +61,7 @@ def _found(v: view.AdminView):
 def _deactivation(p):
     if not p.active:
         return html.P(
-            _("Ce professionnel est désactivé : il ne peut plus se connecter ni déclarer."),
+            _("Ce professionnel est désactivé : il ne peut plus se connecter ni déclarer."),
             id="admin-pro-inactive",
             className="fw-semibold",
         )
@@ -100,7 +100,7 @@ def _professional(v: view.AdminView):
                 v.ended,
                 prefix=PREFIX,
                 text=_(
-                    "L'accès de {person} a pris fin le {date} ; les deux personnes sont "
+                    "L'accès de {person} a pris fin le {date} ; les deux personnes sont "
                     "informées par email."
                 ),
             ),
@@ -137,7 +137,7 @@ def layout(q=None, pro=None, fin=None, termine=None, desactive=None, **_params):
             _search(v.query),
             _found(v),
             dbc.Alert(
-                _("Le professionnel est désactivé ; ses accès ont pris fin."),
+                _("Le professionnel est désactivé ; ses accès ont pris fin."),
                 color="success",
                 id="admin-deactivated",
             )
@@ -150,10 +150,10 @@ def layout(q=None, pro=None, fin=None, termine=None, desactive=None, **_params):
                 v.problem,
                 prefix=PREFIX,
                 base=back,
-                title=_("Mettre fin à l'accès de {person} ?"),
+                title=_("Mettre fin à l'accès de {person} ?"),
                 text=_(
                     "{person} n'aura plus accès à l'espace eSanté de ce professionnel. Les deux "
-                    "personnes recevront un email ; l'action est enregistrée à votre nom."
+                    "personnes recevront un email ; l'action est enregistrée à votre nom."
                 ),
             ),
             link_layout.navigator(PREFIX),

@@ -20,7 +20,7 @@ def _card(part: dict):
                     html.H2(part["title"], className="h5 card-title"),
                     html.P(part["text"], className="card-text"),
                     dcc.Link(
-                        _("Ouvrir « {title} »", title=part["title"]),
+                        _("Ouvrir « {title} »", title=part["title"]),
                         href=part["href"],
                         className="btn btn-primary",
                     ),

@@ -39,7 +39,7 @@ def layout(**_params):
         [
             html.H1(_("Connexion de l'équipe eSanté"), id="page-heading", tabIndex="-1"),
             html.Div(
-                _("Votre session a expiré après 30 minutes d'inactivité ; reconnectez-vous."),
+                _("Votre session a expiré après 30 minutes d'inactivité ; reconnectez-vous."),
                 className="alert alert-info",
                 id="staff-session-expired",
                 role="status",
@@ -48,7 +48,7 @@ def layout(**_params):
             else None,
             # Past SESSION_MAX_HOURS, or ended on the server (logout elsewhere, an admin).
             html.Div(
-                _("Votre session a pris fin ; reconnectez-vous."),
+                _("Votre session a pris fin ; reconnectez-vous."),
                 className="alert alert-info",
                 id="staff-session-ended",
                 role="status",
@@ -115,7 +115,7 @@ def layout(**_params):
             ),
             html.P(
                 _(
-                    "Mot de passe oublié ou compte désactivé ? Adressez-vous à un administrateur "
+                    "Mot de passe oublié ou compte désactivé ? Adressez-vous à un administrateur "
                     "du back-office."
                 ),
                 className="text-muted small mt-3",

@@ -109,7 +109,7 @@ def layout(**_params):
             html.P(
                 _(
                     "Les indicateurs ne contiennent aucune donnée sur les secrétaires ni sur les "
-                    "professionnels de santé : uniquement des comptages et des durées agrégées. "
+                    "professionnels de santé : uniquement des comptages et des durées agrégées. "
                     "Seule l'activité de l'équipe de vérification est présentée par relecteur."
                 ),
                 className="text-muted small",

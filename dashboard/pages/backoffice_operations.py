@@ -47,7 +47,7 @@ def _actions():
                 dbc.Button(_("Renvoyer maintenant"), id="ops-retry", color="primary"),
                 id="ops-retry-confirm",
                 message=_(
-                    "Renvoyer cet élément maintenant ? Son compteur d'essais repart de zéro "
+                    "Renvoyer cet élément maintenant ? Son compteur d'essais repart de zéro "
                     "(l'historique garde l'ancien)."
                 ),
             ),
@@ -55,8 +55,8 @@ def _actions():
                 dbc.Button(_("Annuler l'envoi"), id="ops-cancel", color="danger", outline=True),
                 id="ops-cancel-confirm",
                 message=_(
-                    "Annuler cet élément pour de bon ? Il ne sera plus jamais envoyé. Pour "
-                    "l'annuaire : les courriels qui attendent sa confirmation ne partiront pas."
+                    "Annuler cet élément pour de bon ? Il ne sera plus jamais envoyé. Pour "
+                    "l'annuaire : les courriels qui attendent sa confirmation ne partiront pas."
                 ),
             ),
         ],
@@ -86,7 +86,7 @@ def layout(**_params):
                 _(
                     "Courriels et demandes à l'annuaire qui ont échoué, ou qui attendent depuis "
                     "plus de {minutes} minutes. Le destinataire et le contenu n'apparaissent "
-                    "pas ; les adresses citées dans les erreurs sont masquées.",
+                    "pas ; les adresses citées dans les erreurs sont masquées.",
                     minutes=view.threshold_minutes(),
                 ),
                 className="text-muted",

@@ -85,7 +85,7 @@ def _selected_panel():
                                 ),
                                 id="staff-reset-password-confirm",
                                 message=_(
-                                    "Donner un nouveau mot de passe à ce compte ? L'ancien ne "
+                                    "Donner un nouveau mot de passe à ce compte ? L'ancien ne "
                                     "fonctionnera plus et ses sessions ouvertes seront terminées."
                                 ),
                             ),
@@ -99,7 +99,7 @@ def _selected_panel():
                                 ),
                                 id="staff-end-sessions-confirm",
                                 message=_(
-                                    "Terminer toutes les sessions ouvertes de ce compte ? La "
+                                    "Terminer toutes les sessions ouvertes de ce compte ? La "
                                     "personne devra se reconnecter."
                                 ),
                             ),
@@ -137,7 +137,7 @@ def _add_panel():
                         ),  # longer: a message
                         input_id="staff-new-name",
                         label=_("Nom affiché"),
-                        help_text=_("Facultatif ; par défaut, le début de l'adresse email."),
+                        help_text=_("Facultatif ; par défaut, le début de l'adresse email."),
                     ),
                     html.Fieldset(
                         [
@@ -189,7 +189,7 @@ def _sessions_panel():
                 id="staff-end-all-confirm",
                 message=_(
                     "Terminer toutes les sessions ouvertes — personnel, professionnels et "
-                    "secrétaires — sauf la vôtre ? Chacun devra se reconnecter."
+                    "secrétaires — sauf la vôtre ? Chacun devra se reconnecter."
                 ),
             ),
         ],
@@ -204,8 +204,8 @@ def _failures_panel():
             html.P(
                 _(
                     "Par compte visé et par source (empreinte de l'adresse du poste, qui ne "
-                    "révèle pas l'adresse elle-même). Beaucoup d'échecs d'une même source : "
-                    "quelqu'un essaie des mots de passe ; elle est alors freinée."
+                    "révèle pas l'adresse elle-même). Beaucoup d'échecs d'une même source : "
+                    "quelqu'un essaie des mots de passe ; elle est alors freinée."
                 ),
                 className="text-muted small",
             ),

@@ -17,7 +17,7 @@ def layout(**_params):
             html.P(
                 _(
                     "Sans SCIM_URL, les comptes sont transmis à l'annuaire SCIM que "
-                    "l'application sert elle-même sous /dev/scim/v2. Lecture seule ; la liste "
+                    "l'application sert elle-même sous /dev/scim/v2. Lecture seule ; la liste "
                     "se met à jour toute seule."
                 ),
                 className="text-muted",

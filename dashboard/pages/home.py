@@ -13,7 +13,7 @@ def layout(**_params):
     parts = [
         dbc.ListGroupItem(
             [
-                html.H2(_("Vous êtes secrétaire médicale ?"), className="h5"),
+                html.H2(_("Vous êtes secrétaire médicale ?"), className="h5"),
                 html.P(
                     _(
                         "La création de votre compte eSanté commence par une déclaration de "
@@ -26,7 +26,7 @@ def layout(**_params):
     parts.append(
         dbc.ListGroupItem(
             [
-                html.H2(_("Vous êtes professionnel de santé ?"), className="h5"),
+                html.H2(_("Vous êtes professionnel de santé ?"), className="h5"),
                 html.P(_("Déclarez votre secrétaire et suivez ses demandes.")),
                 dcc_link("/professionnel/connexion", _("Espace professionnel")),
             ]
@@ -35,7 +35,7 @@ def layout(**_params):
     parts.append(
         dbc.ListGroupItem(
             [
-                html.H2(_("Vous avez déjà un compte ?"), className="h5"),
+                html.H2(_("Vous avez déjà un compte ?"), className="h5"),
                 dcc_link("/mon-compte", _("Mon compte eSanté")),
             ]
         )

@@ -16,7 +16,7 @@ def layout(**_params):
             html.H1(_("Boîte aux lettres de développement")),
             html.P(
                 _(
-                    "Sans SMTP_URL, les emails restent ici. Le plus récent en premier ; "
+                    "Sans SMTP_URL, les emails restent ici. Le plus récent en premier ; "
                     "la liste se met à jour toute seule."
                 ),
                 className="text-muted",

@@ -33,7 +33,7 @@ def layout(corriger=None, **_params):
         [
             dbc.Alert(
                 _(
-                    "La nouvelle déclaration remplacera l'ancienne ; le lien déjà envoyé ne "
+                    "La nouvelle déclaration remplacera l'ancienne ; le lien déjà envoyé ne "
                     "fonctionnera plus."
                 ),
                 color="info",
@@ -68,7 +68,7 @@ def layout(corriger=None, **_params):
                 ),
                 input_id="decl-matricule",
                 label=_("Matricule national (13 chiffres)"),
-                help_text=_("Par exemple 1985 0412 123 45 ; les espaces sont acceptés."),
+                help_text=_("Par exemple 1985 0412 123 45 ; les espaces sont acceptés."),
             ),
             components.field(
                 _input(

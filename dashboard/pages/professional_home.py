@@ -101,7 +101,7 @@ def _grid() -> html.Div:
             ),
             dcc.ConfirmDialog(
                 id="decl-cancel-confirm",
-                message=_("Annuler cette déclaration ? Le lien envoyé ne fonctionnera plus."),
+                message=_("Annuler cette déclaration ? Le lien envoyé ne fonctionnera plus."),
             ),
             dcc.Loading(
                 dag.AgGrid(

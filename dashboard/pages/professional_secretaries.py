@@ -47,7 +47,7 @@ def layout(fin=None, termine=None, **_params):
             html.P(
                 _(
                     "Les personnes dont le compte eSanté est lié à votre cabinet. Quand l'une "
-                    "d'elles ne travaille plus pour vous, mettez fin à son accès : elle ne "
+                    "d'elles ne travaille plus pour vous, mettez fin à son accès : elle ne "
                     "pourra plus agir pour vous dans l'espace eSanté."
                 )
             ),
@@ -65,7 +65,7 @@ def layout(fin=None, termine=None, **_params):
                 problem,
                 prefix=PREFIX,
                 base=view.PROFESSIONAL_BASE,
-                title=_("Mettre fin à l'accès de {person} ?"),
+                title=_("Mettre fin à l'accès de {person} ?"),
                 text=_(
                     "{person} ne pourra plus agir pour vous dans l'espace eSanté. Vous et la "
                     "personne recevrez un email. Son compte reste ouvert si elle travaille "

@@ -244,7 +244,7 @@ def test_the_metrics_page_shows_them_to_a_manager_only(backend, practices):
     texts = _texts(values[("metrics-kpis", "children")])
     at = texts.index("Comptes actifs (ce jour)")
     assert texts[at + 1] == "2"
-    assert texts[at + 2] == "2 accès en cours ; 4 compte(s) inactif(s)"
+    assert texts[at + 2] == "2 accès en cours ; 4 compte(s) inactif(s)"
     at = texts.index("Accès terminés dans la période")
     assert texts[at + 1] == "4"
     at = texts.index("Provisionnement en échec (ce jour)")

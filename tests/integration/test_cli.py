@@ -247,13 +247,13 @@ PROF_ARGS = {
     ("option", "value", "expected"),
     [
         # The declaration's name rules (the names go into emails and onto staff screens).
-        ("--last-name", "Weber\u202e", "nom : Le champ « Nom » contient des caractères non"),
+        ("--last-name", "Weber\u202e", "nom : Le champ « Nom » contient des caractères non"),
         ("--last-name", "\u202eBEW", "caractères non admis"),  # right-to-left override
-        ("--first-names", "Pa\u200bul", "prénom(s) : Le champ « Prénom(s) » contient des"),
-        ("--last-name", "1234", "Le champ « Nom » doit contenir des lettres"),
-        ("--first-names", "-", "Le champ « Prénom(s) » doit contenir des lettres"),
+        ("--first-names", "Pa\u200bul", "prénom(s) : Le champ « Prénom(s) » contient des"),
+        ("--last-name", "1234", "Le champ « Nom » doit contenir des lettres"),
+        ("--first-names", "-", "Le champ « Prénom(s) » doit contenir des lettres"),
         ("--last-name", "W" * 201, "ne peut dépasser 200 caractères"),
-        ("--last-name", "   ", "Le champ « Nom » est obligatoire"),
+        ("--last-name", "   ", "Le champ « Nom » est obligatoire"),
         # The code goes into a 32-character column.
         ("--code", "0" * 40, "code médecin : Le code médecin ne peut dépasser 32 caractères"),
         ("--code", "0" * 33, "ne peut dépasser 32 caractères"),

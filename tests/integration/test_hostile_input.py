@@ -972,7 +972,7 @@ def test_hostile_names_are_refused_in_french_or_stored_as_given_and_shown_as_tex
         assert FRENCH.search(refused), refused
         assert (
             out[("decl-summary", "children")]
-            == "Corrigez les champs indiqués ; rien n'a été enregistré."
+            == "Corrigez les champs indiqués ; rien n'a été enregistré."
         )
         assert _table_counts(be) == before, "nothing half-written"
         return

@@ -52,11 +52,11 @@ def test_the_switch_remembers_the_choice_and_goes_back_to_the_page(app):
     layout = str(dc.render_page(client, "/").get_json())
     i18n.set_language("de")
     try:
-        german = i18n.gettext("Vous êtes secrétaire médicale ?")
+        german = i18n.gettext("Vous êtes secrétaire médicale ?")
     finally:
         i18n.set_language("fr")
-    assert german != "Vous êtes secrétaire médicale ?"  # the catalogue has it
-    assert german in layout and "Vous êtes secrétaire médicale ?" not in layout
+    assert german != "Vous êtes secrétaire médicale ?"  # the catalogue has it
+    assert german in layout and "Vous êtes secrétaire médicale ?" not in layout
 
 
 @pytest.mark.parametrize(

@@ -103,7 +103,7 @@ def test_the_professional_lists_his_secretaries_and_ends_one(world):
 
     # The row's action opens the confirmation, naming her.
     page = _page(doctor, "/professionnel/secretaires", f"?fin={link_id}")
-    assert "Mettre fin à l'accès de Marie Schmit ?" in page
+    assert "Mettre fin à l'accès de Marie Schmit ?" in page
     assert "Le professionnel n'exerce plus" not in page  # the system's reason is not offered
 
     response = _confirm(doctor, "pro-link", link_id, note="Départ à la retraite")
@@ -162,7 +162,7 @@ def test_the_secretary_leaves_one_professional_and_keeps_her_account(world):
     assert '"account-link-modal"' in page
     with be.uow() as uow:
         doctor_name = uow.session.get(Professional, one).display_name
-    assert f"Ne plus travailler pour {doctor_name} ?" in page
+    assert f"Ne plus travailler pour {doctor_name} ?" in page
 
     got = dc.values(_confirm(me, "account-link", link_id, reason="end_of_contract"))
     assert got[("account-link-go", "href")] == f"/mon-compte?termine={link_id}"
@@ -202,7 +202,7 @@ def test_the_admin_finds_a_professional_and_ends_a_link(world):
     assert '"admin-none"' in page
     link_id = world["links"][one]
     page = _page(admin, "/backoffice/acces", f"?pro={one}&fin={link_id}")
-    assert "Mettre fin à l'accès de Marie Schmit ?" in page
+    assert "Mettre fin à l'accès de Marie Schmit ?" in page
     got = dc.values(_confirm(admin, "admin-link", link_id, reason="other", extra=_admin_extra(one)))
     assert got[("admin-link-go", "href")] == f"/backoffice/acces?pro={one}&termine={link_id}"
     assert _ended(be, link_id)[1:3] == ("other", "staff")

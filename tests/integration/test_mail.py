@@ -39,7 +39,7 @@ FRENCH_SUBJECTS = {
     "invitation": "Créez votre compte eSanté",
     "account_created": "Votre compte eSanté a été créé",
     "pending_review": "Votre demande de compte eSanté est en cours de vérification",
-    "approved": "Votre identité a été vérifiée : votre compte eSanté est créé",
+    "approved": "Votre identité a été vérifiée : votre compte eSanté est créé",
     "rejected": "Votre demande de compte eSanté n'a pas pu être acceptée",
     "locked": "Votre demande de compte eSanté est bloquée",
     "professional_account_created": "Le compte eSanté de votre secrétaire a été créé",

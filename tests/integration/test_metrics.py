@@ -1100,7 +1100,7 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
         "dont 2 en retard",
         "à 0 secrétaire(s)",
         "0 demande(s) sur les demandes rappelées",
-        "6 accès en cours ; 0 compte(s) inactif(s)",
+        "6 accès en cours ; 0 compte(s) inactif(s)",
         "0 en nouvelle tentative",
         "0 compte(s) confirmé(s) par l'annuaire",
     ]
@@ -1109,7 +1109,7 @@ def test_manager_gets_the_cards_and_figures_of_compute(world, app):
     assert list(funnel["x"]) == [n for _k, n in ALL_FUNNEL]
     assert len(funnel["y"]) == 9
     title = fig["metrics-funnel"]["layout"]["title"]["text"]
-    assert "expirées : 1, bloquées : 1, annulées : 1" in title
+    assert "expirées : 1, bloquées : 1, annulées : 1" in title
 
     trend = fig["metrics-trend"]
     assert trend["layout"]["barmode"] == "stack"

@@ -35,7 +35,7 @@ SHOWN_OUTPUTS = [
     ("page-heading", "children"),
     ("decl-correcting", "data"),
 ] + [(FIELD_IDS[n], "value") for n in FIELDS]
-SUMMARY = "Corrigez les champs indiqués ; rien n'a été enregistré."
+SUMMARY = "Corrigez les champs indiqués ; rien n'a été enregistré."
 NOT_FOUND = "Cette déclaration n'existe pas."
 LAURA = {
     "last_name": "Weber",
@@ -349,14 +349,14 @@ def test_a_card_action_asks_first_and_writes_nothing_on_opening(sqlite_backend, 
     modal = _by_id(tree, "decl-next-modal")
     assert modal is not None and modal["props"]["is_open"] is True
     text = json.dumps(modal, ensure_ascii=False)
-    assert "Renvoyer l'invitation à Marie Schmit ?" in text
+    assert "Renvoyer l'invitation à Marie Schmit ?" in text
     assert f.MARIE["email"] in text
     assert _by_id(tree, "decl-next-target")["props"]["data"] == {
         "id": marie.enrolment_id,
         "action": "resend",
     }
     tree = _render(client, "/professionnel", f"?annuler={marie.enrolment_id}")
-    assert "Annuler la déclaration de Marie Schmit ?" in json.dumps(tree, ensure_ascii=False)
+    assert "Annuler la déclaration de Marie Schmit ?" in json.dumps(tree, ensure_ascii=False)
     assert _snapshot(sqlite_backend) == before
 
 
@@ -397,7 +397,7 @@ def test_a_card_cancel_ends_the_link_then_says_so(sqlite_backend, app):
     assert _state(sqlite_backend, enrolment_id) == lc.CANCELLED
     tree = _render(client, "/professionnel", f"?annulee={enrolment_id}")
     assert _by_id(tree, "decl-action-message")["props"]["children"] == (
-        "La déclaration a été annulée ; le lien envoyé ne fonctionne plus."
+        "La déclaration a été annulée ; le lien envoyé ne fonctionne plus."
     )
     # Its card now offers nothing.
     assert _cards(client)[enrolment_id]["action"] == ""
@@ -483,7 +483,7 @@ def test_card_resends_share_the_daily_limit_with_the_grid(sqlite_backend, app, c
     before = _snapshot(sqlite_backend)
     out = _ok(_card_action(client, target))
     assert out[("decl-next-error", "children")] == (
-        "L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain."
+        "L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain."
     )
     assert _snapshot(sqlite_backend) == before
 
@@ -518,7 +518,7 @@ def test_declaring_ends_on_the_confirmation_and_empties_the_form(sqlite_backend,
     out = _ok(_submit(client))
     done = out[("decl-result", "children")]
     assert done == (
-        "La déclaration a été enregistrée. Invitation envoyée à laura.weber@example.lu : la "
+        "La déclaration a été enregistrée. Invitation envoyée à laura.weber@example.lu : la "
         "personne déclarée a 30 jours, jusqu'au 1er avril 2026, pour créer son compte eSanté."
     )
     assert out[("decl-summary", "children")] == ""
@@ -610,7 +610,7 @@ def _occurrences(response, message: str) -> int:
     [
         ({"matricule": "1985 0412 12"}, "matricule", "doit comporter 13 chiffres"),
         ({"email_confirm": "autre@example.lu"}, "email_confirm", "ne sont pas identiques"),
-        ({"last_name": ""}, "last_name", "Le champ « Nom » est obligatoire."),
+        ({"last_name": ""}, "last_name", "Le champ « Nom » est obligatoire."),
         ({"phone": "appelez-moi"}, "phone", "Le numéro de téléphone n'est pas valide"),
     ],
 )

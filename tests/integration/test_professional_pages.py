@@ -53,7 +53,7 @@ DECL_OUTPUTS = (
     + [(f"{FIELD_IDS[n]}-error", "children") for n in FIELDS]
     + [(FIELD_IDS[n], "invalid") for n in FIELDS]
 )
-SUMMARY = "Corrigez les champs indiqués ; rien n'a été enregistré."
+SUMMARY = "Corrigez les champs indiqués ; rien n'a été enregistré."
 DUPLICATE = "Vous avez déjà une déclaration en cours pour ce matricule."
 NOT_FOUND = "Cette déclaration n'existe pas."
 UNKNOWN_PRO = "n'est pas enregistrée comme professionnel de santé"
@@ -527,7 +527,7 @@ def test_declaring_stores_queues_the_invitation_and_says_what_comes_next(sqlite_
     done = out[("decl-result", "children")]
     # To whom, and until when: the configured validity of the link (INVITATION_DAYS).
     assert done == (
-        "La déclaration a été enregistrée. Invitation envoyée à marie.schmit@example.lu : "
+        "La déclaration a été enregistrée. Invitation envoyée à marie.schmit@example.lu : "
         "la personne déclarée a 30 jours, jusqu'au 1er avril 2026, pour créer son compte eSanté."
     )
     assert out[("decl-summary", "children")] == ""
@@ -627,12 +627,12 @@ BAD_FIELDS = [
         id="email-missing",
     ),
     pytest.param(
-        {"last_name": "   "}, "last_name", "Le champ « Nom » est obligatoire.", id="no-last-name"
+        {"last_name": "   "}, "last_name", "Le champ « Nom » est obligatoire.", id="no-last-name"
     ),
     pytest.param(
         {"first_names": None},
         "first_names",
-        "Le champ « Prénom(s) » est obligatoire.",
+        "Le champ « Prénom(s) » est obligatoire.",
         id="no-first-names",
     ),
     pytest.param(
@@ -888,7 +888,7 @@ def test_resend_is_limited_to_three_a_day(sqlite_backend, app, clock):
     before = _snapshot(sqlite_backend)
     message, color, _rows_ = _acted(_act(app, client, "resend", [row]))
     assert color == "warning"
-    assert message == ("L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain.")
+    assert message == ("L'invitation a déjà été renvoyée 3 fois en 24 heures ; réessayez demain.")
     assert _snapshot(sqlite_backend) == before
     assert _link_problem(sqlite_backend, token) is None  # the last link still works
     # A day after the first resend (and a new login: sessions last 12 hours), one more.
@@ -906,7 +906,7 @@ def test_cancel_asks_first_then_kills_the_link(sqlite_backend, app):
     [row] = _rows(client)
     message, color, rows = _acted(_act(app, client, "cancel", [row]))
     assert color == "success"
-    assert message == "La déclaration a été annulée ; le lien envoyé ne fonctionne plus."
+    assert message == "La déclaration a été annulée ; le lien envoyé ne fonctionne plus."
     [after] = rows
     assert (after["state"], after["state_label"]) == (lc.CANCELLED, "Annulée")
     assert not (after["can_resend"] or after["can_cancel"] or after["can_redeclare"])
@@ -1168,7 +1168,7 @@ DOUBLE_SUBMIT_BUG = (
     "SELECT ... FROM enrolments WHERE professional_id=? AND declared_matricule=? AND state IN "
     "(open) FOR UPDATE, which locks nothing when no such row exists yet, and no unique index "
     "backs it; two submissions of the same declaration at once (a double click on "
-    "« Enregistrer la déclaration », two tabs) both find no open declaration and both insert: "
+    "« Enregistrer la déclaration », two tabs) both find no open declaration and both insert: "
     "two open declarations and two invitation emails for the same matricule. Serialise a "
     "professional's declarations (e.g. lock his professionals row FOR UPDATE first) or add a "
     "partial unique index on (professional_id, declared_matricule) for the open states and "
@@ -1257,7 +1257,7 @@ def test_a_name_longer_than_the_limit_gets_a_message_not_a_silent_cut(sqlite_bac
     before = _snapshot(sqlite_backend)
     out = dc.values(_submit(client, last_name="W" * 201, first_names="M" * 205))
     assert out[(f"{FIELD_IDS['last_name']}-error", "children")] == (
-        "Le champ « Nom » ne peut dépasser 200 caractères."
+        "Le champ « Nom » ne peut dépasser 200 caractères."
     )
     assert "200 caractères" in out[(f"{FIELD_IDS['first_names']}-error", "children")]
     assert _snapshot(sqlite_backend) == before

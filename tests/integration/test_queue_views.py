@@ -107,7 +107,7 @@ def test_the_queue_page_saves_and_opens_views(backend, staff):
             triggered="queue-save-view.n_clicks",
         )
     )
-    assert saved[("queue-views-message", "children")] == "Vue « Mes retards » enregistrée."
+    assert saved[("queue-views-message", "children")] == "Vue « Mes retards » enregistrée."
     key = saved[("queue-views", "value")]
     options = dc.values(
         dc.call(

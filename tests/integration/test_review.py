@@ -226,10 +226,10 @@ def test_rows_carry_the_french_summary_and_who_declared(backend, prof, alice):
     rows, _ = queue(backend, alice)
     by_id = {r.enrolment_id: r for r in rows}
     first = next(r for r in rows if r.enrolment_id != birth)
-    assert first.summary == "nom : faute de frappe"
+    assert first.summary == "nom : faute de frappe"
     assert first.secretary == "Marie Schmit"
     assert first.professional == "Dr Jean Hoffmann1"
-    assert by_id[birth].summary == "date de naissance : différente"
+    assert by_id[birth].summary == "date de naissance : différente"
 
 
 def test_the_summary_is_the_latest_identitys_even_from_before_the_kind_columns(
@@ -250,7 +250,7 @@ def test_the_summary_is_the_latest_identitys_even_from_before_the_kind_columns(
     with backend.uow() as uow:
         assert secretary.confirm_personal_device(uow, th, True) == lc.PENDING_REVIEW
     [row] = queue(backend, alice)[0]
-    assert row.summary == "nom : faute de frappe"
+    assert row.summary == "nom : faute de frappe"
 
     # Identities stored before migration 0002 have no per-field kind: read from the JSON.
     kinds = {f"{name}_kind": None for name in ("last_name", "first_names", "birth_date")}
@@ -258,7 +258,7 @@ def test_the_summary_is_the_latest_identitys_even_from_before_the_kind_columns(
         uow.session.execute(update(LuxTrustIdentity).values(matricule_kind=None, **kinds))
         uow.commit()
     [row] = queue(backend, alice)[0]
-    assert row.summary == "nom : faute de frappe"
+    assert row.summary == "nom : faute de frappe"
 
 
 def _seven_cases(backend, clock, prof) -> list[int]:
@@ -643,14 +643,14 @@ def test_notes_are_validated_and_kept_with_their_author(backend, clock, prof, al
     with pytest.raises(ValidationFailed, match="5000"), backend.uow() as uow:
         decisions.add_note(uow, case, alice, "x" * 5001)
     with backend.uow() as uow:
-        decisions.add_note(uow, case, alice, "  Appelée le 2/3 : confirme le nom.  ")
+        decisions.add_note(uow, case, alice, "  Appelée le 2/3 : confirme le nom.  ")
     clock.advance(minutes=3)
     with backend.uow() as uow:
         decisions.add_note(uow, case, bob, "D'accord.")
     with backend.uow() as uow:
         view = case_file.case_view(uow, case, alice)
     assert [(who, note) for _, who, note in view.notes] == [
-        ("alice", "Appelée le 2/3 : confirme le nom."),
+        ("alice", "Appelée le 2/3 : confirme le nom."),
         ("bob", "D'accord."),
     ]
     assert view.notes[1][0] - view.notes[0][0] == dt.timedelta(minutes=3)
@@ -1608,9 +1608,9 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     assert row["secretary"] == (
         f"[Marie Schmit](/backoffice/dossier/{first}?from=queue&sort=waiting_days.desc)"
     )
-    assert row["summary"] == "nom : faute de frappe"
+    assert row["summary"] == "nom : faute de frappe"
     assert row["assignee"] == "— non attribué —"
-    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00" and row["overdue"] is False
+    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00" and row["overdue"] is False
     body = response.get_data(as_text=True)
     assert "marie.schmit@example.lu" not in body and f.MARIE["matricule"] not in body
 
@@ -1637,7 +1637,7 @@ def test_queue_rows_callback_for_a_reviewer(backend, clock, app, prof, alice):
     grid = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]
     late = next(r for r in grid["rowData"] if r["id"] == first)
     assert late["overdue"] is True
-    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
+    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
 
 
 def test_a_queue_page_is_kept_until_the_next_event_or_minute(backend, clock, app, prof, alice, bob):
@@ -1920,17 +1920,17 @@ def test_rows_show_the_waiting_time_with_its_unit_and_the_differences_as_badges(
     assert row["differences"] == [
         {
             "text": "Nom",
-            "detail": " : faute de frappe",
-            "title": "nom : faute de frappe",
+            "detail": " : faute de frappe",
+            "title": "nom : faute de frappe",
             "tone": "warning",
         }
     ]
-    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00"
+    assert row["due_title"] == "Échéance : 4 mars 2026, 10:00"
     clock.advance(days=2)
     client = client_for(app, alice)
     [late] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
     assert late["waiting_days"] == "**⚠ 3,5 j** en retard"  # Thursday 21:00
-    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
+    assert late["due_title"] == "Échéance dépassée : 4 mars 2026, 10:00"
     client.set_cookie("esante_lang", "en")
     [english] = dc.values(get_rows(client))[("queue-grid", "getRowsResponse")]["rowData"]
     assert english["differences"][0]["text"] == "Last name"

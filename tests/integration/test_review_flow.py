@@ -68,10 +68,12 @@ def test_the_next_case_follows_the_views_order_and_wraps_around(backend, clock, 
     assert following(backend, alice, marie) == laura
     assert following(backend, alice, laura) == sophie
     assert following(backend, alice, sophie) == marie  # back to the start of the view
-    # Another order: by the secretary's name (Muller, Schmit, Weber).
+    # Another order: by the secretary's name as shown (Laura Weber, Marie Schmit, Sophie
+    # Muller).
     by_name = {"sort": (("secretary", "asc"),)}
-    assert following(backend, alice, sophie, **by_name) == marie
-    assert following(backend, alice, marie, **by_name) == laura
+    assert following(backend, alice, laura, **by_name) == marie
+    assert following(backend, alice, marie, **by_name) == sophie
+    assert following(backend, alice, sophie, **by_name) == laura
     # A filter: the search keeps only Laura, so nothing follows her.
     assert following(backend, alice, laura, search="weber") is None
 
@@ -172,11 +174,12 @@ def test_opening_from_the_queue_claims_the_case_and_says_so(backend, clock, app,
 def test_deciding_from_a_view_goes_to_its_next_case(backend, clock, app, prof, alice):
     marie, laura, sophie = three_cases(backend, clock, prof)
     client = client_for(app, alice)
-    shown = {"quick": [], "q": "", "sort": [["secretary", "asc"]]}  # Muller, Schmit, Weber
+    # By the name as shown: Laura Weber, Marie Schmit, Sophie Muller.
+    shown = {"quick": [], "q": "", "sort": [["secretary", "desc"]]}  # Sophie, Marie, Laura
     out = dc.values(act(client, "case-approve-confirm", marie, None, view=shown))
     assert enrolment(backend, marie).state == lc.ACCOUNT_CREATED
     assert out[("case-nav", "href")] == (
-        f"/backoffice/dossier/{laura}?from=queue&sort=secretary.asc&decided={marie}.approved"
+        f"/backoffice/dossier/{laura}?from=queue&sort=secretary.desc&decided={marie}.approved"
     )
     assert out[("case-confirm", "is_open")] is False
     assert ("case-body", "children") not in out  # the page is left, not redrawn
@@ -334,14 +337,14 @@ def test_a_refusal_and_a_proposal_need_a_note_in_the_back_office(backend, prof, 
         assert decisions.approve(uow, case, alice, require_note=True) == lc.ACCOUNT_CREATED
         assert (
             decisions.approve(
-                uow, second, alice, note="Date de naissance : erreur", require_note=True
+                uow, second, alice, note="Date de naissance : erreur", require_note=True
             )
             == "awaiting_second"
         )
     # The second reviewer reads the proposer's reasoning first; she needs no note to confirm.
     with backend.uow() as uow:
         view = case_file.case_view(uow, second, bob)
-        assert view.proposal["note"] == "Date de naissance : erreur"
+        assert view.proposal["note"] == "Date de naissance : erreur"
         assert decisions.approve(uow, second, bob, require_note=True) == lc.ACCOUNT_CREATED
 
 

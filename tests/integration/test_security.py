@@ -102,7 +102,7 @@ def _set_cookie(response, name: str) -> dict:
 
 
 def _secretary(app, token: str):
-    """A browser that opened the invitation link and pressed « Commencer »."""
+    """A browser that opened the invitation link and pressed « Commencer »."""
     client = app.server.test_client()
     assert client.get(f"/enrolment/invitation/{token}").status_code == 303
     started = dc.call(

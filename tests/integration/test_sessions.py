@@ -40,7 +40,7 @@ SELECT_OUTPUTS = [
     ("staff-toggle-active", "disabled"),
     ("staff-toggle-active", "children"),
 ]
-ENDED_NOTICE = "Votre session a pris fin ; reconnectez-vous."
+ENDED_NOTICE = "Votre session a pris fin ; reconnectez-vous."
 # A second secretary (her own matricule), who already has her account.
 OTHER = {"email": "laura.weber@example.lu", "matricule": matricule.make("19900203", "456")}
 

@@ -19,7 +19,7 @@ from tests import dashclient as dc
 
 PASSWORD = "correct horse battery"
 WRONG_MESSAGE = "Adresse email ou mot de passe incorrect."
-EXPIRED_MESSAGE = "Votre session a expiré après 30 minutes d'inactivité ; reconnectez-vous."
+EXPIRED_MESSAGE = "Votre session a expiré après 30 minutes d'inactivité ; reconnectez-vous."
 
 
 @pytest.fixture

@@ -267,3 +267,52 @@ def test_catalogue_follows_the_template(lang):
         f"{lang} catalogue not updated from the template ({HINT}): "
         f"missing {sorted(in_template - in_catalogue)}, stale {sorted(in_catalogue - in_template)}"
     )
+
+
+# --- French typography (issue 22): a no-break space before : ; ? ! and inside « » ---------------
+
+# An ordinary space (U+0020) where French wants a no-break one (U+00A0, or the narrow U+202F),
+# and guillemets without one.
+FRENCH_SPACING = re.compile(r" [:;?!]|«(?![\u00a0\u202f])|(?<![\u00a0\u202f])»")
+JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+
+
+def french_spacing_problems(text: str) -> list[str]:
+    """The places of `text` that break the rule, each with a little context."""
+    return [text[max(0, m.start() - 12) : m.end() + 4] for m in FRENCH_SPACING.finditer(text)]
+
+
+def french_templates() -> list[Path]:
+    """Every French text a secretary or a professional receives: the email templates (the
+    ones without a language in their name are the French defaults) and the CGU."""
+    emails = [
+        p
+        for p in sorted((ROOT / "data" / "emails").iterdir())
+        if ".fr." in p.name or p.name.count(".") == 1
+    ]
+    return emails + sorted((ROOT / "data" / "cgu").glob("*.fr.md"))
+
+
+def test_the_french_spacing_check_finds_what_it_must():
+    ordinary = "Nom : a ; b ? c ! « d »"
+    assert len(french_spacing_problems(ordinary)) == 6
+    no_break = ordinary.replace(" :", "\u00a0:").replace(" ;", "\u202f;").replace(" ?", "\u202f?")
+    no_break = no_break.replace(" !", "\u00a0!").replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+    assert french_spacing_problems(no_break) == []
+    assert french_spacing_problems("10:00, https://esante.lu/?via=3") == []
+
+
+def test_every_french_string_of_the_code_has_its_no_break_spaces():
+    problems = {msgid: found for msgid in extracted() if (found := french_spacing_problems(msgid))}
+    assert not problems, "\n".join(f"{m!r}: {p}" for m, p in sorted(problems.items()))
+
+
+def test_every_french_template_has_its_no_break_spaces():
+    paths = french_templates()
+    assert len(paths) > 20
+    problems = {}
+    for path in paths:
+        text = JINJA.sub("x", path.read_text(encoding="utf-8"))  # only what is written
+        if found := french_spacing_problems(text):
+            problems[path.name] = found
+    assert not problems, problems

@@ -40,7 +40,7 @@ SAMPLE = {
 }
 
 # The invitation's pointer to each language, written in that language.
-POINTER_LABEL = {"fr": "Français : ", "de": "Deutsch: ", "en": "English: "}
+POINTER_LABEL = {"fr": "Français : ", "de": "Deutsch: ", "en": "English: "}
 POINTER_NAMES = {"fr": "en français", "de": "auf Deutsch", "en": "in English"}
 
 # Words that give away a text written (or left) in another language.

@@ -701,7 +701,7 @@ def test_summary_example_from_the_brief() -> None:
     declared = Identity("Schmit", "Marie", matricule=MATRICULE_1985)
     observed = Identity("Schmitt", "Marie", datetime.date(1985, 12, 4))
     assert compare(declared, observed).summary() == (
-        "nom : faute de frappe ; date de naissance : différente"
+        "nom : faute de frappe ; date de naissance : différente"
     )
 
 
@@ -713,14 +713,14 @@ def test_summary_lists_non_blocking_differences_too() -> None:
     result = compare(
         person(last="Müller", first="Marie"), person(last="MULLER", first="Marie Anne")
     )
-    assert result.summary() == "nom : mise en forme différente ; prénom(s) : prénoms partiels"
+    assert result.summary() == "nom : mise en forme différente ; prénom(s) : prénoms partiels"
 
 
 def test_summary_swapped_and_missing() -> None:
     result = compare(person("Dupont", "Marie"), person("Marie", "Dupont", birth_date=None))
     assert result.summary() == (
-        "nom : inversé avec le prénom ; prénom(s) : inversé avec le nom ; "
-        "date de naissance : absente"
+        "nom : inversé avec le prénom ; prénom(s) : inversé avec le nom ; "
+        "date de naissance : absente"
     )
 
 
