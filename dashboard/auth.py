@@ -29,7 +29,7 @@ LEAD = "lead"  # the reviewers' team lead: their load, reassignment in bulk
 MANAGER = "manager"
 ADMIN = "admin"
 DEVELOPER = "developer"  # development-only tools (dev mailbox); never in production
-ROLES = (PUBLIC, SECRETARY, ACCOUNT_HOLDER, PROFESSIONAL, REVIEWER, MANAGER, ADMIN, DEVELOPER)
+ROLES = (PUBLIC, SECRETARY, ACCOUNT_HOLDER, PROFESSIONAL, REVIEWER, LEAD, MANAGER, ADMIN, DEVELOPER)
 
 login_manager = LoginManager()
 

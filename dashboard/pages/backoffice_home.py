@@ -34,7 +34,7 @@ def _card(part: dict):
     )
 
 
-@auth.page(auth.REVIEWER, auth.MANAGER, auth.ADMIN)
+@auth.page(auth.REVIEWER, auth.LEAD, auth.MANAGER, auth.ADMIN)
 def layout(**_params):
     return html.Div(
         [

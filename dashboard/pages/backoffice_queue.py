@@ -91,10 +91,10 @@ def _views_bar():
                             dbc.Label(
                                 _("Vues"), html_for="queue-views", className="visually-hidden"
                             ),
-                            dcc.Dropdown(
-                                id="queue-views",
-                                placeholder=_("Ouvrir une vue…"),
-                                labels=components.dropdown_labels(),
+                            # A native select: Dash 4's dropdown leaves a focusable
+                            # element under aria-hidden (axe: aria-hidden-focus).
+                            dbc.Select(
+                                id="queue-views", options=[], placeholder=_("Ouvrir une vue…")
                             ),
                         ],
                         md=4,

@@ -45,14 +45,14 @@ def layout(**_params):
                     dbc.Col(
                         [
                             dbc.Label(_("Dossiers de"), html_for="team-from"),
-                            dcc.Dropdown(id="team-from", labels=components.dropdown_labels()),
+                            dbc.Select(id="team-from", options=[], placeholder=_("Choisir…")),
                         ],
                         md=4,
                     ),
                     dbc.Col(
                         [
                             dbc.Label(_("À confier à"), html_for="team-to"),
-                            dcc.Dropdown(id="team-to", labels=components.dropdown_labels()),
+                            dbc.Select(id="team-to", options=[], placeholder=_("Choisir…")),
                         ],
                         md=4,
                     ),
