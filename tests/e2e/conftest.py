@@ -1,4 +1,7 @@
-"""Browser tests: the real app served on loopback, driven in headless Debian Chromium."""
+"""Browser tests: the real app served on loopback, driven in headless Debian Chromium.
+
+WebDriver reads an element's text with its no-break spaces as plain spaces: the French
+texts expected here are written with plain spaces (the pages themselves have U+00A0)."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ def wait_for_heading(duo, text: str) -> None:
             d.execute_script("const h = document.querySelector('h1'); return h && h.textContent;")
             == text
         ),
-        f"never showed « {text} »",
+        f"never showed « {text} »",
     )
 
 

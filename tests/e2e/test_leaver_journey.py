@@ -237,7 +237,7 @@ def test_joiner_leaver_and_return_reach_the_scim_server(scim_site):
 
     wait_until_url_has(duo, f"termine={link.id}")
     duo.wait_for_contains_text("#pro-link-done", f"L'accès de {HER_NAME} a pris fin le")
-    duo.wait_for_contains_text("#pro-link-history", f"{HER_NAME} : du ")
+    duo.wait_for_contains_text("#pro-link-history", f"{HER_NAME} : du ")
     history = duo.find_element("#pro-link-history").text
     assert f"{REASON_LABEL} (par le professionnel)" in history
     duo.wait_for_contains_text("#pro-link-none", "Aucune secrétaire n'a d'accès")

@@ -94,7 +94,7 @@ def select_row(duo, text: str) -> None:
     wait_until(
         duo,
         lambda d: d.find_element(By.ID, "decl-resend").is_enabled(),
-        "selecting the row did not enable « Renvoyer l'invitation »",
+        "selecting the row did not enable « Renvoyer l'invitation »",
     )
 
 
@@ -245,11 +245,11 @@ def test_an_unregistered_identity_is_told_so_in_french(site):
 
 
 NO_ROWS_BUG = (
-    "dashboard/pages/professional_home.py layout(): the empty list should say « Aucune "
-    "déclaration pour l'instant. » but shows AG Grid's English « No Rows To Show »: "
+    "dashboard/pages/professional_home.py layout(): the empty list should say « Aucune "
+    "déclaration pour l'instant. » but shows AG Grid's English « No Rows To Show »: "
     "dash-ag-grid refuses the string dashGridOptions.overlayNoRowsTemplate (an HTML template) "
-    "unless dangerously_allow_code is set, and logs « Blocked a string that AG Grid would "
-    "evaluate, to prevent XSS attacks ». The French text belongs in "
+    "unless dangerously_allow_code is set, and logs « Blocked a string that AG Grid would "
+    "evaluate, to prevent XSS attacks ». The French text belongs in "
     "dashGridOptions.localeText.noRowsToShow, which is plain text."
 )
 
@@ -282,7 +282,7 @@ REDIRECT_BUG = (
 
 
 def test_her_dead_links_say_why_in_her_browser(site):
-    """After his resend her old link says it was replaced; after his cancel, « annulée »."""
+    """After his resend her old link says it was replaced; after his cancel, « annulée »."""
     duo = site.duo
     prof = f.professional(site.backend, 1)
     declared = f.declare(site.backend, prof, **SECRETARY)

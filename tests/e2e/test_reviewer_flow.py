@@ -96,7 +96,7 @@ def test_ten_decisions_in_a_row(site):
         assert f"/backoffice/dossier/{case}?from=queue" in duo.driver.current_url
         approve_in_dialog(duo, f"Vous approuvez l'identité de {name} Kieffer-{name}")
         if n < 9:  # the next case opens, saying what was just done
-            duo.wait_for_contains_text("#case-message", f"Dossier n° {case} : identité approuvée")
+            duo.wait_for_contains_text("#case-message", f"Dossier n° {case} : identité approuvée")
     duo.wait_for_contains_text("#case-message", "plus d'autre dossier")
     elapsed = time.perf_counter() - started
     print(f'{{"benchmark": "ten_decisions_browser", "flow": "after", "seconds": {elapsed:.2f}}}')
@@ -148,7 +148,7 @@ def test_the_view_is_kept_in_the_url_through_the_next_case_back_and_reload(site)
     shot(duo, "22-confirmation")
     duo.find_element("#case-confirm-yes").click()
     duo.wait_for_contains_text("#page-heading", "Berta")
-    assert f"Dossier n° {carla} : identité approuvée" in duo.find_element("#case-message").text
+    assert f"Dossier n° {carla} : identité approuvée" in duo.find_element("#case-message").text
     shot(duo, "23-next-case")
     assert f"/backoffice/dossier/{berta}?from=queue" in duo.driver.current_url
     # Reload shows the same case; Back shows the decided one.
@@ -199,7 +199,7 @@ def test_a_rejection_is_confirmed_in_the_page_then_the_next_case_opens(site):
     wait(duo, dialog_open, "no dialog")
     duo.find_element("#case-confirm-yes").click()
     duo.wait_for_contains_text("#page-heading", "Berta")
-    assert f"Dossier n° {anna} : demande refusée" in duo.find_element("#case-message").text
+    assert f"Dossier n° {anna} : demande refusée" in duo.find_element("#case-message").text
     assert states(site, [anna]) == {lc.REJECTED}
     assert states(site, [berta]) == {lc.PENDING_REVIEW}
 
@@ -278,9 +278,9 @@ def test_keyboard_shortcuts_on_the_case_page(site, audit, capsys):
     audit.check("reviewer: case page with the shortcuts' help")
     # Typing in a field never fires one: "a", "r" and "n" are letters of her note.
     note = duo.find_element("#case-reject-note")
-    note.send_keys("a r n ?")
+    note.send_keys("a r n ?")
     assert not dialog_open(duo.driver)
-    assert note.get_attribute("value") == "a r n ?"
+    assert note.get_attribute("value") == "a r n ?"
     assert heading(duo).endswith("Anna Kieffer-Anna")
     # r without a reason goes to the reason's list; no dialog.
     body.send_keys("r")

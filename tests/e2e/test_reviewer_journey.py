@@ -35,7 +35,7 @@ from tests.e2e.test_secretary_journey import (
 
 PASSWORD = "correct horse battery staple"  # tests.factories.reviewer
 SCREENS = Path("/tmp/review-screens")
-APPROVED_SUBJECT = "Votre identité a été vérifiée : votre compte eSanté est créé"
+APPROVED_SUBJECT = "Votre identité a été vérifiée\u00a0: votre compte eSanté est créé"
 PENDING_SUBJECT = "Votre demande de compte eSanté est en cours de vérification"
 INVITATION_SUBJECT = "Créez votre compte eSanté"
 
@@ -197,7 +197,7 @@ def test_reviewer_finds_approves_and_a_colleague_sees_it_decided(site):
     [badges] = grid_cells(duo, "differences")
     assert badges.startswith("Nom"), badges  # a short badge (the whole text is its title)
     badge = duo.driver.find_element(By.CSS_SELECTOR, "#queue-grid [col-id='differences'] .badge")
-    assert badge.get_attribute("title") == "nom : faute de frappe"
+    assert badge.get_attribute("title") == "nom\u00a0: faute de frappe"  # an attribute: as is
     assert grid_cells(duo, "professional") == ["Dr Jean Hoffmann1"]
     assert grid_cells(duo, "assignee") == ["— non attribué —"]
     shot(duo, "02-queue-search")
@@ -298,7 +298,7 @@ def test_a_decision_on_a_case_a_colleague_just_decided_is_refused_clearly(site):
     )
     duo.find_element("#case-reject-note").send_keys("Photo différente")
     click(duo, "case-reject")
-    confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
+    confirm_in_page(duo, "Vous refusez la demande de Marie Schmit (motif : Pas la personne")
     duo.wait_for_contains_text("#case-message", "déjà été traité", timeout=10)
     message = duo.find_element("#case-message")
     assert message.text == "Ce dossier a déjà été traité (Compte créé)."
@@ -410,7 +410,7 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     click(duo, "case-add-note")
     duo.wait_for_contains_text("#case-notes", "Date vérifiée sur la carte d'identité")
     # A proposal says why, for the colleague who confirms it (issue 22).
-    duo.find_element("#case-reject-note").send_keys("Même personne : date inversée")
+    duo.find_element("#case-reject-note").send_keys("Même personne : date inversée")
     approve_in_dialog(duo, "Un(e) second(e) relecteur(rice) confirmera")
     duo.wait_for_contains_text("#case-message", "second(e) relecteur(rice) doit la confirmer")
     duo.wait_for_contains_text("#case-proposal", "Vous l'avez proposé")
@@ -423,10 +423,10 @@ def test_claim_note_and_a_four_eyes_approval_by_two_reviewers(site):
     assert grid_cells(duo, "assignee") == ["rita · 2ᵉ validation"]
     open_case_page(site, case)
     duo.wait_for_contains_text("#case-proposal", "rita a proposé")
-    assert duo.find_element("#case-proposal-note").text == "Même personne : date inversée"
+    assert duo.find_element("#case-proposal-note").text == "Même personne : date inversée"
     approve_in_dialog(duo, "Vous confirmez la proposition de rita")
     duo.wait_for_contains_text("#case-message", "Identité approuvée")
-    duo.wait_for_contains_text("#case-decided", "Seconde validation : victor")
+    duo.wait_for_contains_text("#case-decided", "Seconde validation : victor")
     assert state_of(site, case) == lc.ACCOUNT_CREATED
     with site.backend.uow() as uow:
         [decision] = uow.session.scalars(

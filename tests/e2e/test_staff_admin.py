@@ -205,7 +205,7 @@ def test_admin_gives_a_new_password_and_ends_sessions(site):
         sessions.open_session(uow, sessions.STAFF, rita)  # she logged in again
     duo.find_element("#staff-end-sessions").click()
     assert "Terminer toutes les sessions ouvertes de ce compte" in _confirm(duo)
-    duo.wait_for_text_to_equal("#staff-session-message", f"Sessions de {NEW_EMAIL} terminées : 1.")
+    duo.wait_for_text_to_equal("#staff-session-message", f"Sessions de {NEW_EMAIL} terminées : 1.")
     assert not duo.driver.find_elements(By.ID, "staff-reset-password-value")
 
     with site.backend.uow() as uow:
@@ -214,7 +214,7 @@ def test_admin_gives_a_new_password_and_ends_sessions(site):
     duo.find_element("#staff-end-all").click()
     assert "sauf la vôtre" in _confirm(duo)
     duo.wait_for_text_to_equal(
-        "#staff-session-message", "Sessions terminées : 2. La vôtre reste ouverte."
+        "#staff-session-message", "Sessions terminées : 2. La vôtre reste ouverte."
     )
     duo.driver.get(site.url + "/backoffice/personnel")  # hers indeed
     duo.wait_for_contains_text("#staff-grid", NEW_EMAIL)
