@@ -161,9 +161,13 @@ def test_every_secretary_page_and_error_state_passes_axe(site, audit, capsys, la
     assert audit.blocking == {}
 
 
-def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys):
+@pytest.mark.parametrize("language", ["fr", "de", "en"])
+def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys, language):
     duo = site.duo
     f.professional(site.backend, 1, luxtrust_subject="demo-professional-1")
+    f.declare(site.backend, 1)  # a declaration in his list: the grid, and the cards below
+    duo.driver.get(site.url + "/healthz")
+    duo.driver.add_cookie({"name": "esante_lang", "value": language, "path": "/"})
     duo.driver.get(site.url + "/professionnel/connexion")
     audit.check("professional: login")
     duo.driver.get(site.url + "/professionnel/connexion?erreur=inconnu_pro")
@@ -172,6 +176,11 @@ def test_every_professional_page_and_error_state_passes_axe(site, audit, capsys)
     wait_for_path(duo, "/professionnel")
     duo.wait_for_element(".ag-root")
     audit.check("professional: my declarations")
+    phone(duo)  # the cards instead of the grid
+    duo.driver.refresh()
+    duo.wait_for_element("h1")
+    audit.check("professional: my declarations as cards, on a phone")
+    duo.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
     duo.driver.get(site.url + "/professionnel/declarer")
     duo.wait_for_element("#decl-submit")
     audit.check("professional: declare")
