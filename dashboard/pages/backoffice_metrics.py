@@ -72,12 +72,12 @@ def layout(**_params):
                             dbc.Label(
                                 _("Spécialité du professionnel"), html_for="metrics-specialty"
                             ),
-                            dcc.Dropdown(
+                            # A native select: Dash 4's dropdown leaves a focusable
+                            # element under aria-hidden (axe: aria-hidden-focus).
+                            dbc.Select(
                                 id="metrics-specialty",
-                                options=[],
+                                options=[{"label": _("Toutes les spécialités"), "value": ""}],
                                 value="",
-                                clearable=False,
-                                labels=components.dropdown_labels(),
                             ),
                         ],
                         md=4,
