@@ -36,6 +36,11 @@ from tests.e2e.test_secretary_journey import wait_for_path
 NAMES = ["Anna", "Berta", "Carla", "Dora", "Emma", "Frida", "Greta", "Hanna", "Ida", "Jana"]
 
 
+CUT_OFF_JS = """return Array.from(document.querySelectorAll(
+  '#queue-grid .ag-header-cell-text, #queue-grid .ag-cell'))
+  .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent);"""
+
+
 def pending_cases(site, count: int = 10) -> list[int]:
     """Cases under review, confirmed in this order (the queue's default: longest first)."""
     prof = f.professional(site.backend)
@@ -214,6 +219,8 @@ def test_the_queue_the_claimed_case_and_the_confirmation_pass_axe(site, audit, c
         duo.driver.get(site.url + "/backoffice?quick=unassigned&sort=secretary.asc")
         wait(duo, lambda d: len(grid_cells(duo, "secretary") or []) >= 1, "the queue")
         audit.check("reviewer: queue view from the URL")
+        # At 1280 px nothing is cut: no header or cell wider than its box (issue 22).
+        assert duo.driver.execute_script(CUT_OFF_JS) == [], language
         duo.driver.get(f"{site.url}/backoffice/dossier/{anna}?from=queue&decided={anna}.approved")
         duo.wait_for_element("#case-holder")
         audit.check("reviewer: case claimed from the queue, with the done message")
