@@ -58,30 +58,37 @@ class Site:
         return re.search(r"https?://\S+/enrolment/invitation/\S+", body).group(0)
 
 
-@pytest.fixture
-def site(dash_duo, tmp_path, sqlite_template, smtp_server):
+def _served(dash_duo, tmp_path, sqlite_template, smtp_server, **settings_extra) -> Site:
+    """The app on a copy of the migrated SQLite file, served on a free loopback port."""
+    import datetime as dt
+
+    from dashboard.config import Settings
+
     path = tmp_path / "e2e.sqlite3"
     shutil.copy(sqlite_template, path)
     port = free_port()
-    from dashboard.config import Settings
-
     settings = Settings(
         env="test",
         database_url=f"sqlite:///{path}",
         base_url=f"http://localhost:{port}",
         secret_key="e2e-secret-key-" + "y" * 32,
         smtp_url=smtp_server.url,
+        **settings_extra,
     )
     clock = Clock()
-    import datetime as dt
-
     clock.now = dt.datetime.now(dt.UTC)
     backend = Backend(settings, make_engine(settings.database_url), clock)
     app = create_app(settings, backend=backend)
     dash_duo.start_server(app, port=port)
     dash_duo.driver.set_window_size(1280, 1000)
-    yield Site(dash_duo, backend, smtp_server, clock)
-    backend.dispose()
+    return Site(dash_duo, backend, smtp_server, clock)
+
+
+@pytest.fixture
+def site(dash_duo, tmp_path, sqlite_template, smtp_server):
+    served = _served(dash_duo, tmp_path, sqlite_template, smtp_server)
+    yield served
+    served.backend.dispose()
 
 
 def pytest_setup_options():
@@ -103,31 +110,12 @@ def scim_site(dash_duo, tmp_path, sqlite_template, smtp_server, scim_server):
     """`site`, but the app's identity platform is a real SCIM server process (scim2-server,
     tests/scim_server.py) instead of the embedded directory: SCIM_URL and SCIM_TOKEN set.
     `Site.scim` is that server, for the test to look at what the directory holds."""
-    import datetime as dt
-
-    from dashboard.config import Settings
     from tests.scim_server import TOKEN
 
-    path = tmp_path / "e2e.sqlite3"
-    shutil.copy(sqlite_template, path)
-    port = free_port()
-    settings = Settings(
-        env="test",
-        database_url=f"sqlite:///{path}",
-        base_url=f"http://localhost:{port}",
-        secret_key="e2e-secret-key-" + "y" * 32,
-        smtp_url=smtp_server.url,
-        scim_url=scim_server.url,
-        scim_token=TOKEN,
+    served = _served(
+        dash_duo, tmp_path, sqlite_template, smtp_server, scim_url=scim_server.url, scim_token=TOKEN
     )
-    assert not settings.uses_embedded_directory
-    clock = Clock()
-    clock.now = dt.datetime.now(dt.UTC)
-    backend = Backend(settings, make_engine(settings.database_url), clock)
-    app = create_app(settings, backend=backend)
-    dash_duo.start_server(app, port=port)
-    dash_duo.driver.set_window_size(1280, 1000)
-    site = Site(dash_duo, backend, smtp_server, clock)
-    site.scim = scim_server
-    yield site
-    backend.dispose()
+    assert not served.backend.settings.uses_embedded_directory
+    served.scim = scim_server
+    yield served
+    served.backend.dispose()
