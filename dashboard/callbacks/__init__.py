@@ -19,6 +19,7 @@ def register_all(app: Dash) -> None:
         metrics,
         operations,
         professional,
+        queue_views,
         review,
         staff_admin,
         team,
@@ -28,6 +29,7 @@ def register_all(app: Dash) -> None:
     professional.register(app)
     mailbox.register(app)
     review.register(app)
+    queue_views.register(app)
     metrics.register(app)
     staff_admin.register(app)
     operations.register(app)
